@@ -1,0 +1,36 @@
+"""Writes the Valkey keys of docs/contracts.md §5 for a list of sales, the way the consumer does
+(a reference, used when the test cannot run the real consumer on real Kafka records).
+A sale is a dict {categoria, producto_id, precio, cantidad_vendida}."""
+import time
+
+
+def write_sales(client, sales, ttl_seconds=7 * 24 * 3600, base_ms=None):
+    base_ms = base_ms or int(time.time() * 1000) - len(sales)
+    reports, units, price_sum = {}, {}, {}
+    pmax = pmin = None
+    pipe = client.pipeline(transaction=True)
+    for i, s in enumerate(sales):
+        c, p, q, pid = s["categoria"], float(s["precio"]), int(s["cantidad_vendida"]), s["producto_id"]
+        reports[c] = reports.get(c, 0) + 1
+        units[c] = units.get(c, 0) + q
+        price_sum[c] = price_sum.get(c, 0.0) + p
+        if pmax is None or p > pmax["precio"]:
+            pmax = {"precio": p, "producto_id": pid, "categoria": c}
+        if pmin is None or p < pmin["precio"]:
+            pmin = {"precio": p, "producto_id": pid, "categoria": c}
+        pipe.zincrby("bf:product_units", q, pid)
+        pipe.zincrby(f"bf:product_units:{c}", q, pid)
+        pipe.xadd(f"bf:series:{pid}", {"precio": repr(p), "cantidad_vendida": str(q)},
+                  id=f"{base_ms + i}-0", maxlen=1000, approximate=True)
+        pipe.expire(f"bf:series:{pid}", ttl_seconds)
+        pipe.expire(f"bf:product_units:{c}", ttl_seconds)
+    pipe.expire("bf:product_units", ttl_seconds)
+    pipe.hset("bf:reports", mapping=reports)
+    pipe.hset("bf:units", mapping=units)
+    pipe.hset("bf:price_sum", mapping={c: repr(v) for c, v in price_sum.items()})
+    pipe.hset("bf:avg_units", mapping={c: repr(units[c] / reports[c]) for c in reports})
+    pipe.hset("bf:avg_price", mapping={c: repr(price_sum[c] / reports[c]) for c in reports})
+    pipe.hset("bf:price:max", mapping={k: repr(v) if isinstance(v, float) else v for k, v in pmax.items()})
+    pipe.hset("bf:price:min", mapping={k: repr(v) if isinstance(v, float) else v for k, v in pmin.items()})
+    pipe.execute()
+    return {"reports": reports, "units": units, "price_sum": price_sum, "max": pmax, "min": pmin}

@@ -1,0 +1,80 @@
+"""CLI: python3 -m bfdash {lint,run} …  (PYTHONPATH=tools/dashboard, or tools/dashboard/dashboard)."""
+import argparse
+import json
+import pathlib
+import sys
+
+from . import lint, load
+
+
+def _source(args):
+    """(dashboard, datasources) from --operator-render or --dashboard."""
+    if args.operator_render:
+        objs = load.operator_render(args.operator_render, args.operator_bin)
+        dashes = load.dashboards_from_objects(objs)
+        if len(dashes) != 1:
+            sys.exit(f"operator render gave {len(dashes)} dashboards, want 1")
+        return dashes[0], load.datasources_from_objects(objs), "operator render"
+    dss = []
+    for f in args.datasources or []:
+        import yaml
+        dss.append(yaml.safe_load(pathlib.Path(f).read_text()))
+    return load.load_dashboard_file(args.dashboard), dss, str(args.dashboard)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="bfdash")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("lint", "run"):
+        s = sub.add_parser(name)
+        s.add_argument("--dashboard", default=str(load.DASHBOARD_FILE))
+        s.add_argument("--datasources", action="append", help="datasource provisioning YAML")
+        s.add_argument("--operator-render", metavar="PIPELINE_YAML",
+                       help="take dashboard and datasources from `blackfriday-operator render -f`")
+        s.add_argument("--operator-bin", default="target/release/blackfriday-operator")
+    r = sub.choices["run"]
+    r.add_argument("--valkey", default="127.0.0.1:16379", help="host:port of Valkey (a replica is fine)")
+    r.add_argument("--var", action="append", default=[], help="override a variable: name=value")
+    r.add_argument("--png", default="out/dashboard.png")
+    r.add_argument("--json", help="write the panel data as JSON")
+    r.add_argument("--require-data", action="store_true", help="exit 1 if a query panel has no data")
+    args = ap.parse_args(argv)
+
+    dash, dss, src = _source(args)
+    if args.cmd == "lint":
+        errs = lint.lint_dashboard(dash, dss or None)
+        for d in dss:
+            errs += lint.lint_datasources(d)
+        for e in errs:
+            print("FAIL", e)
+        print(f"dashboard lint ({src}): {len(errs)} problem(s)")
+        return 1 if errs else 0
+
+    import valkey
+
+    from . import query, render
+    host, port = args.valkey.rsplit(":", 1)
+    client = valkey.Valkey(host=host, port=int(port), socket_timeout=10)
+    overrides = dict(v.split("=", 1) for v in args.var)
+    values, results = query.run_dashboard(dash, client, overrides)
+    pathlib.Path(args.png).parent.mkdir(parents=True, exist_ok=True)
+    render.render_png(dash, results, args.png,
+                      subtitle=f"Valkey {args.valkey} · source: {src} · carnet {values.get('carnet')}")
+    print(render.summary(results, values))
+    print(f"dashboard image: {args.png}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([{k: v for k, v in r.items() if k not in ("frame", "fields")} for r in results],
+                      f, indent=2, default=str, ensure_ascii=False)
+    errors = [r for r in results if r.get("error")]
+    empty = [r for r in results if r["type"] in ("stat", "barchart", "timeseries") and not
+             (r.get("values") or r.get("bars") or r.get("time"))]
+    if errors or (args.require_data and empty):
+        for r in errors + empty:
+            print(f"panel {r['title']!r}: {'error ' + r['error'] if r.get('error') else 'no data'}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
