@@ -22,6 +22,32 @@ def _source(args):
     return load.load_dashboard_file(args.dashboard), dss, str(args.dashboard)
 
 
+def _client(addr):
+    import valkey
+    host, port = addr.rsplit(":", 1)
+    return valkey.Valkey(host=host, port=int(port), socket_timeout=10)
+
+
+def _counts(args):
+    from . import counts
+    loc = counts.load_locust(args.locust_results)
+    ok = loc["ok_by_category"]
+    client = _client(args.valkey)
+    drain = None
+    if args.drain_timeout > 0:
+        total, drain, reached = counts.wait_drain(client, sum(ok.values()), args.drain_timeout, args.stable,
+                                                  progress=lambda m: print(m, flush=True))
+        print(f"consumers drained in {drain:.1f}s after the load stopped" if reached else
+              f"valkey total stopped at {total} (last change {drain:.1f}s after the load stopped)")
+    rows, good = counts.compare(ok, counts.valkey_reports(client))
+    print(counts.table(rows))
+    print("per-category agreement: " + ("EXACT" if good else "MISMATCH"))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rows": rows, "match": good, "drain_seconds": drain}, f, indent=2)
+    return 0 if good else 1
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="bfdash")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -32,6 +58,12 @@ def main(argv=None):
         s.add_argument("--operator-render", metavar="PIPELINE_YAML",
                        help="take dashboard and datasources from `blackfriday-operator render -f`")
         s.add_argument("--operator-bin", default="target/release/blackfriday-operator")
+    c = sub.add_parser("counts", help="Locust 2xx per category vs Valkey bf:reports (exit 1 on mismatch)")
+    c.add_argument("--locust-results", required=True)
+    c.add_argument("--valkey", default="127.0.0.1:16379")
+    c.add_argument("--drain-timeout", type=float, default=0, help="first wait this long for the consumers")
+    c.add_argument("--stable", type=float, default=20, help="stop waiting when the total is unchanged this long")
+    c.add_argument("--json", help="write the comparison and drain time as JSON")
     r = sub.choices["run"]
     r.add_argument("--valkey", default="127.0.0.1:16379", help="host:port of Valkey (a replica is fine)")
     r.add_argument("--var", action="append", default=[], help="override a variable: name=value")
@@ -40,6 +72,8 @@ def main(argv=None):
     r.add_argument("--require-data", action="store_true", help="exit 1 if a query panel has no data")
     args = ap.parse_args(argv)
 
+    if args.cmd == "counts":
+        return _counts(args)
     dash, dss, src = _source(args)
     if args.cmd == "lint":
         errs = lint.lint_dashboard(dash, dss or None)
