@@ -15,7 +15,8 @@ Options (flag / environment variable / default):
   --results-file      BF_RESULTS_FILE       out/locust-results.json  2xx per category etc., written at quit
   --seed              BF_SEED               0     random seed of the sale generator (0 = random)
   --think-time-max    BF_THINK_TIME_MAX     0.05  seconds each user waits at most between sales
-Exit codes: 0 ok, 1 locust's own (e.g. import error), 2 no request sent, 3 failure ratio, 4 p95.
+Exit codes: 0 ok, 1 locust's own (e.g. import error, catalogue error), 2 no request sent or no 2xx,
+3 failure ratio above the limit, 4 p95 above the limit.
 """
 import json
 import logging
@@ -134,6 +135,8 @@ def _(environment, **_kw):
     code, reason = 0, "ok"
     if s.num_requests == 0:
         code, reason = 2, "no request was sent"
+    elif not t.ok:
+        code, reason = 2, "no sale was accepted (no 2xx)"
     elif s.fail_ratio > opts.max_fail_ratio:
         code, reason = 3, f"failure ratio {s.fail_ratio:.4f} > {opts.max_fail_ratio}"
     elif p[0.95] is not None and p[0.95] > opts.max_p95_ms:

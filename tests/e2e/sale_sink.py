@@ -1,0 +1,55 @@
+"""A loopback HTTP server that takes sales like the API does (200 or a configured failure) and counts
+what it answered 2xx per category: the reference the locustfile's own tally is checked against."""
+import http.server
+import json
+import threading
+
+
+class Sink:
+    def __init__(self, fail_every=0, fail_status=503):
+        self.ok, self.bad, self.lock = {}, 0, threading.Lock()
+        self.n, self.fail_every, self.fail_status = 0, fail_every, fail_status
+        sink = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                try:
+                    d = json.loads(body)
+                    valid = (self.path == "/api/v1/ventas" and d["categoria"] in
+                             ("Electronica", "Ropa", "Hogar", "Belleza") and d["precio"] > 0
+                             and isinstance(d["cantidad_vendida"], int) and d["producto_id"])
+                except Exception:
+                    valid = False
+                with sink.lock:
+                    sink.n += 1
+                    fail = sink.fail_every and sink.n % sink.fail_every == 0
+                    if valid and not fail:
+                        sink.ok[d["categoria"]] = sink.ok.get(d["categoria"], 0) + 1
+                    elif not valid:
+                        sink.bad += 1
+                code = 422 if not valid else (sink.fail_status if fail else 200)
+                out = json.dumps({"sale_id": "0", "estado": "ok"} if code == 200 else
+                                 {"error": "x", "message": "x", "fields": []}).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, *a):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *a):
+        self.server.shutdown()
+        self.server.server_close()

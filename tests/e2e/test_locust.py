@@ -1,0 +1,69 @@
+"""The locustfile, run headless as the main job runs it: its per-category 2xx tally, its exit codes,
+and the catalogue taken from the registry."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+from sale_sink import Sink
+
+
+def run_locust(port, tmp_path, *extra, env=None, users=4, seconds=4):
+    res = tmp_path / "results.json"
+    cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "locust/locustfile.py"), "--headless",
+           "-H", f"http://127.0.0.1:{port}", "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
+           "--only-summary", "--stop-timeout", "5", "--results-file", str(res), *extra]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                       env=dict(os.environ, **(env or {})))
+    return p, (json.loads(res.read_text()) if res.exists() else None)
+
+
+def test_tally_matches_server_and_catalogue_from_registry(registry, tmp_path):
+    host, oras = registry
+    ref = f"{host}/blackfriday/catalog:v1"
+    subprocess.run([str(ROOT / "locust/push-catalog.sh"), ref], check=True, capture_output=True,
+                   env=dict(os.environ, ORAS=oras))
+    with Sink() as sink:
+        p, r = run_locust(sink.port, tmp_path, env={"BF_CATALOG_REF": ref, "BF_FEATURED_WEIGHT": "4"})
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    assert sink.bad == 0, "every sale must be valid for the API contract"
+    assert r["ok_by_category"] == sink.ok
+    assert r["ok_total"] == sum(sink.ok.values()) == r["requests"] > 50
+    assert r["catalog"]["source"] == "oci" and r["catalog"]["reference"] == ref
+    # featured category (Belleza) weighted 4:1:1:1
+    assert sink.ok["Belleza"] > max(v for k, v in sink.ok.items() if k != "Belleza")
+    assert r["latency_ms"]["p95"] is not None and r["throughput_rps"] > 0
+
+
+def test_failure_ratio_limit_fails_the_run(tmp_path):
+    with Sink(fail_every=5) as sink:
+        p, r = run_locust(sink.port, tmp_path, "--max-fail-ratio", "0.05")
+    assert p.returncode == 3, p.stderr[-2000:]
+    assert r["exit_code"] == 3 and "failure ratio" in r["verdict"]
+    assert r["ok_by_category"] == sink.ok  # failures are not counted as sales
+    assert r["status_counts"].get("503", 0) == r["failures"] > 0
+
+
+def test_relaxed_limits_pass_and_p95_limit_fails(tmp_path):
+    with Sink(fail_every=5) as sink:
+        p, _ = run_locust(sink.port, tmp_path, "--max-fail-ratio", "0.5", seconds=2)
+    assert p.returncode == 0
+    with Sink() as sink:
+        p, r = run_locust(sink.port, tmp_path, "--max-p95-ms", "0.0001", seconds=2)
+    assert p.returncode == 4 and "p95" in r["verdict"]
+
+
+def test_no_request_is_a_failure(tmp_path):
+    p, r = run_locust(1, tmp_path, "--max-fail-ratio", "1.0", seconds=2)  # nothing listens on :1
+    assert p.returncode == 2 and r["ok_total"] == 0 and "no sale" in r["verdict"]
+
+
+def test_unreachable_catalogue_stops_locust(tmp_path):
+    with Sink() as sink:
+        p, r = run_locust(sink.port, tmp_path, env={"BF_CATALOG_REF": "127.0.0.1:1/blackfriday/catalog:v1"},
+                          seconds=2)
+    assert p.returncode != 0 and r is None
+    assert "cannot fetch manifest" in p.stderr
+    assert sum(sink.ok.values()) == 0
