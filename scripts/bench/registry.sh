@@ -47,7 +47,9 @@ ensure_tools() {
   command -v umoci >/dev/null || missing+=(umoci)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
   ORAS="$BIN_DIR/oras"
-  if [ ! -x "$ORAS" ] || ! "$ORAS" version 2>/dev/null | grep -q "${ORAS_VERSION#v}"; then
+  local have=""
+  [ -x "$ORAS" ] && have="$("$ORAS" version 2>/dev/null || true)"
+  if [[ "$have" != *"Version:"*"${ORAS_VERSION#v}"* ]]; then
     command -v go >/dev/null || bench_die "go not found (needed to build oras)"
     bench_log "building oras $ORAS_VERSION with go install (first run only)"
     local t0; t0=$(date +%s)

@@ -48,7 +48,7 @@ find_bins() {
 
 vcli() { local port="$1"; shift; "$VALKEY_CLI" -h 127.0.0.1 -p "$port" "$@"; }
 pinged() { [ "$(vcli "$1" PING 2>/dev/null)" = "PONG" ]; }
-link_up() { vcli "$1" INFO replication 2>/dev/null | tr -d '\r' | grep -qx 'master_link_status:up'; }
+link_up() { local info; info="$(vcli "$1" INFO replication 2>/dev/null | tr -d '\r')"; [[ "$info" == *$'\n'master_link_status:up* ]]; }
 pidfile_of() { echo "$VK_RUN/$1.pid"; }
 
 # stop_instance PORT: SHUTDOWN (AOF is flushed) then wait; falls back to SIGTERM/SIGKILL.
