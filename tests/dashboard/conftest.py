@@ -43,10 +43,12 @@ def valkey_addr(tmp_path_factory):
     port = free_port()
     d = tmp_path_factory.mktemp("valkey")
     script = ROOT / "scripts/bench/valkey.sh"
-    subprocess.run([str(script), "start-instance", str(port), "--dir", str(d)], check=True,
-                   stdout=subprocess.DEVNULL)
+    # own BENCH_DIR: `valkey.sh stop` of the shared bench must not take this instance with it
+    env = dict(os.environ, BENCH_DIR=str(d / "bench"), BENCH_CACHE=str(ROOT / ".bench/cache"))
+    subprocess.run(["bash", str(script), "start-instance", str(port), "--dir", str(d / "data")], check=True,
+                   stdout=subprocess.DEVNULL, env=env)
     yield f"127.0.0.1:{port}"
-    subprocess.run([str(script), "stop-instance", str(port)], check=False,
+    subprocess.run(["bash", str(script), "stop-instance", str(port)], check=False, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

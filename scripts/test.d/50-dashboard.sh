@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Suite: the Grafana dashboard (operator/assets/grafana/dashboard.json).
+#  1. Grafana's published schema: @grafana/schema's Dashboard type → JSON Schema (ts-json-schema-generator)
+#     → ajv (tools/dashboard/validate-schema.mjs)
+#  2. the committed JSON equals its generator (tools/dashboard/gen_dashboard.py --check)
+#  3. project lint: unique ids, datasource uid provisioned, no overlapping gridPos, every wireframe panel
+#  4. pytest tests/dashboard: lint negatives, wireframe layout, every panel query against a real Valkey
+#     (filled by the real consumer from real Kafka records when the consumer is built), the datasource
+#     provisioning the operator renders
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+out="${BF_TEST_OUT:-out/test}"
+mkdir -p "$out"
+[ -d tools/dashboard/node_modules/@grafana/schema ] || bash scripts/setup.d/60-main-job.sh
+node tools/dashboard/validate-schema.mjs operator/assets/grafana/dashboard.json
+python3 tools/dashboard/gen_dashboard.py --check
+tools/dashboard/dashboard lint
+exec python3 -m pytest tests/dashboard -v -rA -p no:cacheprovider --junitxml="$out/50-dashboard.xml" "$@"
