@@ -1,0 +1,143 @@
+#!lua name=blackfriday
+
+-- The consumer's one atomic write per Kafka batch (docs/contracts.md §5).
+--
+-- bf_apply_batch(KEYS = {offsets_key}, ARGV = {ttl_seconds, series_maxlen, series_category,
+--                 then 6 values per record: partition, offset, categoria, producto_id, precio,
+--                 cantidad_vendida})
+--
+-- offsets_key (bf:offsets:<topic>) maps partition -> next offset to apply. A record whose
+-- offset is below that is skipped, so a batch delivered twice (crash before the Kafka commit,
+-- rebalance, a new consumer group) changes nothing. A record with an empty categoria only
+-- advances the offset (a record the consumer could not decode). series_category limits the
+-- price streams to one category's products ("" = every category).
+--
+-- The batch is aggregated in Lua tables first, so each key is written once per batch instead
+-- of once per sale; only the price streams get one XADD per sale (one entry per sale is the
+-- point of a time series). Running inside a function makes the read-modify-write of min/max
+-- and averages atomic, also with two consumers.
+--
+-- Returns {applied, skipped}.
+
+local K_REPORTS = 'bf:reports'
+local K_UNITS = 'bf:units'
+local K_PRICE_SUM = 'bf:price_sum'
+local K_AVG_UNITS = 'bf:avg_units'
+local K_AVG_PRICE = 'bf:avg_price'
+local K_MAX = 'bf:price:max'
+local K_MIN = 'bf:price:min'
+local K_PRODUCT_UNITS = 'bf:product_units'
+
+local function int(n) return string.format('%.0f', n) end
+local function exact(x) return string.format('%.17g', x) end
+-- Averages are for display: 6 decimals, trailing zeros dropped ("43.5", "2").
+local function avg(x)
+  local s = string.format('%.6f', x):gsub('0+$', ''):gsub('%.$', '')
+  return s
+end
+
+-- better(p1, id1, p2, id2, higher): is (p1, id1) a better extreme than (p2, id2)? Equal prices
+-- go to the smaller producto_id, so the winner does not depend on the order of consumption.
+local function better(p1, id1, p2, id2, higher)
+  if p2 == nil then return true end
+  if p1 == p2 then return id1 < id2 end
+  if higher then return p1 > p2 end
+  return p1 < p2
+end
+
+local function apply_batch(keys, args)
+  local offsets_key = keys[1]
+  local ttl = tonumber(args[1])
+  local maxlen = args[2]
+  local series_category = args[3]
+
+  local next_offset = {}   -- partition -> next offset (stored value, advanced as we go)
+  local dirty = {}         -- partitions whose next offset changed
+  local reports, units, price_sum = {}, {}, {}
+  local product_units = {} -- producto_id -> units
+  local category_units = {} -- categoria -> {producto_id -> units}
+  local series = {}        -- series keys touched
+  local max_p, max_id, max_cat, max_raw
+  local min_p, min_id, min_cat, min_raw
+  local applied, skipped = 0, 0
+
+  for i = 4, #args, 6 do
+    local part = args[i]
+    local off = tonumber(args[i + 1])
+    local stored = next_offset[part]
+    if stored == nil then
+      stored = tonumber(redis.call('HGET', offsets_key, part) or '0')
+      next_offset[part] = stored
+    end
+    if off < stored then
+      skipped = skipped + 1
+    else
+      next_offset[part] = off + 1
+      dirty[part] = true
+      local cat = args[i + 2]
+      if cat ~= '' then
+        applied = applied + 1
+        local id, raw = args[i + 3], args[i + 4]
+        local p, u = tonumber(raw), tonumber(args[i + 5])
+        reports[cat] = (reports[cat] or 0) + 1
+        units[cat] = (units[cat] or 0) + u
+        price_sum[cat] = (price_sum[cat] or 0) + p
+        product_units[id] = (product_units[id] or 0) + u
+        local cu = category_units[cat]
+        if cu == nil then cu = {}; category_units[cat] = cu end
+        cu[id] = (cu[id] or 0) + u
+        if better(p, id, max_p, max_id, true) then max_p, max_id, max_cat, max_raw = p, id, cat, raw end
+        if better(p, id, min_p, min_id, false) then min_p, min_id, min_cat, min_raw = p, id, cat, raw end
+        if series_category == '' or series_category == cat then
+          local sk = 'bf:series:' .. id
+          redis.call('XADD', sk, 'MAXLEN', '~', maxlen, '*', 'precio', raw, 'cantidad_vendida', args[i + 5])
+          series[sk] = true
+        end
+      end
+    end
+  end
+
+  for cat, n in pairs(reports) do
+    local r = redis.call('HINCRBY', K_REPORTS, cat, int(n))
+    local u = redis.call('HINCRBY', K_UNITS, cat, int(units[cat]))
+    local s = tonumber(redis.call('HINCRBYFLOAT', K_PRICE_SUM, cat, exact(price_sum[cat])))
+    redis.call('HSET', K_AVG_UNITS, cat, avg(u / r))
+    redis.call('HSET', K_AVG_PRICE, cat, avg(s / r))
+  end
+
+  local function extreme(key, p, id, cat, raw, higher)
+    if p == nil then return end
+    local cur = redis.call('HMGET', key, 'precio', 'producto_id')
+    local cur_p = cur[1] and tonumber(cur[1]) or nil
+    if better(p, id, cur_p, cur[2] or '', higher) then
+      redis.call('HSET', key, 'precio', raw, 'producto_id', id, 'categoria', cat)
+    end
+  end
+  extreme(K_MAX, max_p, max_id, max_cat, max_raw, true)
+  extreme(K_MIN, min_p, min_id, min_cat, min_raw, false)
+
+  -- Growing keys get their TTL refreshed on every write, so products that stop selling expire.
+  if next(product_units) ~= nil then
+    for id, u in pairs(product_units) do
+      redis.call('ZINCRBY', K_PRODUCT_UNITS, int(u), id)
+    end
+    redis.call('EXPIRE', K_PRODUCT_UNITS, ttl)
+  end
+  for cat, cu in pairs(category_units) do
+    local key = K_PRODUCT_UNITS .. ':' .. cat
+    for id, u in pairs(cu) do
+      redis.call('ZINCRBY', key, int(u), id)
+    end
+    redis.call('EXPIRE', key, ttl)
+  end
+  for sk in pairs(series) do
+    redis.call('EXPIRE', sk, ttl)
+  end
+
+  for part in pairs(dirty) do
+    redis.call('HSET', offsets_key, part, int(next_offset[part]))
+  end
+  return {applied, skipped}
+end
+
+redis.register_function('bf_apply_batch', apply_batch)

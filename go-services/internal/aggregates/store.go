@@ -1,0 +1,142 @@
+// Package aggregates keeps the dashboard's numbers in Valkey (docs/contracts.md §5). Each Kafka
+// batch becomes ONE call of the Valkey function bf_apply_batch (blackfriday.lua), which applies
+// every aggregate and records the offsets reached in the same atomic step. That is what makes
+// the counts exact under crashes, rebalances and redelivery, and what keeps Valkey commands per
+// sale far below one.
+package aggregates
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/valkey-io/valkey-go"
+)
+
+//go:embed blackfriday.lua
+var LibraryCode string
+
+// Key names of the contract.
+const (
+	KeyReports      = "bf:reports"
+	KeyUnits        = "bf:units"
+	KeyPriceSum     = "bf:price_sum"
+	KeyAvgUnits     = "bf:avg_units"
+	KeyAvgPrice     = "bf:avg_price"
+	KeyPriceMax     = "bf:price:max"
+	KeyPriceMin     = "bf:price:min"
+	KeyProductUnits = "bf:product_units"
+	FunctionName    = "bf_apply_batch"
+)
+
+// CategoryProductUnitsKey is the per-category sorted set of units per product.
+func CategoryProductUnitsKey(categoria string) string { return KeyProductUnits + ":" + categoria }
+
+// SeriesKey is the price stream of one product.
+func SeriesKey(productoID string) string { return "bf:series:" + productoID }
+
+// OffsetsKey is the partition → next offset hash of a topic.
+func OffsetsKey(topic string) string { return "bf:offsets:" + topic }
+
+// Sale is one consumed record as the function needs it. Categoria "" marks a record that
+// could not be decoded: it only advances the offset.
+type Sale struct {
+	Partition  int32
+	Offset     int64
+	Categoria  string
+	ProductoID string
+	Precio     float64
+	Cantidad   int32
+}
+
+// Options of the store.
+type Options struct {
+	Topic string
+	// TTL of the keys that grow with the number of products (sorted sets, streams).
+	TTL time.Duration
+	// SeriesMaxLen bounds each price stream (approximately, MAXLEN ~).
+	SeriesMaxLen int
+	// SeriesCategory, when set, keeps price streams only for that category's products (the
+	// dashboard's featured category); empty keeps them for every product.
+	SeriesCategory string
+}
+
+// Result of one batch.
+type Result struct{ Applied, Skipped int64 }
+
+// Store applies batches through the Valkey function.
+type Store struct {
+	client valkey.Client
+	opts   Options
+}
+
+func NewStore(client valkey.Client, opts Options) *Store {
+	if opts.TTL <= 0 {
+		opts.TTL = 7 * 24 * time.Hour
+	}
+	if opts.SeriesMaxLen <= 0 {
+		opts.SeriesMaxLen = 1000
+	}
+	return &Store{client: client, opts: opts}
+}
+
+// Load installs (or upgrades) the function library. Every consumer does this at start, so a
+// new version of the code replaces the old function without a separate migration step.
+func (s *Store) Load(ctx context.Context) error {
+	return s.client.Do(ctx, s.client.B().FunctionLoad().Replace().FunctionCode(LibraryCode).Build()).Error()
+}
+
+// Args encodes a batch as the function's ARGV (pure; see blackfriday.lua for the layout).
+func (o Options) Args(sales []Sale) []string {
+	args := make([]string, 0, 3+6*len(sales))
+	args = append(args, strconv.FormatInt(int64(o.TTL/time.Second), 10), strconv.Itoa(o.SeriesMaxLen), o.SeriesCategory)
+	for _, s := range sales {
+		args = append(args,
+			strconv.FormatInt(int64(s.Partition), 10),
+			strconv.FormatInt(s.Offset, 10),
+			s.Categoria,
+			s.ProductoID,
+			// Shortest text that parses back to the same float64, so 129.99 is stored as "129.99".
+			strconv.FormatFloat(s.Precio, 'g', -1, 64),
+			strconv.FormatInt(int64(s.Cantidad), 10),
+		)
+	}
+	return args
+}
+
+// Apply runs one batch atomically. An error means nothing of the batch was applied (a function
+// call is all-or-nothing unless Valkey itself dies mid-script), so the caller retries it whole.
+func (s *Store) Apply(ctx context.Context, sales []Sale) (Result, error) {
+	if len(sales) == 0 {
+		return Result{}, nil
+	}
+	cmd := s.client.B().Fcall().Function(FunctionName).Numkeys(1).Key(OffsetsKey(s.opts.Topic)).Arg(s.opts.Args(sales)...).Build()
+	vals, err := s.client.Do(ctx, cmd).AsIntSlice()
+	if err != nil {
+		return Result{}, err
+	}
+	if len(vals) != 2 {
+		return Result{}, fmt.Errorf("%s returned %v", FunctionName, vals)
+	}
+	return Result{Applied: vals[0], Skipped: vals[1]}, nil
+}
+
+// Offsets returns the next offset per partition that Valkey holds for the topic.
+func (s *Store) Offsets(ctx context.Context) (map[int32]int64, error) {
+	m, err := s.client.Do(ctx, s.client.B().Hgetall().Key(OffsetsKey(s.opts.Topic)).Build()).AsStrMap()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int32]int64, len(m))
+	for k, v := range m {
+		p, err1 := strconv.ParseInt(k, 10, 32)
+		o, err2 := strconv.ParseInt(v, 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("bad offset entry %q=%q", k, v)
+		}
+		out[int32(p)] = o
+	}
+	return out, nil
+}

@@ -1,0 +1,160 @@
+package aggregates_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blackfriday-operator/go-services/internal/aggregates"
+	"github.com/blackfriday-operator/go-services/internal/testenv"
+)
+
+func TestArgsLayout(t *testing.T) {
+	o := aggregates.Options{TTL: 2 * time.Hour, SeriesMaxLen: 50, SeriesCategory: "Belleza"}
+	got := o.Args([]aggregates.Sale{{Partition: 3, Offset: 41, Categoria: "Belleza", ProductoID: "BEL-001", Precio: 129.99, Cantidad: 3}})
+	want := "7200 50 Belleza 3 41 Belleza BEL-001 129.99 3"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("got %q", strings.Join(got, " "))
+	}
+}
+
+func TestExpectTieBreaksBySmallestProduct(t *testing.T) {
+	s := aggregates.Expect([]aggregates.Sale{
+		{Offset: 0, Categoria: "Ropa", ProductoID: "B", Precio: 10, Cantidad: 1},
+		{Offset: 1, Categoria: "Hogar", ProductoID: "A", Precio: 10, Cantidad: 1},
+		{Offset: 2, Categoria: "Ropa", ProductoID: "C", Precio: 5, Cantidad: 1},
+		{Offset: 2, Categoria: "Ropa", ProductoID: "C", Precio: 5, Cantidad: 1}, // same position: once
+	}, aggregates.Options{})
+	if s.Max != (aggregates.Extreme{10, "A", "Hogar"}) || s.Min != (aggregates.Extreme{5, "C", "Ropa"}) || s.Reports["Ropa"] != 2 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+// store returns a Store on a private Valkey with the function loaded.
+func store(t *testing.T, opts aggregates.Options) (*aggregates.Store, *testenv.Valkey) {
+	v := testenv.NewValkey(t)
+	st := aggregates.NewStore(v.Client, opts)
+	if err := st.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return st, v
+}
+
+func check(t *testing.T, v *testenv.Valkey, want aggregates.Snapshot) {
+	t.Helper()
+	got, err := aggregates.Read(context.Background(), v.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := aggregates.Diff(want, got); len(d) > 0 {
+		t.Fatalf("%d differences, first: %s", len(d), strings.Join(d[:min(len(d), 10)], "\n"))
+	}
+}
+
+// The function against the Go model, in batches of varying size, then every kind of
+// redelivery: whole batches again, overlapping ranges, and a shuffled partition.
+func TestFunctionMatchesModelAndSkipsRedelivery(t *testing.T) {
+	opts := aggregates.Options{Topic: "t", TTL: time.Hour, SeriesMaxLen: 1000}
+	st, v := store(t, opts)
+	ctx := context.Background()
+	all := testenv.AsAggregates(testenv.Sales(3000, 15, 1))
+	// spread over 3 partitions, offsets per partition increasing
+	next := [3]int64{}
+	for i := range all {
+		p := int32(i % 3)
+		all[i].Partition, all[i].Offset = p, next[p]
+		next[p]++
+	}
+	applied := int64(0)
+	for i, size := 0, 1; i < len(all); i, size = i+size, size*2+1 {
+		res, err := st.Apply(ctx, all[i:min(i+size, len(all))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		applied += res.Applied
+	}
+	if applied != int64(len(all)) {
+		t.Fatalf("applied %d of %d", applied, len(all))
+	}
+	want := aggregates.Expect(all, opts)
+	check(t, v, want)
+
+	// redeliver everything, and an overlapping window, in other batch shapes
+	for _, batch := range [][]aggregates.Sale{all, all[100:2500], all[2999:]} {
+		res, err := st.Apply(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Applied != 0 || res.Skipped != int64(len(batch)) {
+			t.Fatalf("redelivery applied %+v", res)
+		}
+	}
+	check(t, v, want)
+
+	offsets, err := st.Offsets(ctx)
+	if err != nil || offsets[0] != next[0] || offsets[1] != next[1] || offsets[2] != next[2] {
+		t.Fatalf("offsets %v %v, want %v", offsets, err, next)
+	}
+
+	// TTLs: growing keys expire, bounded ones do not
+	for key, wantTTL := range map[string]bool{
+		aggregates.KeyProductUnits: true, aggregates.CategoryProductUnitsKey("Ropa"): true,
+		aggregates.SeriesKey(all[0].ProductoID): true, aggregates.KeyReports: false, aggregates.OffsetsKey("t"): false,
+	} {
+		ttl, err := v.Client.Do(ctx, v.Client.B().Ttl().Key(key).Build()).AsInt64()
+		if err != nil || (ttl > 0) != wantTTL || ttl > 3600 {
+			t.Errorf("TTL %s = %d (%v), want set=%v", key, ttl, err, wantTTL)
+		}
+	}
+}
+
+func TestBatchStartingMidPartitionAppliesOnlyTheNewPart(t *testing.T) {
+	st, v := store(t, aggregates.Options{Topic: "t"})
+	ctx := context.Background()
+	all := testenv.AsAggregates(testenv.Sales(100, 3, 2))
+	if _, err := st.Apply(ctx, all[:60]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Apply(ctx, all[40:]) // 20 already applied, 40 new
+	if err != nil || res.Applied != 40 || res.Skipped != 20 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	check(t, v, aggregates.Expect(all, aggregates.Options{}))
+}
+
+func TestUndecodableRecordOnlyAdvancesOffset(t *testing.T) {
+	st, v := store(t, aggregates.Options{Topic: "t"})
+	ctx := context.Background()
+	batch := []aggregates.Sale{
+		{Partition: 1, Offset: 5, Categoria: "Hogar", ProductoID: "H", Precio: 2.5, Cantidad: 2},
+		{Partition: 1, Offset: 6}, // undecodable
+	}
+	if _, err := st.Apply(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	check(t, v, aggregates.Expect(batch, aggregates.Options{}))
+	if off, _ := st.Offsets(ctx); off[1] != 7 {
+		t.Fatalf("offsets %v", off)
+	}
+}
+
+func TestTiesAcrossBatchesAndSeriesCategory(t *testing.T) {
+	opts := aggregates.Options{Topic: "t", SeriesCategory: "Belleza"}
+	st, v := store(t, opts)
+	ctx := context.Background()
+	a := []aggregates.Sale{{Partition: 0, Offset: 0, Categoria: "Ropa", ProductoID: "R-2", Precio: 100, Cantidad: 1}}
+	b := []aggregates.Sale{{Partition: 1, Offset: 0, Categoria: "Belleza", ProductoID: "B-1", Precio: 100, Cantidad: 4},
+		{Partition: 1, Offset: 1, Categoria: "Belleza", ProductoID: "A-9", Precio: 100, Cantidad: 1}}
+	st.Apply(ctx, a)
+	st.Apply(ctx, b)
+	want := aggregates.Expect(append(a, b...), opts)
+	if want.Max.ProductoID != "A-9" || want.Min.ProductoID != "A-9" || len(want.SeriesLen) != 2 {
+		t.Fatalf("model: %+v", want)
+	}
+	check(t, v, want)
+	avg, _ := v.Client.Do(ctx, v.Client.B().Hget().Key(aggregates.KeyAvgUnits).Field("Belleza").Build()).ToString()
+	if avg != "2.5" {
+		t.Errorf("avg_units Belleza = %q, want 2.5", avg)
+	}
+}

@@ -1,0 +1,105 @@
+// Package forward holds grpc-client's connections to the writer tiers and sends each sale to
+// the tier the routing policy picks.
+//
+// One long-lived *grpc.ClientConn per tier, never one per request: a connection per request
+// costs a TCP+HTTP/2 handshake each time, and one connection to a ClusterIP pins every call to a
+// single pod. Instead the target is a headless Service name resolved with the dns resolver
+// (dns:///grpc-server-2:50051 yields one address per pod) and the round_robin balancer keeps a
+// subchannel to every address, so both pods of grpc-server-2 get calls. The writers close
+// connections after a maximum age, which makes this side re-resolve and find new pods.
+package forward
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/blackfriday-operator/go-services/internal/routing"
+	"github.com/blackfriday-operator/go-services/internal/saleid"
+	pb "github.com/blackfriday-operator/go-services/proto"
+)
+
+// ServiceConfig selects client-side round_robin over every resolved address.
+const ServiceConfig = `{"loadBalancingConfig":[{"round_robin":{}}]}`
+
+var calls = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "grpc_client_forward_total",
+	Help: "ProcesarVenta calls by writer tier and gRPC status code.",
+}, []string{"tier", "code"})
+
+// Tiers sends sales to grpc-server-1 and grpc-server-2.
+type Tiers struct {
+	picker  *routing.Picker
+	conns   [2]*grpc.ClientConn
+	clients [2]pb.ProductSaleServiceClient
+}
+
+// Target adds the dns:/// scheme to a bare host:port, so the default passthrough resolver (one
+// address, no re-resolution) is never used by accident.
+func Target(t string) string {
+	t = strings.TrimSpace(t)
+	if t == "" || strings.Contains(t, ":///") {
+		return t
+	}
+	return "dns:///" + t
+}
+
+// New connects to the tiers the policy uses (targets[0] = grpc-server-1, targets[1] =
+// grpc-server-2). Connections are lazy: a writer that is down now is retried in the background
+// and calls fail fast with UNAVAILABLE meanwhile.
+func New(policy routing.Policy, targets [2]string, extra ...grpc.DialOption) (*Tiers, error) {
+	t := &Tiers{picker: routing.NewPicker(policy)}
+	for i := range 2 {
+		if !policy.Uses(i + 1) {
+			continue
+		}
+		target := Target(targets[i])
+		if target == "" {
+			return nil, fmt.Errorf("routing policy %s sends to tier %d but its target is empty", policy, i+1)
+		}
+		opts := append([]grpc.DialOption{
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultServiceConfig(ServiceConfig),
+		}, extra...)
+		conn, err := grpc.NewClient(target, opts...)
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("tier %d target %q: %w", i+1, target, err)
+		}
+		conn.Connect() // start resolving and connecting now, not on the first sale
+		t.conns[i] = conn
+		t.clients[i] = pb.NewProductSaleServiceClient(conn)
+	}
+	return t, nil
+}
+
+// Forward sends one sale, with its id as x-sale-id metadata, to the picked tier. The context
+// carries the call's deadline.
+func (t *Tiers) Forward(ctx context.Context, id string, req *pb.ProductSaleRequest) (*pb.ProductSaleResponse, error) {
+	tier := t.picker.Pick()
+	resp, err := t.clients[tier-1].ProcesarVenta(saleid.ToOutgoingGRPC(ctx, id), req)
+	calls.WithLabelValues(tierName(tier), status.Code(err).String()).Inc()
+	return resp, err
+}
+
+// Close closes every connection.
+func (t *Tiers) Close() {
+	for _, c := range t.conns {
+		if c != nil {
+			c.Close()
+		}
+	}
+}
+
+func tierName(tier int) string {
+	if tier == 1 {
+		return routing.Tier1
+	}
+	return routing.Tier2
+}

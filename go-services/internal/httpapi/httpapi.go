@@ -1,0 +1,178 @@
+// Package httpapi is grpc-client's HTTP face: POST /api/v1/ventas with the contract of
+// docs/contracts.md §1 (same statuses and error body as rust-api), forwarded as one gRPC call.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/blackfriday-operator/go-services/internal/sale"
+	"github.com/blackfriday-operator/go-services/internal/saleid"
+	pb "github.com/blackfriday-operator/go-services/proto"
+)
+
+// Route is the sale endpoint of the contract.
+const Route = "/api/v1/ventas"
+
+// ErrorBody is the contract's one error shape.
+type ErrorBody struct {
+	Error   string            `json:"error"`
+	Message string            `json:"message"`
+	Fields  []sale.FieldError `json:"fields"`
+}
+
+// Accepted is the 200 body.
+type Accepted struct {
+	SaleID string `json:"sale_id"`
+	Estado string `json:"estado"`
+}
+
+// Forwarder sends one validated sale to a writer and returns the writer's answer or its gRPC
+// error.
+type Forwarder interface {
+	Forward(ctx context.Context, saleID string, req *pb.ProductSaleRequest) (*pb.ProductSaleResponse, error)
+}
+
+var (
+	requests = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "grpc_client_http_requests_total",
+		Help: "POST /api/v1/ventas answers by HTTP status.",
+	}, []string{"status"})
+	requestSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name:    "grpc_client_http_request_seconds",
+		Help:    "POST /api/v1/ventas latency, forwarding included.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15),
+	})
+)
+
+// Handler serves POST /api/v1/ventas.
+type Handler struct {
+	Forwarder Forwarder
+	// Timeout is the deadline of every gRPC call; on expiry the caller gets 504.
+	Timeout time.Duration
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := saleid.OrNew(r.Header.Get(saleid.HTTPHeader))
+	w.Header().Set(saleid.HTTPHeader, id)
+	code := h.serve(w, r, id)
+	requests.WithLabelValues(strconv.Itoa(code)).Inc()
+	requestSeconds.Observe(time.Since(start).Seconds())
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) int {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "use POST", nil)
+	}
+	if r.ContentLength > sale.MaxBodyBytes {
+		return tooLarge(w)
+	}
+	if !IsJSON(r.Header.Get("Content-Type")) {
+		return writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "content type must be application/json", nil)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, sale.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return tooLarge(w)
+		}
+		return writeError(w, http.StatusBadRequest, "malformed_json", "could not read the body: "+err.Error(), nil)
+	}
+	req, err := sale.ParseJSON(body)
+	if err != nil {
+		var v *sale.ValidationError
+		if errors.As(err, &v) {
+			return writeError(w, http.StatusUnprocessableEntity, "validation_failed", v.Error(), v.Fields)
+		}
+		return writeError(w, http.StatusBadRequest, "malformed_json", err.Error(), nil)
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), h.Timeout)
+	defer cancel()
+	resp, err := h.Forwarder.Forward(ctx, id, req)
+	if err != nil {
+		st := status.Convert(err)
+		if st.Code() != codes.InvalidArgument {
+			slog.Warn("sale not acknowledged by the writer", "sale_id", id, "code", st.Code().String(), "err", st.Message())
+		}
+		return WriteGRPCError(w, st)
+	}
+	writeJSON(w, http.StatusOK, Accepted{SaleID: id, Estado: resp.GetEstado()})
+	return http.StatusOK
+}
+
+// HTTPStatus is the contract's mapping of a writer's gRPC code: UNAVAILABLE (and every other
+// server-side failure) → 503, DEADLINE_EXCEEDED → 504, INVALID_ARGUMENT → 422.
+func HTTPStatus(c codes.Code) int {
+	switch c {
+	case codes.OK:
+		return http.StatusOK
+	case codes.InvalidArgument:
+		return http.StatusUnprocessableEntity
+	case codes.DeadlineExceeded:
+		return http.StatusGatewayTimeout
+	}
+	// UNAVAILABLE, and also INTERNAL, UNKNOWN, RESOURCE_EXHAUSTED, CANCELED...: the caller can
+	// only retry, and 503 with Retry-After says exactly that.
+	return http.StatusServiceUnavailable
+}
+
+// WriteGRPCError answers with the contract error body for a failed gRPC call.
+func WriteGRPCError(w http.ResponseWriter, st *status.Status) int {
+	switch code := HTTPStatus(st.Code()); code {
+	case http.StatusUnprocessableEntity:
+		fields := sale.FieldsFromStatus(st)
+		msg := st.Message()
+		if fields != nil {
+			msg = (&sale.ValidationError{Fields: fields}).Error()
+		}
+		return writeError(w, code, "validation_failed", msg, fields)
+	case http.StatusGatewayTimeout:
+		return writeError(w, code, "downstream_timeout", "the writer did not answer in time: "+st.Message(), nil)
+	default:
+		return writeError(w, code, "downstream_unavailable", "the writer could not store the sale ("+st.Code().String()+"): "+st.Message(), nil)
+	}
+}
+
+// IsJSON accepts application/json in any case, with parameters such as charset.
+func IsJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && strings.EqualFold(mt, "application/json")
+}
+
+func tooLarge(w http.ResponseWriter) int {
+	return writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large",
+		"body is larger than "+strconv.Itoa(sale.MaxBodyBytes)+" bytes", nil)
+}
+
+func writeError(w http.ResponseWriter, code int, errCode, msg string, fields []sale.FieldError) int {
+	if fields == nil {
+		fields = []sale.FieldError{} // the contract's "fields" is always an array
+	}
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, code, ErrorBody{Error: errCode, Message: msg, Fields: fields})
+	return code
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,173 @@
+// Package testenv connects integration tests to the real bench services (scripts/bench:
+// Kafka on KAFKA_BOOTSTRAP, Valkey from VALKEY_SERVER / VALKEY_ADDR). A test skips only when
+// the variable it needs is absent; the project's test runner always starts the bench, so in CI
+// these tests run. Each test gets its own topic and its own Valkey server (or DB), so tests
+// never see each other's data.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valkey-io/valkey-go"
+)
+
+// KafkaBrokers returns the bench broker list or skips the test.
+func KafkaBrokers(t testing.TB) []string {
+	t.Helper()
+	v := os.Getenv("KAFKA_BOOTSTRAP")
+	if v == "" {
+		t.Skip("KAFKA_BOOTSTRAP not set (source .bench/env after scripts/bench/kafka.sh start)")
+	}
+	return strings.Split(v, ",")
+}
+
+var seq atomic.Int64
+
+// UniqueName returns a name unique to this test run.
+func UniqueName(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d-%d", prefix, os.Getpid(), time.Now().UnixNano()%1e9, seq.Add(1))
+}
+
+// NewTopic creates a fresh topic (deleted when the test ends) and returns its name.
+func NewTopic(t testing.TB, brokers []string, partitions int32) string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adm := kadm.NewClient(cl)
+	name := UniqueName("gotest")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, name)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		cl.Close()
+		t.Fatalf("create topic %s: %v", name, err)
+	}
+	// Wait until every partition has a leader, so the first produce does not race metadata.
+	for {
+		md, err := adm.Metadata(ctx, name)
+		if err == nil {
+			if td, ok := md.Topics[name]; ok && td.Err == nil && len(td.Partitions) == int(partitions) {
+				ready := true
+				for _, p := range td.Partitions {
+					ready = ready && p.Leader >= 0 && p.Err == nil
+				}
+				if ready {
+					break
+				}
+			}
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("topic %s never got leaders", name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		adm.DeleteTopics(ctx, name)
+		cl.Close()
+	})
+	return name
+}
+
+// ReadAll consumes every record of a topic from the start until it has want records or the
+// timeout passes.
+func ReadAll(t testing.TB, brokers []string, topic string, want int, timeout time.Duration) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < want && ctx.Err() == nil {
+		f := cl.PollFetches(ctx)
+		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	// A short extra poll catches records beyond want (which would be a bug).
+	ctx2, cancel2 := context.WithTimeout(context.Background(), time.Second)
+	defer cancel2()
+	cl.PollFetches(ctx2).EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	return out
+}
+
+// FreePort returns a TCP port that was free a moment ago on 127.0.0.1.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Valkey is one Valkey database reserved for a test.
+type Valkey struct {
+	Addr   string
+	DB     int
+	Client valkey.Client
+}
+
+var sharedDB atomic.Int32
+
+// NewValkey starts a private valkey-server from $VALKEY_SERVER on a free port (stopped at the
+// end of the test). Without VALKEY_SERVER it falls back to a dedicated, flushed DB (1–15) on
+// $VALKEY_ADDR; with neither it skips.
+func NewValkey(t testing.TB) *Valkey {
+	t.Helper()
+	v := &Valkey{}
+	if bin := os.Getenv("VALKEY_SERVER"); bin != "" {
+		port := FreePort(t)
+		dir := t.TempDir()
+		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
+			"--appendonly", "no", "--dir", dir, "--logfile", filepath.Join(dir, "valkey.log"))
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start %s: %v", bin, err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		v.Addr = "127.0.0.1:" + strconv.Itoa(port)
+	} else if addr := os.Getenv("VALKEY_ADDR"); addr != "" {
+		v.Addr = addr
+		v.DB = int(sharedDB.Add(1)%15) + 1
+	} else {
+		t.Skip("neither VALKEY_SERVER nor VALKEY_ADDR set (source .bench/env after scripts/bench/valkey.sh start)")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{v.Addr}, SelectDB: v.DB, DisableCache: true})
+		if err == nil {
+			v.Client = c
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("valkey at %s: %v", v.Addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Cleanup(v.Client.Close)
+	if err := v.Client.Do(context.Background(), v.Client.B().Flushdb().Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
