@@ -1,4 +1,5 @@
 """Writes the Valkey keys of docs/contracts.md §5 for a list of sales, the way the consumer does
+(ties of max/min go to the smaller producto_id; averages as exact floats)
 (a reference, used when the test cannot run the real consumer on real Kafka records).
 A sale is a dict {categoria, producto_id, precio, cantidad_vendida}."""
 import time
@@ -14,9 +15,9 @@ def write_sales(client, sales, ttl_seconds=7 * 24 * 3600, base_ms=None):
         reports[c] = reports.get(c, 0) + 1
         units[c] = units.get(c, 0) + q
         price_sum[c] = price_sum.get(c, 0.0) + p
-        if pmax is None or p > pmax["precio"]:
+        if pmax is None or p > pmax["precio"] or (p == pmax["precio"] and pid < pmax["producto_id"]):
             pmax = {"precio": p, "producto_id": pid, "categoria": c}
-        if pmin is None or p < pmin["precio"]:
+        if pmin is None or p < pmin["precio"] or (p == pmin["precio"] and pid < pmin["producto_id"]):
             pmin = {"precio": p, "producto_id": pid, "categoria": c}
         pipe.zincrby("bf:product_units", q, pid)
         pipe.zincrby(f"bf:product_units:{c}", q, pid)

@@ -34,9 +34,10 @@ def expected(sales, categoria, producto):
         pu[pid] = pu.get(pid, 0) + q
         if c == categoria:
             pu_cat[pid] = pu_cat.get(pid, 0) + q
-        if pmax is None or p > pmax[0]:
+        # equal prices go to the smaller producto_id (the consumer's rule: order-independent)
+        if pmax is None or p > pmax[0] or (p == pmax[0] and pid < pmax[1]):
             pmax = (p, pid)
-        if pmin is None or p < pmin[0]:
+        if pmin is None or p < pmin[0] or (p == pmin[0] and pid < pmin[1]):
             pmin = (p, pid)
         if pid == producto:
             series.append(p)
