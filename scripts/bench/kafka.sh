@@ -95,7 +95,9 @@ delete.topic.enable=true
 EOF
 }
 
-# Kill a broker that holds our ports but is not tracked by our pid file (a stale run).
+# Kill a bench broker that holds our ports but is not tracked by our pid file (a stale run).
+# Only brokers started by kafka.sh (config under a .bench/kafka/) are killed; anything else on
+# the ports is reported.
 kill_stale() {
   local port pid cmd
   for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
@@ -104,8 +106,9 @@ kill_stale() {
     [ -n "$pid" ] || bench_die "port $port is in use and its owner is unknown; free it first"
     cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
     case "$cmd" in
-      *kafka.Kafka*)
-        bench_log "stopping stale Kafka broker (pid $pid) on port $port"
+      *kafka.Kafka*/.bench/kafka/server.properties*)
+        # a broker of this bench (this checkout or another one) whose pid file is gone: stale
+        bench_log "stopping stale Kafka bench broker (pid $pid) on port $port"
         echo "$pid" > "$KAFKA_HOME_DIR/stale.pid"
         bench_stop_pidfile "$KAFKA_HOME_DIR/stale.pid" "stale broker" 20 ;;
       *) bench_die "port $port is used by another program (pid $pid: ${cmd:0:120})" ;;

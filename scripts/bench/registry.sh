@@ -73,8 +73,8 @@ kill_stale() {
   [ -n "$pid" ] || bench_die "port $REG_PORT is in use and its owner is unknown"
   cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
   case "$cmd" in
-    *registry*)
-      bench_log "stopping stale registry (pid $pid)"
+    *registry*/.bench/registry/config.yml*)
+      bench_log "stopping stale bench registry (pid $pid)"
       echo "$pid" > "$REG_DIR/stale.pid"
       bench_stop_pidfile "$REG_DIR/stale.pid" "stale registry" 10 ;;
     *) bench_die "port $REG_PORT is used by another program (pid $pid: ${cmd:0:120})" ;;

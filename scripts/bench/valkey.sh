@@ -62,16 +62,18 @@ stop_instance() {
   rm -f "$pf"
 }
 
-# kill a valkey-server that holds PORT without being tracked by us
+# kill a bench valkey-server that holds PORT without being tracked by our pid files
 kill_stale() {
   local port="$1" pid cmd
   bench_port_open "$port" || return 0
   pid="$(bench_listener_pid "$port")"
   [ -n "$pid" ] || bench_die "port $port is in use and its owner is unknown"
   cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
-  case "$cmd" in
-    *valkey-server*|*redis-server*)
-      bench_log "stopping stale server (pid $pid) on port $port"
+  # daemonized valkey-server runs in its --dir: only bench instances (dir under .bench/valkey/)
+  # are treated as stale; anything else on the port is reported
+  case "$cmd@$(readlink "/proc/$pid/cwd" 2>/dev/null || true)/" in
+    *valkey-server*@*/.bench/valkey/*)
+      bench_log "stopping stale bench valkey (pid $pid) on port $port"
       echo "$pid" > "$VK_RUN/stale.pid"
       bench_stop_pidfile "$VK_RUN/stale.pid" "stale valkey" 15 ;;
     *) bench_die "port $port is used by another program (pid $pid: ${cmd:0:120})" ;;
