@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/status"
 
 	"github.com/blackfriday-operator/go-services/internal/routing"
@@ -40,14 +42,35 @@ type Tiers struct {
 	clients [2]pb.ProductSaleServiceClient
 }
 
-// Target adds the dns:/// scheme to a bare host:port, so the default passthrough resolver (one
-// address, no re-resolution) is never used by accident.
-func Target(t string) string {
+// Target turns a configured writer address into a gRPC target and, for address lists, the
+// resolver that serves them:
+//
+//	"grpc-server-2.ingest:50051"          → dns:///grpc-server-2.ingest:50051 (headless Service:
+//	                                         one address per pod); the dns scheme is added so the
+//	                                         default passthrough resolver (one address, never
+//	                                         re-resolved) is not used by accident
+//	"dns:///host:port", "unix:///path"     → as given
+//	"127.0.0.1:50052,127.0.0.1:50053"      → a static resolver with both addresses (local runs
+//	                                         and tests, where no DNS name has several A records)
+//
+// Every form is balanced with round_robin.
+func Target(tier int, t string) (string, []grpc.DialOption) {
 	t = strings.TrimSpace(t)
-	if t == "" || strings.Contains(t, ":///") {
-		return t
+	if strings.Contains(t, ",") {
+		var addrs []resolver.Address
+		for _, a := range strings.Split(t, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				addrs = append(addrs, resolver.Address{Addr: a})
+			}
+		}
+		r := manual.NewBuilderWithScheme(fmt.Sprintf("static-tier%d", tier))
+		r.InitialState(resolver.State{Addresses: addrs})
+		return r.Scheme() + ":///" + routingName(tier), []grpc.DialOption{grpc.WithResolvers(r)}
 	}
-	return "dns:///" + t
+	if t == "" || strings.Contains(t, ":///") {
+		return t, nil
+	}
+	return "dns:///" + t, nil
 }
 
 // New connects to the tiers the policy uses (targets[0] = grpc-server-1, targets[1] =
@@ -59,14 +82,14 @@ func New(policy routing.Policy, targets [2]string, extra ...grpc.DialOption) (*T
 		if !policy.Uses(i + 1) {
 			continue
 		}
-		target := Target(targets[i])
+		target, resolverOpts := Target(i+1, targets[i])
 		if target == "" {
 			return nil, fmt.Errorf("routing policy %s sends to tier %d but its target is empty", policy, i+1)
 		}
 		opts := append([]grpc.DialOption{
 			grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithDefaultServiceConfig(ServiceConfig),
-		}, extra...)
+		}, append(resolverOpts, extra...)...)
 		conn, err := grpc.NewClient(target, opts...)
 		if err != nil {
 			t.Close()
@@ -84,7 +107,7 @@ func New(policy routing.Policy, targets [2]string, extra ...grpc.DialOption) (*T
 func (t *Tiers) Forward(ctx context.Context, id string, req *pb.ProductSaleRequest) (*pb.ProductSaleResponse, error) {
 	tier := t.picker.Pick()
 	resp, err := t.clients[tier-1].ProcesarVenta(saleid.ToOutgoingGRPC(ctx, id), req)
-	calls.WithLabelValues(tierName(tier), status.Code(err).String()).Inc()
+	calls.WithLabelValues(routingName(tier), status.Code(err).String()).Inc()
 	return resp, err
 }
 
@@ -97,7 +120,7 @@ func (t *Tiers) Close() {
 	}
 }
 
-func tierName(tier int) string {
+func routingName(tier int) string {
 	if tier == 1 {
 		return routing.Tier1
 	}

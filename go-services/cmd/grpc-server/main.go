@@ -1,0 +1,117 @@
+// grpc-server is the writer: blackfriday.ProductSaleService over gRPC, each sale produced to
+// Kafka and answered only after the broker's acknowledgement. One program, deployed twice
+// (grpc-server-1 and grpc-server-2); --name says which one it is.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+
+	"github.com/blackfriday-operator/go-services/internal/config"
+	hstate "github.com/blackfriday-operator/go-services/internal/health"
+	"github.com/blackfriday-operator/go-services/internal/logging"
+	"github.com/blackfriday-operator/go-services/internal/metrics"
+	"github.com/blackfriday-operator/go-services/internal/producer"
+	"github.com/blackfriday-operator/go-services/internal/shutdown"
+	"github.com/blackfriday-operator/go-services/internal/writer"
+	pb "github.com/blackfriday-operator/go-services/proto"
+)
+
+func main() {
+	cfg := config.New("grpc-server")
+	name := cfg.String("name", "WRITER_NAME", "grpc-server", "writer name, written into the record header `writer` and the estado (grpc-server-1 / grpc-server-2)")
+	listen := cfg.String("listen", "GRPC_LISTEN", ":50051", "gRPC listen address")
+	metricsListen := cfg.String("metrics-listen", "METRICS_LISTEN", ":9101", "HTTP address of /metrics, /healthz, /readyz")
+	brokers := cfg.String("kafka-brokers", "KAFKA_BROKERS", "127.0.0.1:9092", "comma-separated Kafka bootstrap brokers")
+	topic := cfg.String("topic", "KAFKA_TOPIC", "ventas", "Kafka topic")
+	linger := cfg.Duration("linger", "KAFKA_LINGER", 2*time.Millisecond, "producer linger: how long a batch waits for more records of concurrent calls")
+	deliveryTimeout := cfg.Duration("delivery-timeout", "KAFKA_DELIVERY_TIMEOUT", 10*time.Second, "how long a record may wait for Kafka (retries included) before the call fails UNAVAILABLE")
+	maxBuffered := cfg.Int("max-buffered-records", "KAFKA_MAX_BUFFERED_RECORDS", 10000, "records buffered before Produce blocks (back-pressure)")
+	maxConnAge := cfg.Duration("max-connection-age", "GRPC_MAX_CONNECTION_AGE", 30*time.Second, "clients are asked to reconnect after this age, so they re-resolve DNS and spread over new pods")
+	grace := cfg.Duration("shutdown-grace", "SHUTDOWN_GRACE", 20*time.Second, "time to finish in-flight calls and flush Kafka on SIGTERM")
+	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
+	if err := cfg.ParseOS(); err != nil {
+		os.Exit(2)
+	}
+	log := logging.Setup("grpc-server", *logLevel)
+
+	kcfg := producer.Config{
+		Brokers: config.SplitList(*brokers), Topic: *topic, ClientID: *name,
+		Linger: *linger, DeliveryTimeout: *deliveryTimeout, MaxBufferedRecords: *maxBuffered,
+	}
+	kafka, err := producer.NewClient(kcfg)
+	if err != nil {
+		log.Error("kafka client", "err", err)
+		os.Exit(1)
+	}
+	go func() { // a broker that is down at start is logged, not fatal: calls answer UNAVAILABLE
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := kafka.Ping(ctx); err != nil {
+			log.Warn("kafka not reachable yet", "brokers", kcfg.Brokers, "err", err)
+		}
+	}()
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Error("listen", "addr", *listen, "err", err)
+		os.Exit(1)
+	}
+	adminLn, err := net.Listen("tcp", *metricsListen)
+	if err != nil {
+		log.Error("listen", "addr", *metricsListen, "err", err)
+		os.Exit(1)
+	}
+
+	srv := grpc.NewServer(
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: *maxConnAge, MaxConnectionAgeGrace: 10 * time.Second}),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	)
+	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: kafka, Name: *name, MaxWait: *deliveryTimeout + 5*time.Second})
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	hs.SetServingStatus(pb.ProductSaleService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+
+	ctx, stop := shutdown.OnSignal(context.Background())
+	defer stop()
+	var ready hstate.State
+	ready.SetReady(true)
+	go metrics.Serve(ctx, adminLn, metrics.AdminMux(&ready), 5*time.Second)
+	go func() {
+		if err := srv.Serve(ln); err != nil {
+			log.Error("grpc serve", "err", err)
+			stop()
+		}
+	}()
+	log.Info("writer serving", "name", *name, "grpc", ln.Addr().String(), "metrics", adminLn.Addr().String(),
+		"brokers", kcfg.Brokers, "topic", *topic, "linger", linger.String())
+
+	<-ctx.Done()
+	// Drain: stop advertising health, let in-flight calls finish (each one waits for its ack),
+	// then flush whatever franz-go still buffers and close.
+	ready.SetReady(false)
+	hs.Shutdown()
+	done := make(chan struct{})
+	go func() { srv.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(*grace):
+		log.Warn("grace period over, stopping remaining calls")
+		srv.Stop()
+	}
+	fctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := kafka.Flush(fctx); err != nil {
+		log.Warn("kafka flush", "err", err)
+	}
+	kafka.Close()
+	slog.Info("writer stopped")
+}

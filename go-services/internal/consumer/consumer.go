@@ -1,0 +1,231 @@
+// Package consumer reads the sales topic in a consumer group and turns every fetched batch into
+// one atomic Valkey function call (package aggregates), committing to Kafka only after Valkey
+// holds the batch and the offsets it reached.
+//
+// Why this order is exact: Valkey is the source of truth for "what has been counted" (the
+// offsets hash written in the same atomic call as the aggregates). The Kafka commit is only a
+// hint of where to resume. A crash between the two re-delivers records the function then
+// skips; a rebalance cannot split a batch because polling blocks rebalances until the batch
+// is applied and committed (kgo.BlockRebalanceOnPoll).
+package consumer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/blackfriday-operator/go-services/internal/aggregates"
+	"github.com/blackfriday-operator/go-services/internal/sale"
+	pb "github.com/blackfriday-operator/go-services/proto"
+)
+
+var (
+	batches = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "consumer_batches_total", Help: "Batches applied to Valkey (one function call each).",
+	})
+	batchRecords = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name: "consumer_batch_records", Help: "Records per applied batch.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 15),
+	})
+	batchSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name: "consumer_batch_apply_seconds", Help: "Time of one Valkey function call.",
+		Buckets: prometheus.ExponentialBuckets(0.0002, 2, 15),
+	})
+	records = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "consumer_records_total",
+		Help: "Records by outcome: applied, skipped (already in Valkey), invalid (undecodable, offset only).",
+	}, []string{"outcome"})
+	applyErrors = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "consumer_valkey_errors_total", Help: "Failed Valkey function calls (the batch is retried).",
+	})
+	commitErrors = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "consumer_commit_errors_total", Help: "Failed Kafka commits (harmless: Valkey skips the redelivery).",
+	})
+	lag = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "consumer_lag_records", Help: "High watermark minus the next offset to consume, per partition.",
+	}, []string{"topic", "partition"})
+)
+
+// Applier is the Valkey side (a seam for tests).
+type Applier interface {
+	Apply(ctx context.Context, sales []aggregates.Sale) (aggregates.Result, error)
+}
+
+// Config of the consumer.
+type Config struct {
+	Brokers []string
+	Topic   string
+	Group   string
+	// MaxBatch caps the records of one poll, so one function call stays short (Valkey runs
+	// scripts on its single thread; a huge batch would block Grafana's reads).
+	MaxBatch int
+	// ApplyTimeout bounds one Valkey call; a failed call is retried with backoff.
+	ApplyTimeout time.Duration
+}
+
+// Options are the franz-go options: a group member with manual commits, rebalances blocked
+// while a batch is being applied, new groups starting at the earliest offset.
+func (c Config) Options(onRevoked func(context.Context, *kgo.Client, map[string][]int32)) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.SeedBrokers(c.Brokers...),
+		kgo.ConsumerGroup(c.Group),
+		kgo.ConsumeTopics(c.Topic),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxWait(200 * time.Millisecond),
+		kgo.OnPartitionsRevoked(onRevoked),
+		kgo.OnPartitionsLost(onRevoked),
+	}
+}
+
+// Consumer is one group member.
+type Consumer struct {
+	cfg    Config
+	client *kgo.Client
+	store  Applier
+}
+
+// New creates the group member (it joins on the first poll).
+func New(cfg Config, store Applier) (*Consumer, error) {
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 5000
+	}
+	if cfg.ApplyTimeout <= 0 {
+		cfg.ApplyTimeout = 30 * time.Second
+	}
+	c := &Consumer{cfg: cfg, store: store}
+	cl, err := kgo.NewClient(cfg.Options(c.onRevoked)...)
+	if err != nil {
+		return nil, err
+	}
+	c.client = cl
+	return c, nil
+}
+
+// onRevoked runs inside a rebalance, which BlockRebalanceOnPoll only lets happen between
+// batches: every applied batch is already committed, so there is nothing to flush. It forgets
+// the lag gauges of partitions this member no longer owns.
+func (c *Consumer) onRevoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	for topic, parts := range revoked {
+		for _, p := range parts {
+			lag.DeleteLabelValues(topic, strconv.Itoa(int(p)))
+		}
+		slog.Info("partitions revoked", "topic", topic, "partitions", parts)
+	}
+}
+
+// Run polls and applies until ctx ends, then leaves the group. A batch being applied when ctx
+// ends is finished (applied and committed) first.
+func (c *Consumer) Run(ctx context.Context) error {
+	defer c.client.Close() // leaves the group, so partitions move to the other members at once
+	for {
+		fetches := c.client.PollRecords(ctx, c.cfg.MaxBatch)
+		if fetches.IsClientClosed() {
+			return nil
+		}
+		if ctx.Err() != nil && fetches.NumRecords() == 0 {
+			return nil
+		}
+		fetches.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.Canceled) {
+				slog.Warn("fetch error", "topic", topic, "partition", p, "err", err)
+			}
+		})
+		if err := c.process(ctx, fetches); err != nil {
+			return err
+		}
+		c.client.AllowRebalance()
+	}
+}
+
+// process applies one poll's records and commits them.
+func (c *Consumer) process(ctx context.Context, fetches kgo.Fetches) error {
+	var recs []*kgo.Record
+	var sales []aggregates.Sale
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		for _, r := range p.Records {
+			recs = append(recs, r)
+			sales = append(sales, Decode(r))
+		}
+		if n := len(p.Records); n > 0 {
+			next := p.Records[n-1].Offset + 1
+			lag.WithLabelValues(p.Topic, strconv.Itoa(int(p.Partition))).Set(float64(max(p.HighWatermark-next, 0)))
+		}
+	})
+	if len(sales) == 0 {
+		return nil
+	}
+	res, err := c.applyWithRetry(ctx, sales)
+	if err != nil {
+		return err
+	}
+	records.WithLabelValues("applied").Add(float64(res.Applied))
+	records.WithLabelValues("skipped").Add(float64(res.Skipped))
+	// Commit with a context that outlives a shutdown signal: the batch is in Valkey, telling
+	// Kafka saves the next owner a redelivery (which would be skipped anyway).
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.client.CommitRecords(cctx, recs...); err != nil {
+		commitErrors.Inc()
+		slog.Warn("kafka commit failed; Valkey already holds the offsets", "err", err)
+	}
+	return nil
+}
+
+// applyWithRetry retries a failed Valkey call until it succeeds. It never drops a batch: if
+// Valkey is down the consumer stalls (lag grows, alerts fire) instead of losing sales. It does
+// not give up on shutdown either while Valkey answers within the timeout, so an in-flight batch
+// is finished; a shutdown while Valkey is unreachable abandons the batch uncommitted (it will be
+// redelivered).
+func (c *Consumer) applyWithRetry(ctx context.Context, sales []aggregates.Sale) (aggregates.Result, error) {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		start := time.Now()
+		actx, cancel := context.WithTimeout(context.Background(), c.cfg.ApplyTimeout)
+		res, err := c.store.Apply(actx, sales)
+		cancel()
+		if err == nil {
+			batches.Inc()
+			batchRecords.Observe(float64(len(sales)))
+			batchSeconds.Observe(time.Since(start).Seconds())
+			return res, nil
+		}
+		applyErrors.Inc()
+		slog.Error("valkey batch failed, retrying", "attempt", attempt, "records", len(sales), "err", err)
+		if attempt >= 3 && ctx.Err() != nil {
+			return res, err
+		}
+		time.Sleep(backoff)
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+// Decode turns a record into the function's input; a record that is not a valid sale keeps
+// its position with an empty Categoria (offset advances, nothing is counted) and is logged.
+func Decode(r *kgo.Record) aggregates.Sale {
+	s := aggregates.Sale{Partition: r.Partition, Offset: r.Offset}
+	var req pb.ProductSaleRequest
+	if err := proto.Unmarshal(r.Value, &req); err != nil {
+		records.WithLabelValues("invalid").Inc()
+		slog.Warn("undecodable record skipped", "partition", r.Partition, "offset", r.Offset, "err", err)
+		return s
+	}
+	if err := sale.Validate(&req); err != nil {
+		records.WithLabelValues("invalid").Inc()
+		slog.Warn("invalid sale skipped", "partition", r.Partition, "offset", r.Offset, "err", err)
+		return s
+	}
+	s.Categoria = sale.CategoryName(req.Categoria)
+	s.ProductoID = req.ProductoId
+	s.Precio = req.Precio
+	s.Cantidad = req.CantidadVendida
+	return s
+}
