@@ -45,8 +45,12 @@ ensure_jars() {
   bench_log "fetching Kafka jars with Maven into $KAFKA_LIB (first run only)"
   local t0; t0=$(date +%s)
   rm -rf "$KAFKA_LIB.tmp"
-  nice mvn -B -q -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB.tmp" >&2
+  # output to a log (quiet mode still prints bare colour resets); shown when Maven fails
+  if ! nice mvn -B -q -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB.tmp" > "$BENCH_CACHE/kafka-mvn.log" 2>&1; then
+    tail -n 40 "$BENCH_CACHE/kafka-mvn.log" >&2
+    bench_die "Maven could not fetch the Kafka jars (log: $BENCH_CACHE/kafka-mvn.log)"
+  fi
   rm -rf "$KAFKA_LIB"
   mv "$KAFKA_LIB.tmp" "$KAFKA_LIB"
   echo "$stamp" > "$KAFKA_LIB/.stamp"
