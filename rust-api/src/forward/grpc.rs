@@ -1,0 +1,118 @@
+//! `grpc` mode: `ProcesarVenta` straight to the writers, spread over every writer address.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::metadata::MetadataValue;
+use tonic::{Code, Status};
+
+use super::pool::{ResolveFn, WriterPool};
+use super::{Accepted, Failure};
+use crate::error::{ApiError, FieldError};
+use crate::sale::Sale;
+
+pub const SALE_ID_METADATA: &str = "x-sale-id";
+
+/// Called with the writer address of every call (the per-writer metric).
+pub type OnCall = Arc<dyn Fn(std::net::SocketAddr) + Send + Sync>;
+
+pub struct GrpcForwarder {
+    pool: Arc<WriterPool>,
+    timeout: Duration,
+    on_call: Option<OnCall>,
+}
+
+impl GrpcForwarder {
+    /// Resolves the targets once (an empty result is not fatal: the writers may start later)
+    /// and keeps re-resolving them every `resolve_interval`.
+    pub async fn start(
+        targets: Vec<String>,
+        resolve: ResolveFn,
+        timeout: Duration,
+        connect_timeout: Duration,
+        resolve_interval: Duration,
+        on_call: Option<OnCall>,
+    ) -> Self {
+        let pool = WriterPool::new(targets, resolve, connect_timeout);
+        pool.refresh().await;
+        pool.spawn_refresher(resolve_interval);
+        Self { pool, timeout, on_call }
+    }
+
+    pub fn pool(&self) -> &Arc<WriterPool> {
+        &self.pool
+    }
+
+    pub async fn forward(&self, sale: &Sale, sale_id: &str) -> Result<Accepted, Failure> {
+        let Some(member) = self.pool.pick() else {
+            return Err(Failure::unavailable("no_endpoints", "no writer address resolved"));
+        };
+        if let Some(cb) = &self.on_call {
+            cb(member.addr);
+        }
+        let mut req = tonic::Request::new(sale.to_proto());
+        let id = MetadataValue::try_from(sale_id).expect("a UUID is valid metadata");
+        req.metadata_mut().insert(SALE_ID_METADATA, id);
+        // Sends grpc-timeout so the writer can give up too; our own timer below is the bound.
+        req.set_timeout(self.timeout);
+        let mut client = member.client;
+        match tokio::time::timeout(self.timeout, client.procesar_venta(req)).await {
+            Ok(Ok(resp)) => Ok(Accepted { estado: resp.into_inner().estado }),
+            Ok(Err(status)) => Err(map_status(&status)),
+            Err(_) => Err(Failure::timeout("deadline_exceeded", format!("writer {} did not answer in time", member.addr))),
+        }
+    }
+
+    pub fn reachable(&self) -> Result<(), String> {
+        if self.pool.members().is_empty() {
+            Err("no writer address resolved".into())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A gRPC error → our answer. INVALID_ARGUMENT is the writer's validation verdict (422, the
+/// field taken from its message); DEADLINE_EXCEEDED is 504, and so is CANCELLED: we never cancel
+/// a call ourselves, and a server that enforces our `grpc-timeout` reports its expiry as
+/// CANCELLED (tonic does). Every other code, UNAVAILABLE included, means "not stored, try
+/// again": 503.
+pub fn map_status(s: &Status) -> Failure {
+    match s.code() {
+        Code::InvalidArgument => Failure {
+            kind: "invalid_argument",
+            error: ApiError::Validation(vec![FieldError::new(field_in(s.message()), s.message())]),
+        },
+        Code::DeadlineExceeded | Code::Cancelled => Failure::timeout("deadline_exceeded", format!("writer: {}", s.message())),
+        Code::Unavailable => Failure::unavailable("unavailable", format!("writer unavailable: {}", s.message())),
+        other => Failure::unavailable("grpc_error", format!("writer answered {other:?}: {}", s.message())),
+    }
+}
+
+/// The contract says the writer's message names the field; fall back to the whole sale.
+fn field_in(message: &str) -> &'static str {
+    ["cantidad_vendida", "producto_id", "categoria", "precio"]
+        .into_iter()
+        .find(|f| message.contains(f))
+        .unwrap_or("sale")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    #[test]
+    fn status_mapping() {
+        let f = map_status(&Status::invalid_argument("precio must be greater than 0"));
+        assert_eq!(f.error.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let ApiError::Validation(fields) = &f.error else { panic!() };
+        assert_eq!(fields[0].field, "precio");
+        assert_eq!(map_status(&Status::invalid_argument("bad")).error.body().fields[0].field, "sale");
+        assert_eq!(map_status(&Status::deadline_exceeded("x")).error.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(map_status(&Status::cancelled("Timeout expired")).error.status(), StatusCode::GATEWAY_TIMEOUT);
+        for s in [Status::unavailable("kafka"), Status::internal("x"), Status::unknown("x"), Status::resource_exhausted("x"), Status::failed_precondition("x")] {
+            assert_eq!(map_status(&s).error.status(), StatusCode::SERVICE_UNAVAILABLE, "{s:?}");
+        }
+    }
+}

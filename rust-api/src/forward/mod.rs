@@ -1,0 +1,63 @@
+//! Sending a validated sale to the next hop, and turning what came back into the contract's
+//! answer. Two transports (`rest`, `grpc`) share one outcome type so the handler and the metrics
+//! do not care which one ran.
+
+pub mod grpc;
+pub mod pool;
+pub mod rest;
+
+use crate::error::ApiError;
+use crate::sale::Sale;
+
+/// The downstream confirmed the sale is in Kafka.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub estado: String,
+}
+
+/// The downstream did not confirm the sale. `kind` is a short stable label for the
+/// `downstream_errors_total` metric; `error` is what the caller gets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub kind: &'static str,
+    pub error: ApiError,
+}
+
+impl Failure {
+    pub fn unavailable(kind: &'static str, detail: impl Into<String>) -> Self {
+        Self { kind, error: ApiError::DownstreamUnavailable(detail.into()) }
+    }
+    pub fn timeout(kind: &'static str, detail: impl Into<String>) -> Self {
+        Self { kind, error: ApiError::DownstreamTimeout(detail.into()) }
+    }
+}
+
+/// One of the two transports, chosen at start-up from `--mode`.
+pub enum Forwarder {
+    Rest(rest::RestForwarder),
+    Grpc(grpc::GrpcForwarder),
+}
+
+impl Forwarder {
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Forwarder::Rest(_) => "rest",
+            Forwarder::Grpc(_) => "grpc",
+        }
+    }
+
+    pub async fn forward(&self, sale: &Sale, sale_id: &str) -> Result<Accepted, Failure> {
+        match self {
+            Forwarder::Rest(f) => f.forward(sale, sale_id).await,
+            Forwarder::Grpc(f) => f.forward(sale, sale_id).await,
+        }
+    }
+
+    /// For /readyz with `--ready-check-downstream`: can the next hop be reached at all?
+    pub async fn reachable(&self) -> Result<(), String> {
+        match self {
+            Forwarder::Rest(f) => f.reachable().await,
+            Forwarder::Grpc(f) => f.reachable(),
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! grpc mode against real tonic servers built from proto/blackfriday.proto.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::common::*;
+
+async fn start_grpc(targets: &str, resolver: Option<rust_api::forward::pool::ResolveFn>) -> Api {
+    start(config(&["--mode", "grpc", "--writer-targets", targets, "--resolve-interval-ms", "100"]), resolver).await
+}
+
+#[tokio::test]
+async fn accepted_with_metadata_and_proto_fields() {
+    let w = fake_writer("grpc-server-1", "127.0.0.1:0".parse().unwrap()).await;
+    let api = start_grpc(&w.addr.to_string(), None).await;
+    let (status, headers, body) = api.post(r#"{"categoria":4,"producto_id":"BEL-001","precio":129.99,"cantidad_vendida":3}"#).await;
+    assert_eq!(status, 200, "{body}");
+    let v = json(&body);
+    assert_eq!(v["estado"], "accepted by grpc-server-1 partition=0 offset=1");
+    let id = v["sale_id"].as_str().unwrap();
+    assert_eq!(headers["x-sale-id"], id);
+    assert_eq!(w.seen.sale_ids.lock().unwrap().as_slice(), [id.to_owned()]);
+    assert_eq!(w.seen.bodies.lock().unwrap()[0], serde_json::json!({"categoria":4,"producto_id":"BEL-001","precio":129.99,"cantidad_vendida":3}));
+}
+
+#[tokio::test]
+async fn two_targets_in_the_list_share_the_load() {
+    let a = fake_writer("grpc-server-1", "127.0.0.1:0".parse().unwrap()).await;
+    let b = fake_writer("grpc-server-2", "127.0.0.1:0".parse().unwrap()).await;
+    let api = start_grpc(&format!("{},{}", a.addr, b.addr), None).await;
+    for _ in 0..10 {
+        assert_eq!(api.post(GOOD).await.0, 200);
+    }
+    assert_eq!((a.calls(), b.calls()), (5, 5));
+    let m = reqwest::get(api.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(m.contains(&format!(r#"grpc_writer_calls_total{{addr="{}"}} 5"#, a.addr)), "{m}");
+}
+
+/// Like a headless Service: one name, one port, several pod IPs (127.0.0.1 and 127.0.0.2).
+async fn two_pods() -> (Fake, Fake) {
+    for _ in 0..20 {
+        let a = fake_writer("pod-a", "127.0.0.1:0".parse().unwrap()).await;
+        let b_addr: SocketAddr = format!("127.0.0.2:{}", a.addr.port()).parse().unwrap();
+        if std::net::TcpListener::bind(b_addr).is_ok() {
+            let b = fake_writer("pod-b", b_addr).await;
+            return (a, b);
+        }
+    }
+    panic!("no port free on both 127.0.0.1 and 127.0.0.2");
+}
+
+#[tokio::test]
+async fn every_address_of_one_name_is_used() {
+    let (a, b) = two_pods().await;
+    let name = format!("grpc-server-2.test:{}", a.addr.port());
+    let table = Arc::new(Mutex::new(HashMap::from([(name.clone(), vec![a.addr, b.addr])])));
+    let api = start_grpc(&name, Some(table_resolver(table))).await;
+    for _ in 0..8 {
+        assert_eq!(api.post(GOOD).await.0, 200);
+    }
+    assert_eq!((a.calls(), b.calls()), (4, 4));
+}
+
+#[tokio::test]
+async fn re_resolution_picks_up_new_and_drops_gone_pods() {
+    let (a, b) = two_pods().await;
+    let name = format!("writers.test:{}", a.addr.port());
+    let table = Arc::new(Mutex::new(HashMap::from([(name.clone(), vec![a.addr])])));
+    let api = start_grpc(&name, Some(table_resolver(table.clone()))).await;
+    for _ in 0..4 {
+        assert_eq!(api.post(GOOD).await.0, 200);
+    }
+    assert_eq!((a.calls(), b.calls()), (4, 0));
+    // A second pod appears (scale-up), the first one goes away later (scale-down).
+    table.lock().unwrap().insert(name.clone(), vec![a.addr, b.addr]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    for _ in 0..4 {
+        assert_eq!(api.post(GOOD).await.0, 200);
+    }
+    assert_eq!((a.calls(), b.calls()), (6, 2));
+    table.lock().unwrap().insert(name.clone(), vec![b.addr]);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    for _ in 0..4 {
+        assert_eq!(api.post(GOOD).await.0, 200);
+    }
+    assert_eq!((a.calls(), b.calls()), (6, 6));
+    // A failing lookup keeps the last known addresses.
+    table.lock().unwrap().clear();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(api.post(GOOD).await.0, 200);
+}
+
+#[tokio::test]
+async fn real_dns_name_resolves() {
+    let w = fake_writer("w", "127.0.0.1:0".parse().unwrap()).await;
+    let api = start_grpc(&format!("localhost:{}", w.addr.port()), None).await;
+    // localhost may also resolve to ::1 where nothing listens: every answer is 200 or 503.
+    let mut ok = 0;
+    for _ in 0..4 {
+        let (s, _, _) = api.post(GOOD).await;
+        assert!(s == 200 || s == 503, "{s}");
+        ok += usize::from(s == 200);
+    }
+    assert!(ok >= 2, "{ok}");
+}
+
+#[tokio::test]
+async fn writer_down_is_503() {
+    let port = closed_port().await;
+    let api = start_grpc(&port.to_string(), None).await;
+    let (status, headers, body) = api.post(GOOD).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(headers["retry-after"], "1");
+    assert_eq!(error_body(&body).error, "downstream_unavailable");
+}
+
+#[tokio::test]
+async fn nothing_resolved_is_503_at_once() {
+    let table = Arc::new(Mutex::new(HashMap::new()));
+    let api = start_grpc("nowhere.test:50051", Some(table_resolver(table))).await;
+    let t = std::time::Instant::now();
+    let (status, _, body) = api.post(GOOD).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(t.elapsed() < Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn writer_slow_is_504() {
+    let w = fake_writer("w", "127.0.0.1:0".parse().unwrap()).await;
+    w.set(Behavior::Slow(Duration::from_secs(3)));
+    let api = start_grpc(&w.addr.to_string(), None).await;
+    let (status, _, body) = api.post(GOOD).await;
+    assert_eq!(status, 504, "{body}");
+    assert_eq!(error_body(&body).error, "downstream_timeout");
+}
+
+#[tokio::test]
+async fn writer_errors_map_to_503_504_422_never_2xx() {
+    let w = fake_writer("w", "127.0.0.1:0".parse().unwrap()).await;
+    let api = start_grpc(&w.addr.to_string(), None).await;
+    for (code, want) in [
+        (tonic::Code::Unavailable, 503u16),
+        (tonic::Code::Internal, 503),
+        (tonic::Code::Unknown, 503),
+        (tonic::Code::DeadlineExceeded, 504),
+        (tonic::Code::InvalidArgument, 422),
+    ] {
+        w.set(Behavior::GrpcFail(code, "precio must be greater than 0"));
+        let (status, _, body) = api.post(GOOD).await;
+        assert_eq!(status, want, "{code:?}: {body}");
+        let e = error_body(&body);
+        if want == 422 {
+            assert_eq!(e.fields[0].field, "precio");
+        }
+    }
+}

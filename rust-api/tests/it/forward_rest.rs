@@ -1,0 +1,99 @@
+//! rest mode against a real HTTP server on loopback (the fake grpc-client).
+
+use std::time::Duration;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn accepted_sale_is_forwarded_with_its_id() {
+    let down = fake_http().await;
+    let api = start_rest(down.addr, &[]).await;
+    let (status, headers, body) = api.post(r#"{"categoria":"belleza","producto_id":" BEL-001 ","precio":129.99,"cantidad_vendida":3,"extra":1}"#).await;
+    assert_eq!(status, 200, "{body}");
+    let v = json(&body);
+    let id = v["sale_id"].as_str().unwrap();
+    let uuid = uuid::Uuid::parse_str(id).unwrap();
+    assert_eq!(uuid.get_version_num(), 7);
+    assert_eq!(v["estado"], "accepted by fake-http");
+    assert_eq!(headers["x-sale-id"], id);
+    // The downstream got the same id and the normalized sale.
+    assert_eq!(down.seen.sale_ids.lock().unwrap().as_slice(), [id.to_owned()]);
+    let sent = down.seen.bodies.lock().unwrap()[0].clone();
+    assert_eq!(sent, serde_json::json!({"categoria":"Belleza","producto_id":"BEL-001","precio":129.99,"cantidad_vendida":3}));
+}
+
+#[tokio::test]
+async fn ids_are_unique_and_connections_are_reused() {
+    let down = fake_http().await;
+    let api = start_rest(down.addr, &[]).await;
+    let mut ids = std::collections::HashSet::new();
+    for _ in 0..20 {
+        let (s, _, b) = api.post(GOOD).await;
+        assert_eq!(s, 200);
+        ids.insert(json(&b)["sale_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 20);
+}
+
+#[tokio::test]
+async fn downstream_down_is_503_with_retry_after() {
+    let port = closed_port().await;
+    let api = start_rest(port, &[]).await;
+    let (status, headers, body) = api.post(GOOD).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(headers["retry-after"], "1");
+    assert_eq!(error_body(&body).error, "downstream_unavailable");
+    assert!(headers.contains_key("x-sale-id"));
+    let m = reqwest::get(api.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(m.contains(r#"downstream_errors_total{mode="rest",kind="connect"} 1"#), "{m}");
+}
+
+#[tokio::test]
+async fn downstream_slow_is_504() {
+    let down = fake_http().await;
+    down.set(Behavior::Slow(Duration::from_secs(3)));
+    let api = start_rest(down.addr, &[]).await; // 400 ms budget
+    let t = std::time::Instant::now();
+    let (status, _, body) = api.post(GOOD).await;
+    assert_eq!(status, 504, "{body}");
+    assert_eq!(error_body(&body).error, "downstream_timeout");
+    assert!(t.elapsed() < Duration::from_secs(2), "took {:?}", t.elapsed());
+}
+
+#[tokio::test]
+async fn downstream_erroring_is_503_never_2xx() {
+    let down = fake_http().await;
+    let api = start_rest(down.addr, &[]).await;
+    for (s, want) in [(500u16, 503u16), (502, 503), (503, 503), (404, 503), (429, 503), (504, 504)] {
+        down.set(Behavior::Http(s, r#"{"error":"boom"}"#));
+        let (status, headers, body) = api.post(GOOD).await;
+        assert_eq!(status, want, "downstream {s}: {body}");
+        assert!(!(200..300).contains(&status));
+        if want == 503 {
+            assert_eq!(headers["retry-after"], "1");
+        }
+        error_body(&body);
+    }
+}
+
+#[tokio::test]
+async fn downstream_validation_verdict_passes_through() {
+    let down = fake_http().await;
+    let verdict = r#"{"error":"validation_failed","message":"the sale has 1 invalid field","fields":[{"field":"producto_id","rule":"unknown product"}]}"#;
+    down.set(Behavior::Http(422, verdict));
+    let api = start_rest(down.addr, &[]).await;
+    let (status, _, body) = api.post(GOOD).await;
+    assert_eq!(status, 422);
+    assert_eq!(json(&body), json(verdict));
+}
+
+#[tokio::test]
+async fn client_per_request_variant_still_works() {
+    // The benchmark's naive variant must be functionally identical.
+    let down = fake_http().await;
+    let api = start_rest(down.addr, &["--client-per-request"]).await;
+    for _ in 0..3 {
+        assert_eq!(api.post(GOOD).await.0, 200);
+    }
+    assert_eq!(down.calls(), 3);
+}

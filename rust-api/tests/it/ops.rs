@@ -1,0 +1,55 @@
+//! Operations: health, readiness, metrics, graceful drain.
+
+use std::time::Duration;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn healthz_and_readyz() {
+    let down = fake_http().await;
+    let api = start_rest(down.addr, &["--ready-check-downstream"]).await;
+    assert_eq!(reqwest::get(api.url("/healthz")).await.unwrap().status(), 200);
+    assert_eq!(reqwest::get(api.url("/readyz")).await.unwrap().status(), 200);
+
+    // With the downstream check on, a closed downstream makes it not ready.
+    let port = closed_port().await;
+    let api = start_rest(port, &["--ready-check-downstream"]).await;
+    assert_eq!(reqwest::get(api.url("/healthz")).await.unwrap().status(), 200);
+    let r = reqwest::get(api.url("/readyz")).await.unwrap();
+    assert_eq!(r.status(), 503);
+    // Without it, readiness only means "configured and not shutting down".
+    let api = start_rest(port, &[]).await;
+    assert_eq!(reqwest::get(api.url("/readyz")).await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let down = fake_http().await;
+    let api = start_rest(down.addr, &[]).await;
+    api.post(GOOD).await;
+    api.post("{}").await;
+    api.post("{}").await;
+    let m = reqwest::get(api.url("/metrics")).await.unwrap().text().await.unwrap();
+    assert!(m.contains(r#"http_requests_total{route="/api/v1/ventas",status="200"} 1"#), "{m}");
+    assert!(m.contains(r#"http_requests_total{route="/api/v1/ventas",status="422"} 2"#), "{m}");
+    assert!(m.contains(r#"http_request_duration_seconds_count{route="/api/v1/ventas"} 3"#), "{m}");
+}
+
+#[tokio::test]
+async fn shutdown_drains_in_flight_requests() {
+    let down = fake_http().await;
+    down.set(Behavior::Slow(Duration::from_millis(300)));
+    let mut api = start_rest(down.addr, &["--downstream-timeout-ms", "5000"]).await;
+    let url = api.url("/api/v1/ventas");
+    let in_flight = tokio::spawn(async move { post_to(&url, GOOD).await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(down.calls(), 1, "the request is in flight");
+    api.stop.take().unwrap().send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(!api.state.ready.load(std::sync::atomic::Ordering::Relaxed), "not ready while draining");
+    // The in-flight sale still gets its answer...
+    let (status, _, body) = in_flight.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    // ...and then the server stops.
+    tokio::time::timeout(Duration::from_secs(3), api.done).await.expect("server stopped").unwrap().unwrap();
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# rust-api suite: unit, HTTP-level, property and loopback forwarding tests (cargo test).
+# Needs only cargo: protoc is vendored, the fake downstreams run in-process on loopback.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+nice cargo test -p rust-api
+# The Go baseline of the benchmark is tiny and standard-library only: keep it compiling.
+if command -v go >/dev/null; then
+  (cd tools/go-forwarder && go vet ./... && go test ./...)
+fi

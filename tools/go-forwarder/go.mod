@@ -1,0 +1,3 @@
+module blackfriday/tools/go-forwarder
+
+go 1.22
