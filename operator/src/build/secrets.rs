@@ -1,0 +1,62 @@
+//! Secrets: the registry pull Secret copied into every namespace that pulls from Zot, and the
+//! Valkey password (its home in the valkey namespace, mounted into the VMs, and a copy in the
+//! ingest namespace for the consumer).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::ByteString;
+
+use super::{meta, Child, ClusterInputs};
+use crate::crd::KafkaMode;
+use crate::kinds::ChildKind;
+use crate::names;
+use crate::validate::ValidPipeline;
+
+/// Shown by `render` where a value is only known in the cluster.
+pub const OFFLINE_PASSWORD: &str = "<read from the password Secret at reconcile time>";
+const ANNOTATION_COPIED_FROM: &str = "blackfriday.dev/copied-from";
+
+pub fn build(p: &ValidPipeline, inputs: &ClusterInputs) -> Vec<Child> {
+    let mut children = Vec::new();
+
+    if let Some(source) = &p.spec.registry.pull_secret {
+        let mut namespaces = vec![p.ns_ingest(), p.ns_valkey()];
+        if p.spec.kafka.mode == KafkaMode::Strimzi {
+            namespaces.push(p.ns_kafka());
+        }
+        for ns in namespaces {
+            let mut metadata = meta(p, ns, names::PULL_SECRET, "registry");
+            metadata.annotations = Some(BTreeMap::from([(
+                ANNOTATION_COPIED_FROM.to_string(),
+                format!("{}/{}", source.namespace, source.name),
+            )]));
+            let secret = Secret {
+                metadata,
+                type_: Some(
+                    inputs.pull_secret.as_ref().map_or("kubernetes.io/dockerconfigjson".into(), |s| s.type_.clone()),
+                ),
+                data: inputs.pull_secret.as_ref().map(|s| s.data.clone()),
+                ..Default::default()
+            };
+            children.push(Child::new(ChildKind::Secret, &secret));
+        }
+    }
+
+    let password = valkey_password(inputs);
+    let key = &p.spec.valkey.password_secret.key;
+    for ns in [p.ns_valkey(), p.ns_ingest()] {
+        let secret = Secret {
+            metadata: meta(p, ns, &p.spec.valkey.password_secret.name, names::VALKEY),
+            type_: Some("Opaque".into()),
+            data: Some(BTreeMap::from([(key.clone(), ByteString(password.as_bytes().to_vec()))])),
+            ..Default::default()
+        };
+        children.push(Child::new(ChildKind::Secret, &secret));
+    }
+    children
+}
+
+pub fn valkey_password(inputs: &ClusterInputs) -> &str {
+    inputs.valkey_password.as_deref().unwrap_or(OFFLINE_PASSWORD)
+}

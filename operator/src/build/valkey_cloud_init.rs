@@ -1,0 +1,74 @@
+//! The cloud-init user-data that turns a stock Debian VM into a Valkey node: format and mount the
+//! persistent data disk, install Valkey (a no-op on a disk image that has it), and write its
+//! config. The password never appears here: it is read at boot from the password Secret, which
+//! KubeVirt attaches as a small disk, so the rendered VM holds no secret.
+
+use crate::names;
+use crate::validate::ValidPipeline;
+
+/// Disk serials: the guest finds the disks as `/dev/disk/by-id/virtio-<serial>`.
+pub const DATA_SERIAL: &str = "valkeydata";
+pub const AUTH_SERIAL: &str = "valkeyauth";
+
+pub fn cloud_init_user_data(p: &ValidPipeline, index: i32) -> String {
+    let primary = index == 0;
+    let key = &p.spec.valkey.password_secret.key;
+    let primary_host = p.service_host(names::VALKEY_PRIMARY_SERVICE, p.ns_valkey());
+    let port = names::VALKEY_PORT;
+    let role = if primary { "primary".to_string() } else { format!("replica of {primary_host}") };
+    let replication = if primary {
+        String::new()
+    } else {
+        format!("      replicaof {primary_host} {port}\n      replica-read-only yes\n")
+    };
+    let masterauth = if primary { "" } else { "        printf 'masterauth \"%s\"\\n' \"$PASS\"\n" };
+    format!(
+        r#"#cloud-config
+# valkey-{index}: {role}. Rendered by blackfriday-operator.
+hostname: valkey-{index}
+package_update: true
+packages:
+  - valkey-server
+fs_setup:
+  - label: valkeydata
+    filesystem: ext4
+    device: /dev/disk/by-id/virtio-{DATA_SERIAL}
+    overwrite: false
+mounts:
+  - [/dev/disk/by-id/virtio-{DATA_SERIAL}, /var/lib/valkey, ext4, "defaults,nofail", "0", "2"]
+write_files:
+  - path: /etc/valkey/blackfriday.conf
+    permissions: "0644"
+    content: |
+      bind 0.0.0.0 -::*
+      port {port}
+      dir /var/lib/valkey
+      appendonly yes
+      appendfsync everysec
+{replication}  - path: /usr/local/sbin/valkey-blackfriday-setup
+    permissions: "0755"
+    content: |
+      #!/bin/sh
+      # Adds the password from the attached Secret disk and (re)starts Valkey.
+      set -eu
+      mkdir -p /run/valkey-auth
+      mountpoint -q /run/valkey-auth || mount -o ro /dev/disk/by-id/virtio-{AUTH_SERIAL} /run/valkey-auth
+      PASS=$(cat /run/valkey-auth/{key})
+      umask 077
+      {{
+        cat /etc/valkey/blackfriday.conf
+        printf 'requirepass "%s"\n' "$PASS"
+{masterauth}      }} > /etc/valkey/blackfriday-auth.conf
+      chown valkey:valkey /etc/valkey/blackfriday-auth.conf /var/lib/valkey
+      grep -q '^include /etc/valkey/blackfriday-auth.conf' /etc/valkey/valkey.conf ||
+        echo 'include /etc/valkey/blackfriday-auth.conf' >> /etc/valkey/valkey.conf
+      systemctl enable valkey-server
+      systemctl restart valkey-server
+runcmd:
+  - [/usr/local/sbin/valkey-blackfriday-setup]
+bootcmd:
+  # On every later boot (cloud-init runs runcmd once), re-read the password.
+  - [sh, -c, "test -x /usr/local/sbin/valkey-blackfriday-setup && /usr/local/sbin/valkey-blackfriday-setup || true"]
+"#
+    )
+}

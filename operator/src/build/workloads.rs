@@ -1,0 +1,237 @@
+//! Deployments and Services of the programs: rust-api, grpc-client, the two writer tiers and
+//! the consumer. The writers get headless Services so clients resolve every pod and balance
+//! per call instead of pinning one long-lived HTTP/2 connection to one pod.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, EnvVar, GRPCAction, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    SecurityContext, Capabilities, Service, ServicePort, ServiceSpec, TCPSocketAction,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kube::core::ObjectMeta;
+
+use super::secrets::valkey_password;
+use super::service_accounts::pull_secrets;
+use super::{config_hash, meta, Child, ClusterInputs};
+use crate::crd::ResourcesSpec;
+use crate::env;
+use crate::kinds::ChildKind;
+use crate::names;
+use crate::validate::{Scaling, ValidPipeline};
+
+/// How one program runs; the Deployment and Service are derived from it.
+struct Program<'a> {
+    name: &'a str,
+    service_account: &'a str,
+    image: &'a str,
+    /// `None`: an HPA owns replicas, so the field is left out of what we apply.
+    replicas: Option<i32>,
+    env: Vec<EnvVar>,
+    ports: Vec<(&'static str, i32)>,
+    probe: Probe,
+    resources: &'a ResourcesSpec,
+    /// Extra inputs (e.g. a referenced Secret's content) that must roll the pods when changed.
+    hashed_extra: Vec<String>,
+}
+
+fn replicas_of(scaling: &Scaling) -> Option<i32> {
+    match scaling {
+        Scaling::Fixed(n) => Some(*n),
+        Scaling::Autoscaled(_) => None,
+    }
+}
+
+fn tcp_probe(port: i32) -> Probe {
+    Probe {
+        tcp_socket: Some(TCPSocketAction { port: IntOrString::Int(port), host: None }),
+        period_seconds: Some(5),
+        failure_threshold: Some(3),
+        ..Default::default()
+    }
+}
+
+/// The writers serve grpc.health.v1 (docs/contracts.md §3), so kubelet can ask them directly.
+fn grpc_probe(port: i32) -> Probe {
+    Probe {
+        grpc: Some(GRPCAction { port, service: None }),
+        period_seconds: Some(5),
+        failure_threshold: Some(3),
+        ..Default::default()
+    }
+}
+
+fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<'a>> {
+    let spec = &p.spec;
+    let mut programs = vec![
+        Program {
+            name: names::RUST_API,
+            service_account: names::RUST_API,
+            image: &p.images.rust_api,
+            replicas: None, // always under its HPA
+            env: env::rust_api(p),
+            ports: vec![("http", names::RUST_API_PORT)],
+            probe: tcp_probe(names::RUST_API_PORT),
+            resources: &spec.rust_api.resources,
+            hashed_extra: vec![],
+        },
+        Program {
+            name: names::GRPC_CLIENT,
+            service_account: names::GRPC_CLIENT,
+            image: &p.images.grpc_client,
+            replicas: replicas_of(&p.grpc_client_scaling),
+            env: env::grpc_client(p),
+            ports: vec![("http", names::GRPC_CLIENT_PORT)],
+            probe: tcp_probe(names::GRPC_CLIENT_PORT),
+            resources: &spec.grpc_client.resources,
+            hashed_extra: vec![],
+        },
+    ];
+    for (name, writer) in [(names::GRPC_SERVER_1, &spec.grpc_server1), (names::GRPC_SERVER_2, &spec.grpc_server2)] {
+        programs.push(Program {
+            name,
+            service_account: names::GRPC_SERVER_IMAGE,
+            image: &p.images.grpc_server,
+            replicas: Some(writer.replicas),
+            env: env::writer(p, name),
+            ports: vec![("grpc", names::WRITER_PORT), ("metrics", names::WRITER_METRICS_PORT)],
+            probe: grpc_probe(names::WRITER_PORT),
+            resources: &writer.resources,
+            hashed_extra: vec![],
+        });
+    }
+    programs.push(Program {
+        name: names::CONSUMER,
+        service_account: names::CONSUMER,
+        image: &p.images.consumer,
+        replicas: replicas_of(&p.consumer_scaling),
+        env: env::consumer(p),
+        ports: vec![("metrics", names::CONSUMER_METRICS_PORT)],
+        probe: tcp_probe(names::CONSUMER_METRICS_PORT),
+        resources: &spec.consumer.resources,
+        // The password arrives through a secretKeyRef, which does not roll pods by itself.
+        hashed_extra: vec![valkey_password(inputs).to_string()],
+    });
+    programs
+}
+
+/// Requests are always set: the HPA measures CPU as a share of the request.
+fn resources(r: &ResourcesSpec) -> ResourceRequirements {
+    let q = |v: &Option<String>, default: &str| Quantity(v.clone().unwrap_or_else(|| default.to_string()));
+    ResourceRequirements {
+        requests: Some(BTreeMap::from([
+            ("cpu".to_string(), q(&r.cpu_request, "100m")),
+            ("memory".to_string(), q(&r.memory_request, "64Mi")),
+        ])),
+        limits: Some(BTreeMap::from([
+            ("cpu".to_string(), q(&r.cpu_limit, "1")),
+            ("memory".to_string(), q(&r.memory_limit, "256Mi")),
+        ])),
+        ..Default::default()
+    }
+}
+
+fn deployment(p: &ValidPipeline, program: &Program) -> Deployment {
+    let ns = p.ns_ingest();
+    let env_text = serde_json::to_string(&program.env).expect("env serializes");
+    let mut hashed: Vec<&str> = vec![program.image, &env_text];
+    hashed.extend(program.hashed_extra.iter().map(String::as_str));
+    let template_meta = ObjectMeta {
+        labels: Some(names::component_labels(&p.name, program.name)),
+        annotations: Some(BTreeMap::from([(names::ANNOTATION_CONFIG_HASH.to_string(), config_hash(&hashed))])),
+        ..Default::default()
+    };
+    let container = Container {
+        name: program.name.to_string(),
+        image: Some(program.image.to_string()),
+        image_pull_policy: Some(p.spec.registry.pull_policy.as_str().to_string()),
+        env: Some(program.env.clone()),
+        ports: Some(
+            program
+                .ports
+                .iter()
+                .map(|(name, port)| ContainerPort {
+                    name: Some(name.to_string()),
+                    container_port: *port,
+                    protocol: Some("TCP".into()),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        readiness_probe: Some(program.probe.clone()),
+        resources: Some(resources(program.resources)),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            run_as_non_root: Some(true),
+            read_only_root_filesystem: Some(true),
+            capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Deployment {
+        metadata: meta(p, ns, program.name, program.name),
+        spec: Some(DeploymentSpec {
+            replicas: program.replicas,
+            selector: LabelSelector {
+                match_labels: Some(names::selector_labels(&p.name, program.name)),
+                match_expressions: None,
+            },
+            template: PodTemplateSpec {
+                metadata: Some(template_meta),
+                spec: Some(PodSpec {
+                    service_account_name: Some(program.service_account.to_string()),
+                    image_pull_secrets: pull_secrets(p),
+                    containers: vec![container],
+                    termination_grace_period_seconds: Some(30),
+                    ..Default::default()
+                }),
+            },
+            ..Default::default()
+        }),
+        status: None,
+    }
+}
+
+pub fn deployments(p: &ValidPipeline, inputs: &ClusterInputs) -> Vec<Child> {
+    programs(p, inputs)
+        .iter()
+        .map(|program| Child::new(ChildKind::Deployment, &deployment(p, program)))
+        .collect()
+}
+
+/// Services: ClusterIP for rust-api and grpc-client, headless for the writers. The consumer
+/// has no callers, so no Service.
+pub fn services(p: &ValidPipeline) -> Vec<Child> {
+    let service = |name: &str, port_name: &str, port: i32, headless: bool| {
+        let svc = Service {
+            metadata: meta(p, p.ns_ingest(), name, name),
+            spec: Some(ServiceSpec {
+                selector: Some(names::selector_labels(&p.name, name)),
+                cluster_ip: headless.then(|| "None".to_string()),
+                // Headless writers: publish pods before they are ready? No — clients must only
+                // see pods that passed the gRPC health check.
+                ports: Some(vec![ServicePort {
+                    name: Some(port_name.to_string()),
+                    port,
+                    target_port: Some(IntOrString::Int(port)),
+                    protocol: Some("TCP".into()),
+                    app_protocol: (port_name == "grpc").then(|| "kubernetes.io/h2c".to_string()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            status: None,
+        };
+        Child::new(ChildKind::Service, &svc)
+    };
+    vec![
+        service(names::RUST_API, "http", names::RUST_API_PORT, false),
+        service(names::GRPC_CLIENT, "http", names::GRPC_CLIENT_PORT, false),
+        service(names::GRPC_SERVER_1, "grpc", names::WRITER_PORT, true),
+        service(names::GRPC_SERVER_2, "grpc", names::WRITER_PORT, true),
+    ]
+}

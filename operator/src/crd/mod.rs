@@ -1,0 +1,15 @@
+//! Our one custom resource, `BlackFridayPipeline` (`blackfriday.dev/v1alpha1`, cluster-scoped).
+
+mod spec;
+mod status;
+
+pub use spec::*;
+pub use status::BlackFridayPipelineStatus;
+
+use kube::CustomResourceExt;
+
+/// The CRD as YAML, exactly what `crds/blackfriday.dev_blackfridaypipelines.yaml` holds.
+pub fn crd_yaml() -> String {
+    let crd = BlackFridayPipeline::crd();
+    format!("---\n{}", serde_yaml::to_string(&crd).expect("a CRD always serializes"))
+}

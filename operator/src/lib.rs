@@ -1,0 +1,17 @@
+//! blackfriday-operator: reconciles one cluster-scoped `BlackFridayPipeline` into the whole
+//! Black Friday sales pipeline (see `docs/operator.md`).
+//!
+//! validate (pure) → build (pure) → apply (SSA) → prune → status, as in DESIGN §4.
+
+pub mod admin;
+pub mod build;
+pub mod crd;
+pub mod env;
+pub mod error;
+pub mod kinds;
+pub mod metrics;
+pub mod names;
+pub mod reconcile;
+pub mod render;
+pub mod run;
+pub mod validate;

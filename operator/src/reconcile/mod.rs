@@ -1,0 +1,185 @@
+//! One reconcile of a `BlackFridayPipeline`: validate → read inputs → build → apply → prune →
+//! status. Failures of single children are recorded and reported, the rest still applied.
+
+pub mod apply;
+pub mod conditions;
+pub mod discovery;
+pub mod inputs;
+pub mod prune;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType, Recorder};
+use kube::{Api, Client, Resource, ResourceExt};
+use serde_json::json;
+use tracing::{info, warn};
+
+use self::conditions::{Observations, Observed};
+use crate::build::desired;
+use crate::crd::{BlackFridayPipeline, BlackFridayPipelineStatus};
+use crate::error::{Error, Result};
+use crate::kinds::ChildKind;
+use crate::metrics::Metrics;
+use crate::names;
+use crate::validate::{validate, ValidPipeline};
+
+/// Resync when everything is ready (a safety net; child watches do the real work).
+pub const RESYNC_READY: Duration = Duration::from_secs(300);
+/// Resync while something is converging or an add-on is missing (picks up late installs).
+pub const RESYNC_CONVERGING: Duration = Duration::from_secs(30);
+
+pub struct Context {
+    pub client: Client,
+    pub recorder: Recorder,
+    pub metrics: Arc<Metrics>,
+    /// Consecutive failures per pipeline uid, for exponential backoff.
+    pub failures: Mutex<HashMap<String, u32>>,
+}
+
+pub async fn reconcile(pipeline: Arc<BlackFridayPipeline>, ctx: Arc<Context>) -> Result<Action> {
+    let started = Instant::now();
+    let result = reconcile_inner(&pipeline, &ctx).await;
+    ctx.metrics.observe(started.elapsed(), result.as_ref().err().map(Error::reason));
+    if result.is_ok() {
+        ctx.failures.lock().expect("not poisoned").remove(&pipeline.uid().unwrap_or_default());
+    }
+    result
+}
+
+/// Exponential backoff per pipeline: 1 s, 2 s, 4 s … capped at 5 minutes.
+pub fn error_policy(pipeline: Arc<BlackFridayPipeline>, error: &Error, ctx: Arc<Context>) -> Action {
+    let mut failures = ctx.failures.lock().expect("not poisoned");
+    let count = failures.entry(pipeline.uid().unwrap_or_default()).or_insert(0);
+    *count = count.saturating_add(1);
+    let delay = Duration::from_secs(1u64 << (*count - 1).min(8)).min(Duration::from_secs(300));
+    warn!(pipeline = %pipeline.name_any(), reason = error.reason(), error = %error, ?delay, "reconcile failed");
+    Action::requeue(delay)
+}
+
+async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Result<Action> {
+    if pipeline.metadata.deletion_timestamp.is_some() {
+        // Children carry ownerReferences: the garbage collector removes them.
+        return Ok(Action::await_change());
+    }
+    let previous = pipeline.status.clone().unwrap_or_default();
+
+    if pipeline.spec.paused {
+        let mut summary = previous.conditions.clone();
+        summary.retain(|c| c.type_ != conditions::PAUSED && c.type_ != conditions::PROGRESSING);
+        let observed = vec![
+            Observed { type_: conditions::PAUSED.into(), status: true, reason: "Paused".into(), message: "spec.paused is true: children are left as they are".into(), blocking: false },
+            Observed { type_: conditions::PROGRESSING.into(), status: false, reason: "Paused".into(), message: "spec.paused is true".into(), blocking: false },
+        ];
+        write_status(ctx, pipeline, &previous, &observed, None).await?;
+        return Ok(Action::requeue(RESYNC_READY));
+    }
+
+    let valid = match validate(pipeline) {
+        Ok(valid) => valid,
+        Err(invalid) => {
+            let message = invalid.to_string();
+            publish(ctx, pipeline, EventType::Warning, "InvalidSpec", "Validate", &message).await;
+            write_status(ctx, pipeline, &previous, &conditions::invalid_spec(&message), None).await?;
+            // Nothing to retry until the spec changes; count it like any failure.
+            ctx.metrics.count_failure("InvalidSpec");
+            return Ok(Action::await_change());
+        }
+    };
+
+    let installed = discovery::installed(&ctx.client).await?;
+    let read = inputs::read(&ctx.client, &valid).await?;
+    let mut want = desired(&valid, &read.inputs);
+    if read.pull_secret_missing {
+        want.children.retain(|c| !(c.kind == ChildKind::Secret && c.name() == names::PULL_SECRET));
+    }
+    let deployable: Vec<_> = want.children.iter().filter(|c| installed.serves(c.kind)).collect();
+
+    let mut observations = Observations { installed: installed.clone(), pull_secret_missing: read.pull_secret_missing, ..Default::default() };
+    let mut first_error = None;
+    for child in deployable {
+        match apply::apply(&ctx.client, child).await {
+            Ok(stored) => {
+                observations.applied.insert(child.key(), stored);
+            }
+            Err(source) => {
+                let message = match &source {
+                    kube::Error::Api(status) => status.message.clone(),
+                    other => other.to_string(),
+                };
+                observations.failed.insert(child.key(), message);
+                first_error.get_or_insert(Error::Apply { key: child.key(), source });
+            }
+        }
+    }
+
+    // Only prune after a clean apply, so a half-applied spec never deletes what it still needs.
+    let deleted = if first_error.is_none() { prune::prune(&ctx.client, &valid, &want, &installed).await? } else { vec![] };
+    if !deleted.is_empty() {
+        info!(pipeline = %valid.name, ?deleted, "pruned children the spec no longer wants");
+        publish(ctx, pipeline, EventType::Normal, "Pruned", "Prune", &format!("deleted {}", deleted.join(", "))).await;
+    }
+
+    let components = conditions::components(&valid, &observations);
+    let mut observed = conditions::summary(&components, false);
+    observed.extend(components);
+    let all_ready = observed.iter().find(|c| c.type_ == conditions::READY).is_some_and(|c| c.status);
+
+    let generation_changed = previous.observed_generation != pipeline.metadata.generation;
+    write_status(ctx, pipeline, &previous, &observed, Some(&valid)).await?;
+
+    if let Some(error) = first_error {
+        publish(ctx, pipeline, EventType::Warning, error.reason(), "Apply", &error.to_string()).await;
+        return Err(error);
+    }
+    if generation_changed {
+        publish(ctx, pipeline, EventType::Normal, "Applied", "Apply", &format!("applied {} children for generation {}", observations.applied.len(), pipeline.metadata.generation.unwrap_or(0))).await;
+    }
+    Ok(Action::requeue(if all_ready { RESYNC_READY } else { RESYNC_CONVERGING }))
+}
+
+/// Write status only when it differs, so an unchanged world causes no write and no new event.
+async fn write_status(
+    ctx: &Context,
+    pipeline: &BlackFridayPipeline,
+    previous: &BlackFridayPipelineStatus,
+    observed: &[Observed],
+    valid: Option<&ValidPipeline>,
+) -> Result<()> {
+    let generation = pipeline.metadata.generation;
+    let conditions = conditions::to_conditions(observed, &previous.conditions, generation, Timestamp::now());
+    let status = BlackFridayPipelineStatus {
+        observed_generation: generation,
+        conditions,
+        writer_replicas: Some(pipeline.spec.grpc_server1.replicas + pipeline.spec.grpc_server2.replicas),
+        kafka_bootstrap: valid.map(|v| v.kafka_bootstrap.clone()).or(previous.kafka_bootstrap.clone()),
+        valkey_primary: valid.map(|v| v.valkey_primary_addr.clone()).or(previous.valkey_primary.clone()),
+    };
+    if &status == previous {
+        return Ok(());
+    }
+    let api: Api<BlackFridayPipeline> = Api::all(ctx.client.clone());
+    let patch = json!({
+        "apiVersion": BlackFridayPipeline::api_version(&()),
+        "kind": BlackFridayPipeline::kind(&()),
+        "status": status,
+    });
+    api.patch_status(&pipeline.name_any(), &PatchParams::apply(names::MANAGER).force(), &Patch::Apply(&patch))
+        .await
+        .map_err(Error::Status)?;
+    Ok(())
+}
+
+/// Events are best effort: a failure to record one must not fail the reconcile.
+async fn publish(ctx: &Context, pipeline: &BlackFridayPipeline, type_: EventType, reason: &str, action: &str, note: &str) {
+    let mut note = note.to_string();
+    note.truncate(1000);
+    let event = Event { type_, reason: reason.into(), note: Some(note), action: action.into(), secondary: None };
+    if let Err(e) = ctx.recorder.publish(&event, &pipeline.object_ref(&())).await {
+        warn!(error = %e, reason, "could not publish an event");
+    }
+}

@@ -1,0 +1,50 @@
+//! Delete children the spec no longer wants: list each kind by the ownership labels and delete
+//! what is not in the desired set (e.g. Valkey 2 → 1 removes VM valkey-1 and, unless the data is
+//! retained, its PVC). Kinds whose CRD is not installed are skipped.
+
+use std::collections::BTreeSet;
+
+use kube::api::{DeleteParams, ListParams};
+use kube::Client;
+
+use super::apply::api_for;
+use super::discovery::Installed;
+use crate::build::{is_retained, Desired};
+use crate::error::{Error, Result};
+use crate::kinds::ChildKind;
+use crate::names;
+use crate::validate::ValidPipeline;
+
+/// Returns the `Kind/namespace/name` keys it deleted.
+pub async fn prune(client: &Client, p: &ValidPipeline, desired: &Desired, installed: &Installed) -> Result<Vec<String>> {
+    let wanted: BTreeSet<String> = desired.children.iter().map(|c| c.key()).collect();
+    let selector = ListParams::default().labels(&names::ownership_selector(&p.name));
+    let mut deleted = Vec::new();
+    // Reverse apply order: VMs before their PVCs, namespaces last.
+    for kind in ChildKind::ALL.into_iter().rev() {
+        if !installed.serves(kind) {
+            continue;
+        }
+        let list = api_for(client, kind, None)
+            .list_metadata(&selector)
+            .await
+            .map_err(|source| Error::List { kind: kind.kind(), source })?;
+        for item in list.items {
+            let name = item.metadata.name.clone().unwrap_or_default();
+            let namespace = item.metadata.namespace.clone();
+            let key = format!("{}/{}/{}", kind.kind(), namespace.as_deref().unwrap_or("-"), name);
+            if wanted.contains(&key) || item.metadata.deletion_timestamp.is_some() {
+                continue;
+            }
+            if is_retained(p, kind, namespace.as_deref(), &name) {
+                continue;
+            }
+            match api_for(client, kind, namespace.as_deref()).delete(&name, &DeleteParams::background()).await {
+                Ok(_) => deleted.push(key),
+                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(source) => return Err(Error::Prune { key, source }),
+            }
+        }
+    }
+    Ok(deleted)
+}

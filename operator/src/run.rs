@@ -1,0 +1,158 @@
+//! `run`: the controller plus the admin server, stopped gracefully on SIGTERM/Ctrl-C.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
+use kube::api::ListParams;
+use kube::core::DynamicObject;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::{watcher, Controller};
+use kube::{Api, Client};
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+use crate::admin::{router, AdminState};
+use crate::crd::BlackFridayPipeline;
+use crate::kinds::{ChildKind, Provider};
+use crate::metrics::Metrics;
+use crate::names;
+use crate::reconcile::{discovery, error_policy, reconcile, Context};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Address of the admin server (/healthz, /readyz, /metrics).
+    #[arg(long, env = "BF_ADMIN_ADDR", default_value = "0.0.0.0:8080")]
+    pub admin_addr: SocketAddr,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot build a Kubernetes client: {0}")]
+    Client(#[source] kube::Error),
+    #[error("the BlackFridayPipeline CRD is not served (kubectl apply -f crds/): {0}")]
+    CrdMissing(#[source] kube::Error),
+    #[error("discovery failed: {0}")]
+    Discovery(#[from] crate::error::Error),
+}
+
+pub fn main(args: RunArgs) -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,kube=warn".into()),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    runtime.block_on(async move {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            info!("shutdown signal received; draining");
+            let _ = stop_tx.send(true);
+        });
+        let client = match Client::try_default().await {
+            Ok(c) => c,
+            Err(e) => {
+                error!("{}", StartError::Client(e));
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        let metrics = Arc::new(Metrics::default());
+        let ready = Arc::new(AtomicBool::new(false));
+        let admin = AdminState { ready: ready.clone(), metrics: metrics.clone() };
+        let listener = match tokio::net::TcpListener::bind(args.admin_addr).await {
+            Ok(l) => l,
+            Err(e) => {
+                error!(addr = %args.admin_addr, "cannot bind the admin server: {e}");
+                return std::process::ExitCode::FAILURE;
+            }
+        };
+        let mut admin_stop = stop_rx.clone();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router(admin))
+                .with_graceful_shutdown(async move {
+                    let _ = admin_stop.wait_for(|s| *s).await;
+                })
+                .await;
+        });
+        let mut controller_stop = stop_rx.clone();
+        let result = run_controller(client, metrics, ready, async move {
+            let _ = controller_stop.wait_for(|s| *s).await;
+        })
+        .await;
+        let _ = server.await;
+        match result {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                error!("{e}");
+                std::process::ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+/// The controller loop until `shutdown` resolves. Used by `run` and, in-process, by the tests.
+pub async fn run_controller(
+    client: Client,
+    metrics: Arc<Metrics>,
+    ready: Arc<AtomicBool>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) -> Result<(), StartError> {
+    let pipelines: Api<BlackFridayPipeline> = Api::all(client.clone());
+    pipelines.list(&ListParams::default().limit(1)).await.map_err(StartError::CrdMissing)?;
+    let installed = discovery::installed(&client).await?;
+    info!(providers = ?installed.0, "platform add-ons found");
+
+    let owned = watcher::Config::default().labels(&format!("{}={}", names::LABEL_MANAGED_BY, names::MANAGER));
+    let mut controller = Controller::new(pipelines, watcher::Config::default())
+        .owns(Api::<Deployment>::all(client.clone()), owned.clone());
+    // Watch the foreign children whose status feeds conditions — only if their CRDs exist now;
+    // later installs are picked up by the periodic resync (a watch on a missing API would fail).
+    for kind in [ChildKind::Kafka, ChildKind::KafkaTopic, ChildKind::VirtualMachine] {
+        let provider = kind.provider().unwrap_or(Provider::Strimzi);
+        if installed.has(provider) {
+            let ar = kind.api_resource();
+            controller = controller.owns_with(Api::<DynamicObject>::all_with(client.clone(), &ar), ar, owned.clone());
+        } else {
+            warn!(kind = kind.kind(), provider = provider.as_str(), "not watching: CRD missing");
+        }
+    }
+
+    let reporter = Reporter { controller: names::MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
+    let context = Arc::new(Context {
+        client: client.clone(),
+        recorder: Recorder::new(client, reporter),
+        metrics,
+        failures: Mutex::new(Default::default()),
+    });
+    ready.store(true, Ordering::Relaxed);
+    controller
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, context)
+        .for_each(|result| async move {
+            match result {
+                Ok((object, _)) => tracing::debug!(pipeline = %object.name, "reconciled"),
+                Err(e) => tracing::debug!(error = %e, "reconcile error (reported by error_policy)"),
+            }
+        })
+        .await;
+    ready.store(false, Ordering::Relaxed);
+    Ok(())
+}

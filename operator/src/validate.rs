@@ -1,0 +1,628 @@
+//! Spec → a checked, typed pipeline (pure). Everything the builders need is resolved here once:
+//! defaults that depend on other fields, image references, addresses, the featured category.
+//!
+//! The API server already enforces the schema and CEL rules; this catches what they cannot say
+//! (quantities, image references, cross-tier names) and re-checks the CEL rules so a CRD installed
+//! without them (or an old one) cannot drive the builders into nonsense.
+
+use std::fmt;
+
+use crate::crd::{
+    AutoscalingSpec, BlackFridayPipeline, BlackFridayPipelineSpec, Category, KafkaMode, ResourcesSpec,
+    WriterRoute,
+};
+use crate::names;
+
+/// One problem in the spec, naming the field by its path (e.g. `spec.valkey.memory`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// All problems of one spec, in field order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidSpec(pub Vec<FieldError>);
+
+impl fmt::Display for InvalidSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "{}", parts.join("; "))
+    }
+}
+
+impl std::error::Error for InvalidSpec {}
+
+/// How many pods a tier runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scaling {
+    /// A fixed `replicas` on the Deployment, no HPA.
+    Fixed(i32),
+    /// An HPA owns `replicas`; the Deployment is applied without it.
+    Autoscaled(AutoscalingSpec),
+}
+
+/// Image references of every component, resolved from `registry` and `images`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Images {
+    pub rust_api: String,
+    pub grpc_client: String,
+    pub grpc_server: String,
+    pub consumer: String,
+    pub valkey_disk: String,
+}
+
+/// The checked pipeline the builders work from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValidPipeline {
+    pub name: String,
+    /// `None` offline (render): children then carry no ownerReference.
+    pub uid: Option<String>,
+    pub generation: Option<i64>,
+    pub spec: BlackFridayPipelineSpec,
+    pub images: Images,
+    pub grpc_client_scaling: Scaling,
+    pub consumer_scaling: Scaling,
+    pub featured_category: Category,
+    pub featured_product: String,
+    /// `host:port[,host:port]` of Kafka for the writers and the consumer.
+    pub kafka_bootstrap: String,
+    /// `host:port` of the Valkey primary (writes).
+    pub valkey_primary_addr: String,
+    /// `host:port` of the Valkey read Service (Grafana).
+    pub valkey_read_addr: String,
+    /// `host:port` of every writer tier that has pods, in route order.
+    pub writer_targets: Vec<String>,
+    /// URL of grpc-client for rust-api in rest mode.
+    pub grpc_client_url: String,
+}
+
+impl ValidPipeline {
+    pub fn ns_ingest(&self) -> &str {
+        &self.spec.namespaces.ingest
+    }
+    pub fn ns_kafka(&self) -> &str {
+        &self.spec.namespaces.kafka
+    }
+    pub fn ns_valkey(&self) -> &str {
+        &self.spec.namespaces.valkey
+    }
+    pub fn ns_grafana(&self) -> &str {
+        &self.spec.grafana.namespace
+    }
+    /// In-cluster DNS name of a Service.
+    pub fn service_host(&self, service: &str, namespace: &str) -> String {
+        format!("{service}.{namespace}.svc.{}", self.spec.cluster_domain)
+    }
+}
+
+/// The featured category from the carnet's last digit (docs/contracts.md §6).
+pub fn category_for_carnet(carnet: &str) -> Option<Category> {
+    let last = carnet.chars().last()?.to_digit(10)?;
+    Some(match last {
+        0..=2 => Category::Electronica,
+        3..=5 => Category::Ropa,
+        6..=7 => Category::Hogar,
+        _ => Category::Belleza,
+    })
+}
+
+/// The first catalogue product of a category (`BEL-001` for Belleza).
+pub fn default_product(category: Category) -> String {
+    let prefix = match category {
+        Category::Electronica => "ELE",
+        Category::Ropa => "ROP",
+        Category::Hogar => "HOG",
+        Category::Belleza => "BEL",
+    };
+    format!("{prefix}-001")
+}
+
+/// Check a whole pipeline object.
+pub fn validate(pipeline: &BlackFridayPipeline) -> Result<ValidPipeline, InvalidSpec> {
+    let name = pipeline.metadata.name.clone().unwrap_or_default();
+    validate_spec(&name, pipeline.metadata.uid.clone(), pipeline.metadata.generation, &pipeline.spec)
+}
+
+pub fn validate_spec(
+    name: &str,
+    uid: Option<String>,
+    generation: Option<i64>,
+    spec: &BlackFridayPipelineSpec,
+) -> Result<ValidPipeline, InvalidSpec> {
+    let mut errors = Errors::default();
+
+    if name.is_empty() || name.len() > 63 || !is_dns_label(name) {
+        errors.add("metadata.name", "must be a DNS label (it becomes a label value)");
+    }
+    if !is_dns_subdomain(&spec.cluster_domain) {
+        errors.add("spec.clusterDomain", "must be a DNS name such as cluster.local");
+    }
+
+    // Registry and images.
+    if spec.registry.host.trim().is_empty() || spec.registry.host.contains(['/', ' ']) {
+        errors.add("spec.registry.host", "must be host[:port] without a path");
+    }
+    if spec.registry.repository.trim().is_empty() || spec.registry.repository.contains(' ') {
+        errors.add("spec.registry.repository", "must be a non-empty repository path");
+    }
+    if spec.registry.tag.is_empty() || !spec.registry.tag.chars().all(is_tag_char) {
+        errors.add("spec.registry.tag", "must be a valid image tag ([A-Za-z0-9_.-])");
+    }
+    let image = |component: &str, over: &Option<String>, field: &str, errors: &mut Errors| -> String {
+        match over {
+            Some(reference) => {
+                if reference.trim().is_empty() || reference.contains(char::is_whitespace) {
+                    errors.add(field, "must be a full image reference without spaces");
+                }
+                reference.clone()
+            }
+            None => format!(
+                "{}/{}/{}:{}",
+                spec.registry.host, spec.registry.repository, component, spec.registry.tag
+            ),
+        }
+    };
+    let images = Images {
+        rust_api: image(names::RUST_API, &spec.images.rust_api, "spec.images.rustApi", &mut errors),
+        grpc_client: image(names::GRPC_CLIENT, &spec.images.grpc_client, "spec.images.grpcClient", &mut errors),
+        grpc_server: image(names::GRPC_SERVER_IMAGE, &spec.images.grpc_server, "spec.images.grpcServer", &mut errors),
+        consumer: image(names::CONSUMER, &spec.images.consumer, "spec.images.consumer", &mut errors),
+        valkey_disk: image(names::VALKEY_DISK_IMAGE, &spec.images.valkey_disk, "spec.images.valkeyDisk", &mut errors),
+    };
+
+    // Namespaces: ours must differ from each other and from the Grafana release's, which we
+    // never own (owning it would let the garbage collector delete Grafana with the pipeline).
+    let ns = &spec.namespaces;
+    for (field, value) in [
+        ("spec.namespaces.ingest", &ns.ingest),
+        ("spec.namespaces.kafka", &ns.kafka),
+        ("spec.namespaces.valkey", &ns.valkey),
+        ("spec.grafana.namespace", &spec.grafana.namespace),
+    ] {
+        if !is_dns_label(value) {
+            errors.add(field, "must be a DNS label");
+        }
+    }
+    if ns.ingest == ns.kafka || ns.ingest == ns.valkey || ns.kafka == ns.valkey {
+        errors.add("spec.namespaces", "ingest, kafka and valkey namespaces must differ");
+    }
+    if [&ns.ingest, &ns.kafka, &ns.valkey].contains(&&spec.grafana.namespace) {
+        errors.add("spec.grafana.namespace", "must differ from the tier namespaces (the operator owns those)");
+    }
+
+    // Ingress.
+    if spec.ingress.enabled {
+        if !spec.ingress.path.starts_with('/') {
+            errors.add("spec.ingress.path", "must start with /");
+        }
+        if !spec.ingress.host.is_empty() && !is_dns_subdomain(&spec.ingress.host) {
+            errors.add("spec.ingress.host", "must be a DNS name");
+        }
+        if spec.ingress.tls.is_some() && spec.ingress.host.is_empty() {
+            errors.add("spec.ingress.tls", "needs spec.ingress.host (a certificate names a host)");
+        }
+    }
+
+    // Scaling and resources.
+    check_autoscaling("spec.rustApi.autoscaling", &spec.rust_api.autoscaling, &mut errors);
+    check_resources("spec.rustApi.resources", &spec.rust_api.resources, &mut errors);
+    let grpc_client_scaling = scaling(
+        "spec.grpcClient",
+        spec.grpc_client.replicas,
+        &spec.grpc_client.autoscaling,
+        AutoscalingSpec::new(1, 3),
+        &mut errors,
+    );
+    check_resources("spec.grpcClient.resources", &spec.grpc_client.resources, &mut errors);
+    for (field, writer) in [("spec.grpcServer1", &spec.grpc_server1), ("spec.grpcServer2", &spec.grpc_server2)] {
+        if writer.replicas < 0 {
+            errors.add(&format!("{field}.replicas"), "must be >= 0");
+        }
+        check_resources(&format!("{field}.resources"), &writer.resources, &mut errors);
+    }
+    let consumer_scaling = scaling(
+        "spec.consumer",
+        spec.consumer.replicas,
+        &spec.consumer.autoscaling,
+        AutoscalingSpec::new(1, 2),
+        &mut errors,
+    );
+    check_resources("spec.consumer.resources", &spec.consumer.resources, &mut errors);
+    if spec.consumer.group.trim().is_empty() {
+        errors.add("spec.consumer.group", "must not be empty");
+    }
+
+    // Kafka.
+    let kafka = &spec.kafka;
+    let kafka_bootstrap = match kafka.mode {
+        KafkaMode::Strimzi => {
+            if kafka.node_pool.replicas < 1 {
+                errors.add("spec.kafka.nodePool.replicas", "must be >= 1");
+            }
+            if kafka.topic.replicas > kafka.node_pool.replicas {
+                errors.add("spec.kafka.topic.replicas", "must be <= spec.kafka.nodePool.replicas (one copy per broker)");
+            }
+            if kafka.node_pool.storage.type_ == crate::crd::KafkaStorageType::PersistentClaim
+                && !is_quantity(&kafka.node_pool.storage.size)
+            {
+                errors.add("spec.kafka.nodePool.storage.size", "must be a quantity such as 10Gi");
+            }
+            check_resources("spec.kafka.nodePool.resources", &kafka.node_pool.resources, &mut errors);
+            format!(
+                "{}:{}",
+                format!("{}-kafka-bootstrap.{}.svc.{}", kafka.cluster_name, ns.kafka, spec.cluster_domain),
+                names::KAFKA_PLAIN_PORT
+            )
+        }
+        KafkaMode::External => match &kafka.bootstrap_servers {
+            Some(servers) if servers.split(',').all(|s| s.trim().rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())) => {
+                servers.clone()
+            }
+            _ => {
+                errors.add("spec.kafka.bootstrapServers", "must be host:port[,host:port] when mode is external");
+                String::new()
+            }
+        },
+    };
+    if kafka.topic.partitions < 1 {
+        errors.add("spec.kafka.topic.partitions", "must be >= 1");
+    }
+    if kafka.topic.replicas < 1 {
+        errors.add("spec.kafka.topic.replicas", "must be >= 1");
+    }
+
+    // Valkey.
+    let valkey = &spec.valkey;
+    if !(0..=9).contains(&valkey.replicas) {
+        errors.add("spec.valkey.replicas", "must be between 0 and 9");
+    }
+    if valkey.cpu_cores < 1 {
+        errors.add("spec.valkey.cpuCores", "must be >= 1");
+    }
+    if !is_quantity(&valkey.memory) {
+        errors.add("spec.valkey.memory", "must be a quantity such as 1Gi");
+    }
+    if !is_quantity(&valkey.storage.size) {
+        errors.add("spec.valkey.storage.size", "must be a quantity such as 2Gi");
+    }
+    if !is_quantity(&valkey.disk.size) {
+        errors.add("spec.valkey.disk.size", "must be a quantity such as 10Gi");
+    }
+    if !is_dns_subdomain(&valkey.password_secret.name) {
+        errors.add("spec.valkey.passwordSecret.name", "must be a Secret name");
+    }
+    if valkey.password_secret.key.is_empty()
+        || !valkey.password_secret.key.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    {
+        errors.add("spec.valkey.passwordSecret.key", "must be a Secret key ([-._a-zA-Z0-9]+)");
+    }
+
+    // Grafana.
+    let grafana = &spec.grafana;
+    let carnet_category = category_for_carnet(&grafana.carnet);
+    if carnet_category.is_none() || !grafana.carnet.chars().all(|c| c.is_ascii_digit()) {
+        errors.add("spec.grafana.carnet", "must be digits (its last digit picks the featured category)");
+    }
+    let featured_category = grafana.featured_category.or(carnet_category).unwrap_or(Category::Belleza);
+    let featured_product = grafana.featured_product.clone().unwrap_or_else(|| default_product(featured_category));
+    if featured_product.is_empty()
+        || featured_product.len() > 64
+        || !featured_product.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        errors.add("spec.grafana.featuredProduct", "must be 1-64 letters, digits, '-', '_' or '.'");
+    }
+    for (field, label) in [
+        ("spec.grafana.datasourceLabel", &grafana.datasource_label),
+        ("spec.grafana.dashboardLabel", &grafana.dashboard_label),
+    ] {
+        if !is_label_key(label) {
+            errors.add(field, "must be a label key");
+        }
+    }
+    if grafana.label_value.len() > 63 || !grafana.label_value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        errors.add("spec.grafana.labelValue", "must be a label value");
+    }
+
+    errors.finish()?;
+
+    let writer_host = |writer: &str| format!("{}:{}", format!("{writer}.{}.svc.{}", ns.ingest, spec.cluster_domain), names::WRITER_PORT);
+    let mut writer_targets = Vec::new();
+    let route = spec.grpc_client.writer_route;
+    if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer1) && spec.grpc_server1.replicas > 0 {
+        writer_targets.push(writer_host(names::GRPC_SERVER_1));
+    }
+    if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer2) && spec.grpc_server2.replicas > 0 {
+        writer_targets.push(writer_host(names::GRPC_SERVER_2));
+    }
+
+    let svc = |service: &str, namespace: &str| format!("{service}.{namespace}.svc.{}", spec.cluster_domain);
+    Ok(ValidPipeline {
+        name: name.to_string(),
+        uid,
+        generation,
+        images,
+        grpc_client_scaling,
+        consumer_scaling,
+        featured_category,
+        featured_product,
+        kafka_bootstrap,
+        valkey_primary_addr: format!("{}:{}", svc(names::VALKEY_PRIMARY_SERVICE, &ns.valkey), names::VALKEY_PORT),
+        valkey_read_addr: format!("{}:{}", svc(names::VALKEY_READ_SERVICE, &ns.valkey), names::VALKEY_PORT),
+        writer_targets,
+        grpc_client_url: format!("http://{}:{}", svc(names::GRPC_CLIENT, &ns.ingest), names::GRPC_CLIENT_PORT),
+        spec: spec.clone(),
+    })
+}
+
+#[derive(Default)]
+struct Errors(Vec<FieldError>);
+
+impl Errors {
+    fn add(&mut self, field: &str, message: &str) {
+        self.0.push(FieldError { field: field.to_string(), message: message.to_string() });
+    }
+    fn finish(self) -> Result<(), InvalidSpec> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(InvalidSpec(self.0))
+        }
+    }
+}
+
+fn scaling(
+    field: &str,
+    replicas: Option<i32>,
+    autoscaling: &Option<AutoscalingSpec>,
+    default: AutoscalingSpec,
+    errors: &mut Errors,
+) -> Scaling {
+    match (replicas, autoscaling) {
+        (Some(_), Some(_)) => {
+            errors.add(field, "set either replicas or autoscaling, not both");
+            Scaling::Fixed(0)
+        }
+        (Some(n), None) => {
+            if n < 0 {
+                errors.add(&format!("{field}.replicas"), "must be >= 0");
+            }
+            Scaling::Fixed(n)
+        }
+        (None, Some(hpa)) => {
+            check_autoscaling(&format!("{field}.autoscaling"), hpa, errors);
+            Scaling::Autoscaled(hpa.clone())
+        }
+        (None, None) => Scaling::Autoscaled(default),
+    }
+}
+
+fn check_autoscaling(field: &str, hpa: &AutoscalingSpec, errors: &mut Errors) {
+    if hpa.min_replicas < 1 {
+        errors.add(&format!("{field}.minReplicas"), "must be >= 1");
+    }
+    if hpa.min_replicas > hpa.max_replicas {
+        errors.add(&format!("{field}.minReplicas"), "must be <= maxReplicas");
+    }
+    if !(1..=100).contains(&hpa.target_cpu_utilization_percentage) {
+        errors.add(&format!("{field}.targetCpuUtilizationPercentage"), "must be between 1 and 100");
+    }
+}
+
+fn check_resources(field: &str, resources: &ResourcesSpec, errors: &mut Errors) {
+    for (name, value) in [
+        ("cpuRequest", &resources.cpu_request),
+        ("memoryRequest", &resources.memory_request),
+        ("cpuLimit", &resources.cpu_limit),
+        ("memoryLimit", &resources.memory_limit),
+    ] {
+        if let Some(value) = value {
+            if !is_quantity(value) {
+                errors.add(&format!("{field}.{name}"), "must be a quantity such as 250m or 256Mi");
+            }
+        }
+    }
+}
+
+/// A Kubernetes resource quantity: a decimal number with an optional SI/binary suffix or exponent.
+pub fn is_quantity(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let number_end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (number, suffix) = s.split_at(number_end);
+    let number_ok = !number.is_empty()
+        && number != "."
+        && number.matches('.').count() <= 1;
+    let suffix_ok = matches!(
+        suffix,
+        "" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei"
+    ) || (suffix.len() > 1
+        && suffix.starts_with(['e', 'E'])
+        && suffix[1..].strip_prefix(['+', '-']).unwrap_or(&suffix[1..]).chars().all(|c| c.is_ascii_digit())
+        && !suffix[1..].strip_prefix(['+', '-']).unwrap_or(&suffix[1..]).is_empty());
+    number_ok && suffix_ok
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn is_dns_subdomain(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns_label)
+}
+
+fn is_label_key(s: &str) -> bool {
+    let name = match s.rsplit_once('/') {
+        Some((prefix, name)) => {
+            if !is_dns_subdomain(prefix) {
+                return false;
+            }
+            name
+        }
+        None => s,
+    };
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+fn is_tag_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_.-".contains(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid(spec: &BlackFridayPipelineSpec) -> Result<ValidPipeline, InvalidSpec> {
+        validate_spec("sample", None, Some(1), spec)
+    }
+
+    fn fields(err: InvalidSpec) -> Vec<String> {
+        err.0.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn the_default_spec_is_valid_and_resolves_everything() {
+        let v = valid(&BlackFridayPipelineSpec::default()).unwrap();
+        assert_eq!(v.images.rust_api, "zot.blackfriday.internal:5000/blackfriday/rust-api:latest");
+        assert_eq!(v.images.grpc_server, "zot.blackfriday.internal:5000/blackfriday/grpc-server:latest");
+        assert_eq!(v.kafka_bootstrap, "blackfriday-kafka-bootstrap.kafka.svc.cluster.local:9092");
+        assert_eq!(v.valkey_primary_addr, "valkey-primary.valkey.svc.cluster.local:6379");
+        assert_eq!(v.grpc_client_scaling, Scaling::Autoscaled(AutoscalingSpec::new(1, 3)));
+        assert_eq!(v.consumer_scaling, Scaling::Autoscaled(AutoscalingSpec::new(1, 2)));
+        assert_eq!(v.writer_targets.len(), 2);
+        assert_eq!(v.featured_category, Category::Belleza);
+        assert_eq!(v.featured_product, "BEL-001");
+    }
+
+    #[test]
+    fn carnet_last_digit_picks_the_category() {
+        for (carnet, category) in [
+            ("202300530", Category::Electronica),
+            ("202300532", Category::Electronica),
+            ("202300533", Category::Ropa),
+            ("202300535", Category::Ropa),
+            ("202300536", Category::Hogar),
+            ("202300537", Category::Hogar),
+            ("202300538", Category::Belleza),
+            ("202300539", Category::Belleza),
+        ] {
+            assert_eq!(category_for_carnet(carnet), Some(category), "{carnet}");
+        }
+        assert_eq!(category_for_carnet(""), None);
+    }
+
+    #[test]
+    fn an_explicit_category_beats_the_carnet() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.grafana.featured_category = Some(Category::Hogar);
+        let v = valid(&spec).unwrap();
+        assert_eq!(v.featured_category, Category::Hogar);
+        assert_eq!(v.featured_product, "HOG-001");
+    }
+
+    #[test]
+    fn image_overrides_replace_the_registry_reference() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.images.consumer = Some("other:5000/x/consumer:dev".into());
+        assert_eq!(valid(&spec).unwrap().images.consumer, "other:5000/x/consumer:dev");
+    }
+
+    #[test]
+    fn min_above_max_names_the_field() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.rust_api.autoscaling.min_replicas = 5;
+        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.rustApi.autoscaling.minReplicas"]);
+    }
+
+    #[test]
+    fn replicas_and_autoscaling_together_are_refused() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.consumer.replicas = Some(2);
+        spec.consumer.autoscaling = Some(AutoscalingSpec::default());
+        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.consumer"]);
+    }
+
+    #[test]
+    fn fixed_replicas_mean_no_hpa() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.grpc_client.replicas = Some(2);
+        assert_eq!(valid(&spec).unwrap().grpc_client_scaling, Scaling::Fixed(2));
+    }
+
+    #[test]
+    fn bad_quantities_name_their_fields() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.valkey.memory = "lots".into();
+        spec.consumer.resources.cpu_limit = Some("1 core".into());
+        assert_eq!(
+            fields(valid(&spec).unwrap_err()),
+            ["spec.consumer.resources.cpuLimit", "spec.valkey.memory"]
+        );
+    }
+
+    #[test]
+    fn quantities() {
+        for ok in ["1", "250m", "1.5", "1Gi", "512Mi", "2e3", "100k", ".5"] {
+            assert!(is_quantity(ok), "{ok}");
+        }
+        for bad in ["", "lots", "1 Gi", "1GB", "Gi", "1.2.3", "e3"] {
+            assert!(!is_quantity(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn topic_replicas_cannot_exceed_brokers() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.kafka.topic.replicas = 3;
+        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.kafka.topic.replicas"]);
+    }
+
+    #[test]
+    fn external_kafka_needs_bootstrap_servers() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.kafka.mode = KafkaMode::External;
+        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.kafka.bootstrapServers"]);
+        spec.kafka.bootstrap_servers = Some("k1:9092,k2:9092".into());
+        assert_eq!(valid(&spec).unwrap().kafka_bootstrap, "k1:9092,k2:9092");
+    }
+
+    #[test]
+    fn grafana_namespace_must_not_be_a_tier_namespace() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.grafana.namespace = "ingest".into();
+        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.grafana.namespace"]);
+    }
+
+    #[test]
+    fn writer_route_and_zero_replicas_shape_the_targets() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.grpc_client.writer_route = WriterRoute::GrpcServer2;
+        assert_eq!(
+            valid(&spec).unwrap().writer_targets,
+            ["grpc-server-2.ingest.svc.cluster.local:50051"]
+        );
+        spec.grpc_client.writer_route = WriterRoute::Both;
+        spec.grpc_server1.replicas = 0;
+        assert_eq!(valid(&spec).unwrap().writer_targets.len(), 1);
+    }
+
+    #[test]
+    fn tls_needs_a_host() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.ingress.tls = Some(crate::crd::IngressTls { secret_name: "cert".into() });
+        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.ingress.tls"]);
+    }
+}
