@@ -5,6 +5,8 @@
 #  2. the short main job: scripts/main-job --short (20 s of Locust load through rust-api → grpc-client →
 #     writers → Kafka → 2 consumers → Valkey, exact per-category agreement, the dashboard image)
 #  3. pytest tests/e2e/test_main_job_output.py on what the main job wrote
+# E2E_CARGO_PROFILE (dev) picks the rust-api build; E2E_MAIN_JOB_ARGS adds main-job options
+# (e.g. --isolated to run beside a bench that other work is using).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -15,7 +17,8 @@ rc=0
 python3 -m pytest tests/e2e -v -rA -p no:cacheprovider --junitxml="$out/60-e2e-unit.xml" \
   --ignore tests/e2e/test_main_job_output.py || rc=1
 echo "==== short main job ===="
-scripts/main-job --short --no-setup --cargo-profile "${E2E_CARGO_PROFILE:-dev}" --out "$mj"
+# shellcheck disable=SC2086
+scripts/main-job --short --no-setup --cargo-profile "${E2E_CARGO_PROFILE:-dev}" --out "$mj" ${E2E_MAIN_JOB_ARGS:-}
 mj_rc=$?
 echo "main job exit status: $mj_rc"
 BF_MAIN_JOB_OUT="$mj" BF_MAIN_JOB_RC="$mj_rc" python3 -m pytest tests/e2e/test_main_job_output.py -v -rA \

@@ -155,7 +155,11 @@ def test_panels_after_real_consumer(valkey_addr, client, tmp_path):
         assert got == len(sales), f"consumer wrote {got} of {len(sales)} reports"
     finally:
         p.terminate()
-        p.wait(20)
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
     dash = load.load_dashboard_file()
     values, results = query.run_dashboard(dash, client)
     check_panels(results, expected(sales, "Belleza", "BEL-001"), values)
