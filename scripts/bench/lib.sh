@@ -5,6 +5,8 @@
 #   BENCH_DIR    $BF_ROOT/.bench          (git-ignored: state, logs, data)
 #   BENCH_CACHE  $BENCH_DIR/cache         (downloads and built tools, kept between runs)
 #   BENCH_ENV    $BENCH_DIR/env           (KEY=value lines that tests source)
+# BENCH_DIR and BENCH_CACHE may be set by the caller (e.g. a test that wants a private registry:
+# BENCH_DIR=$tmp BENCH_CACHE=<repo>/.bench/cache REGISTRY_PORT=N registry.sh start -> $tmp/env).
 #
 # Functions: bench_log, bench_die, bench_env_set KEY=VALUE..., bench_env_unset KEY...,
 # bench_env_get KEY, bench_wait_until TIMEOUT DESC CMD..., bench_pid_alive PID,
@@ -14,7 +16,9 @@
 BF_ROOT="${BF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 BENCH_DIR="${BENCH_DIR:-$BF_ROOT/.bench}"
 BENCH_CACHE="${BENCH_CACHE:-$BENCH_DIR/cache}"
-BENCH_ENV="${BENCH_ENV:-$BENCH_DIR/env}"
+# always next to BENCH_DIR: an inherited BENCH_ENV (scripts/test exports it for suites to read)
+# must not make a bench started with another BENCH_DIR write into the main .bench/env
+BENCH_ENV="$BENCH_DIR/env"
 export BF_ROOT BENCH_DIR BENCH_CACHE BENCH_ENV
 mkdir -p "$BENCH_DIR" "$BENCH_CACHE"
 
