@@ -41,16 +41,19 @@ pub async fn installed(client: &Client) -> Result<Installed> {
     let mut found = BTreeSet::new();
     for provider in [Provider::Strimzi, Provider::KubeVirt, Provider::Cdi, Provider::Vpa] {
         let (api_version, plurals) = requirements(provider);
-        match client.list_api_group_resources(api_version).await {
-            Ok(list) => {
-                if plurals.iter().all(|plural| list.resources.iter().any(|r| r.name == *plural)) {
-                    found.insert(provider);
-                }
-            }
-            // 404: the group/version is not served at all.
-            Err(kube::Error::Api(status)) if status.code == 404 => {}
-            Err(source) => return Err(Error::Discovery { api_version: api_version.into(), source }),
+        if serves(client, api_version, plurals).await? {
+            found.insert(provider);
         }
     }
     Ok(Installed(found))
+}
+
+/// Whether `api_version` (e.g. `kubevirt.io/v1`) is served with every resource in `plurals`.
+pub async fn serves(client: &Client, api_version: &str, plurals: &[&str]) -> Result<bool> {
+    match client.list_api_group_resources(api_version).await {
+        Ok(list) => Ok(plurals.iter().all(|plural| list.resources.iter().any(|r| r.name == *plural))),
+        // 404: the group/version is not served at all.
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+        Err(source) => Err(Error::Discovery { api_version: api_version.into(), source }),
+    }
 }

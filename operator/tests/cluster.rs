@@ -1,0 +1,403 @@
+//! Against the bench's real kube-apiserver (etcd, garbage collector, Strimzi CRDs, KubeVirt VM
+//! CRD; no kubelet, so nothing becomes ready). The controller runs in-process under the
+//! operator's own identity (KUBECONFIG_OPERATOR), after this test installs our CRD and
+//! config/rbac as admin (KUBECONFIG). Skips only when KUBECONFIG is absent.
+//!
+//! One test walks the whole lifecycle in order, because the pipeline is cluster-scoped and its
+//! children have fixed names: running steps in parallel would make them fight.
+
+use std::future::Future;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
+use kube::{Api, Client, CustomResourceExt};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use blackfriday_operator::crd::BlackFridayPipeline;
+use blackfriday_operator::kinds::ChildKind;
+use blackfriday_operator::metrics::Metrics;
+use blackfriday_operator::reconcile::apply::api_for;
+use blackfriday_operator::reconcile::discovery;
+use blackfriday_operator::render::{parse_pipeline, render_pipeline};
+use blackfriday_operator::run::run_controller;
+
+const NAME: &str = "blackfriday";
+const WAIT: Duration = Duration::from_secs(60);
+/// The bench's garbage collector refreshes discovery every 30 s.
+const GC_WAIT: Duration = Duration::from_secs(150);
+
+async fn client_from(path: &str) -> Client {
+    let kubeconfig = Kubeconfig::read_from(path).expect("readable kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("valid kubeconfig");
+    Client::try_from(config).expect("client")
+}
+
+/// (admin, operator) clients, or None when there is no bench.
+async fn bench() -> Option<(Client, Client)> {
+    let admin = std::env::var("KUBECONFIG").ok()?;
+    let operator = std::env::var("KUBECONFIG_OPERATOR").expect("the bench writes KUBECONFIG_OPERATOR next to KUBECONFIG");
+    Some((client_from(&admin).await, client_from(&operator).await))
+}
+
+fn repo(path: &str) -> String {
+    format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Server-side apply every document of a YAML file as admin.
+async fn apply_file(admin: &Client, path: &str) {
+    let text = std::fs::read_to_string(repo(path)).unwrap();
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let value: Value = serde::Deserialize::deserialize(doc).unwrap();
+        if value.is_null() {
+            continue;
+        }
+        let object: DynamicObject = serde_json::from_value(value.clone()).unwrap();
+        let (group, version) = match value["apiVersion"].as_str().unwrap().split_once('/') {
+            Some((g, v)) => (g.to_string(), v.to_string()),
+            None => (String::new(), value["apiVersion"].as_str().unwrap().to_string()),
+        };
+        let kind = value["kind"].as_str().unwrap();
+        let plural = format!("{}s", kind.to_lowercase());
+        let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(&group, &version, kind), &plural);
+        let api: Api<DynamicObject> = match &object.metadata.namespace {
+            Some(ns) => Api::namespaced_with(admin.clone(), ns, &ar),
+            None => Api::all_with(admin.clone(), &ar),
+        };
+        api.patch(
+            object.metadata.name.as_deref().unwrap(),
+            &PatchParams::apply("blackfriday-test").force(),
+            &Patch::Apply(&object),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("applying {kind} from {path}: {e}"));
+    }
+}
+
+async fn install(admin: &Client) {
+    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
+        Api::all(admin.clone());
+    crds.patch(
+        "blackfridaypipelines.blackfriday.dev",
+        &PatchParams::apply("blackfriday-test").force(),
+        &Patch::Apply(&BlackFridayPipeline::crd()),
+    )
+    .await
+    .unwrap();
+    apply_file(admin, "config/manager/namespace.yaml").await;
+    for f in ["service_account.yaml", "cluster_role.yaml", "cluster_role_binding.yaml"] {
+        apply_file(admin, &format!("config/rbac/{f}")).await;
+    }
+    // Grafana's namespace belongs to its Helm release: it exists before any pipeline.
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    let grafana = serde_json::from_value(json!({"metadata": {"name": "grafana"}})).unwrap();
+    let _ = namespaces.create(&PostParams::default(), &grafana).await;
+    // Wait until our CRD is served.
+    eventually("the CRD is served", WAIT, || async {
+        let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
+        api.list(&ListParams::default()).await.is_ok()
+    })
+    .await;
+}
+
+async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting until {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The in-process controller, stopped (gracefully) when dropped or `stop`ped.
+struct RunningController {
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningController {
+    fn start(operator: Client) -> Self {
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            run_controller(operator, Arc::new(Metrics::default()), Arc::new(AtomicBool::new(false)), async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("the controller starts under its own RBAC");
+        });
+        Self { stop: Some(tx), task }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let _ = tokio::time::timeout(Duration::from_secs(30), &mut self.task).await;
+    }
+}
+
+fn sample_value() -> Value {
+    let text = std::fs::read_to_string(repo("config/samples/pipeline.yaml")).unwrap();
+    let value: Value = serde_yaml::from_str(&text).unwrap();
+    // The bench has no Zot pull Secret; copying is covered by the condition test below.
+    let mut value = value;
+    value["spec"]["registry"].as_object_mut().unwrap().remove("pullSecret");
+    value
+}
+
+async fn apply_pipeline(admin: &Client, value: &Value) -> Result<BlackFridayPipeline, kube::Error> {
+    let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
+    api.patch(NAME, &PatchParams::apply("blackfriday-test-user").force(), &Patch::Apply(value)).await
+}
+
+async fn pipeline(admin: &Client) -> BlackFridayPipeline {
+    Api::<BlackFridayPipeline>::all(admin.clone()).get(NAME).await.unwrap()
+}
+
+fn condition(p: &BlackFridayPipeline, type_: &str) -> Option<(String, String, String)> {
+    p.status.as_ref()?.conditions.iter().find(|c| c.type_ == type_).map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+async fn get(client: &Client, kind: ChildKind, ns: Option<&str>, name: &str) -> Option<DynamicObject> {
+    api_for(client, kind, ns).get_opt(name).await.unwrap()
+}
+
+/// Gone, or on its way (the bench has no PVC-protection controller, so PVCs keep a finalizer).
+async fn gone(client: &Client, kind: ChildKind, ns: Option<&str>, name: &str) -> bool {
+    match get(client, kind, ns, name).await {
+        None => true,
+        Some(o) => o.metadata.deletion_timestamp.is_some(),
+    }
+}
+
+/// Every child `render` predicts exists (applied with fieldValidation=Strict by the operator).
+async fn all_children_exist(admin: &Client, value: &Value) -> bool {
+    let p: BlackFridayPipeline = serde_json::from_value(value.clone()).unwrap();
+    let desired = render_pipeline(&p).unwrap();
+    for child in &desired.children {
+        if child.kind == ChildKind::VerticalPodAutoscaler {
+            continue;
+        }
+        if get(admin, child.kind, child.namespace(), child.name()).await.is_none() {
+            return false;
+        }
+    }
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipeline_lifecycle_against_the_real_apiserver() {
+    let Some((admin, operator)) = bench().await else {
+        eprintln!("skipped: no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
+        return;
+    };
+    install(&admin).await;
+    // A clean slate: a pipeline left from an aborted run would confuse the counts below.
+    let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
+    if api.get_opt(NAME).await.unwrap().is_some() {
+        api.delete(NAME, &DeleteParams::default()).await.unwrap();
+        eventually("the old pipeline is gone", WAIT, || async { api.get_opt(NAME).await.unwrap().is_none() }).await;
+        eventually("the old namespaces are gone", GC_WAIT, || async {
+            gone(&admin, ChildKind::Namespace, None, "ingest").await && gone(&admin, ChildKind::Namespace, None, "kafka").await
+        })
+        .await;
+    }
+
+    let controller = RunningController::start(operator.clone());
+
+    // 1. The sample: every child exists, passed strict validation, and status tells the truth.
+    let mut spec = sample_value();
+    apply_pipeline(&admin, &spec).await.unwrap();
+    eventually("every child of the sample exists", WAIT, || all_children_exist(&admin, &spec)).await;
+    eventually("status is written for generation 1", WAIT, || async {
+        let p = pipeline(&admin).await;
+        p.status.as_ref().and_then(|s| s.observed_generation) == p.metadata.generation
+            && condition(&p, "Kafka").is_some()
+    })
+    .await;
+    let p = pipeline(&admin).await;
+    // Nothing was refused by the API server.
+    let degraded = condition(&p, "Degraded").unwrap();
+    assert_eq!(degraded.0, "False", "Degraded: {degraded:?}");
+    // No kubelet and no Strimzi/KubeVirt operators in the bench: not ready, and saying why.
+    assert_eq!(condition(&p, "Ready").unwrap().0, "False");
+    assert_eq!(condition(&p, "Progressing").unwrap().0, "True");
+    let kafka = condition(&p, "Kafka").unwrap();
+    assert_eq!((kafka.0.as_str(), kafka.1.as_str()), ("False", "KafkaNotReady"), "{kafka:?}");
+    let valkey = condition(&p, "Valkey").unwrap();
+    assert_eq!((valkey.0.as_str(), valkey.1.as_str()), ("False", "VirtualMachinesNotReady"), "{valkey:?}");
+    assert!(valkey.2.contains("0/2 VMs ready"), "{valkey:?}");
+    let rust_api = condition(&p, "RustApi").unwrap();
+    assert_eq!(rust_api.0, "False");
+    assert!(rust_api.2.contains("replicas available"), "{rust_api:?}");
+    assert_eq!(condition(&p, "Grafana").unwrap().0, "True");
+    // HPA-owned Deployments were applied without replicas: our manager does not own the field.
+    let deployments: Api<Deployment> = Api::namespaced(admin.clone(), "ingest");
+    let rust_api_dep = deployments.get("rust-api").await.unwrap();
+    let owns_replicas = rust_api_dep.metadata.managed_fields.unwrap_or_default().iter().any(|m| {
+        m.manager.as_deref() == Some("blackfriday-operator")
+            && m.fields_v1.as_ref().is_some_and(|f| f.0.get("f:spec").and_then(|s| s.get("f:replicas")).is_some())
+    });
+    assert!(!owns_replicas, "rust-api replicas belong to its HPA");
+    // Every child is owned by the pipeline (garbage collection).
+    let vm = get(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-0").await.unwrap();
+    assert_eq!(vm.metadata.owner_references.unwrap()[0].name, NAME);
+    // Status is deterministic: once the children settle (the deployment controller reports),
+    // reconciles with nothing changed write nothing — the object stops changing.
+    eventually("the pipeline object stops changing", WAIT, || async {
+        let before = pipeline(&admin).await.metadata.resource_version;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        pipeline(&admin).await.metadata.resource_version == before
+    })
+    .await;
+
+    // 2. Experiment knobs: writers, Valkey replicas, partitions, forward mode → children follow.
+    spec["spec"]["grpcServer1"]["replicas"] = json!(2);
+    spec["spec"]["valkey"]["replicas"] = json!(3);
+    spec["spec"]["kafka"]["topic"]["partitions"] = json!(6);
+    spec["spec"]["rustApi"]["forwardMode"] = json!("grpc");
+    apply_pipeline(&admin, &spec).await.unwrap();
+    eventually("the children follow the edit", WAIT, || async {
+        let writer = deployments.get("grpc-server-1").await.unwrap();
+        let topic = get(&admin, ChildKind::KafkaTopic, Some("kafka"), "ventas").await.unwrap();
+        let rust_api = deployments.get("rust-api").await.unwrap();
+        let env = rust_api.spec.unwrap().template.spec.unwrap().containers[0].env.clone().unwrap_or_default();
+        writer.spec.unwrap().replicas == Some(2)
+            && get(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-2").await.is_some()
+            && topic.data["spec"]["partitions"] == 6
+            && env.iter().any(|e| e.name == "BF_FORWARD_MODE" && e.value.as_deref() == Some("grpc"))
+    })
+    .await;
+
+    // 3. Valkey 3 → 1: VMs 1 and 2 and their data PVCs are pruned (retention Delete).
+    spec["spec"]["valkey"]["replicas"] = json!(1);
+    apply_pipeline(&admin, &spec).await.unwrap();
+    eventually("valkey-1 and valkey-2 are pruned with their PVCs", WAIT, || async {
+        gone(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-1").await
+            && gone(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-2").await
+            && gone(&admin, ChildKind::PersistentVolumeClaim, Some("valkey"), "valkey-data-2").await
+            && get(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-0").await.is_some()
+    })
+    .await;
+
+    // 4. Specs the API server refuses (schema + CEL).
+    for (what, patch) in [
+        ("min > max", json!({"grpcClient": {"autoscaling": {"minReplicas": 3, "maxReplicas": 1}}})),
+        ("replicas < 0", json!({"grpcServer2": {"replicas": -1}})),
+        ("unknown category", json!({"grafana": {"featuredCategory": "Juguetes"}})),
+        ("partitions < 1", json!({"kafka": {"topic": {"partitions": 0}}})),
+        ("partitions decrease", json!({"kafka": {"topic": {"partitions": 2}}})),
+        ("replicas and autoscaling", json!({"consumer": {"replicas": 2, "autoscaling": {"minReplicas": 1, "maxReplicas": 2}}})),
+    ] {
+        let mut bad = spec.clone();
+        json_merge(&mut bad["spec"], &patch);
+        let err = apply_pipeline(&admin, &bad).await.expect_err(what);
+        assert!(matches!(err, kube::Error::Api(ref s) if s.code == 422), "{what}: {err}");
+    }
+
+    // 5. A spec the schema accepts but the operator cannot use: Degraded + Warning Event, named field.
+    let mut bad = spec.clone();
+    bad["spec"]["valkey"]["memory"] = json!("lots");
+    apply_pipeline(&admin, &bad).await.unwrap();
+    eventually("Degraded names spec.valkey.memory", WAIT, || async {
+        let p = pipeline(&admin).await;
+        condition(&p, "Degraded").is_some_and(|(s, r, m)| s == "True" && r == "InvalidSpec" && m.contains("spec.valkey.memory"))
+    })
+    .await;
+    eventually("a Warning event names the field", WAIT, || async {
+        let events: Api<Event> = Api::all(admin.clone());
+        events.list(&ListParams::default()).await.unwrap().items.iter().any(|e| {
+            e.reason.as_deref() == Some("InvalidSpec")
+                && e.type_.as_deref() == Some("Warning")
+                && e.note.as_deref().is_some_and(|n| n.contains("spec.valkey.memory"))
+        })
+    })
+    .await;
+    apply_pipeline(&admin, &spec).await.unwrap();
+    eventually("fixing the spec clears Degraded", WAIT, || async {
+        condition(&pipeline(&admin).await, "Degraded").is_some_and(|(s, _, _)| s == "False")
+    })
+    .await;
+
+    // 6. A foreign CRD that is absent: the VPA CRD is not in the bench.
+    let mut with_vpa = spec.clone();
+    with_vpa["spec"]["vpa"] = json!({"enabled": true});
+    apply_pipeline(&admin, &with_vpa).await.unwrap();
+    eventually("the Vpa condition says the CRD is missing, the rest still applied", WAIT, || async {
+        let p = pipeline(&admin).await;
+        condition(&p, "Vpa").is_some_and(|(s, r, m)| s == "False" && r == "VpaNotInstalled" && m.contains("autoscaling.k8s.io/v1"))
+            && condition(&p, "Degraded").is_some_and(|(s, r, _)| s == "True" && r == "VpaNotInstalled")
+    })
+    .await;
+    assert!(all_children_exist(&admin, &with_vpa).await);
+    // Discovery itself, against the real API server.
+    assert!(discovery::serves(&operator, "kafka.strimzi.io/v1", &["kafkas", "kafkatopics"]).await.unwrap());
+    assert!(discovery::serves(&operator, "kubevirt.io/v1", &["virtualmachines"]).await.unwrap());
+    assert!(!discovery::serves(&operator, "nothing.blackfriday.dev/v1", &["things"]).await.unwrap());
+    apply_pipeline(&admin, &spec).await.unwrap();
+
+    // 7. Operator restarted mid-way: an edit made while it is down is picked up on start.
+    controller.stop().await;
+    spec["spec"]["grpcServer2"]["replicas"] = json!(3);
+    spec["spec"]["grpcClient"] = json!({"replicas": 2, "writerRoute": "grpc-server-2"});
+    apply_pipeline(&admin, &spec).await.unwrap();
+    let controller = RunningController::start(operator.clone());
+    eventually("the restarted operator converges", WAIT, || async {
+        let writer2 = deployments.get("grpc-server-2").await.unwrap();
+        let client = deployments.get("grpc-client").await.unwrap();
+        let p = pipeline(&admin).await;
+        writer2.spec.unwrap().replicas == Some(3)
+            && client.spec.unwrap().replicas == Some(2)
+            // grpc-client switched from its HPA to fixed replicas: the HPA is pruned.
+            && gone(&admin, ChildKind::HorizontalPodAutoscaler, Some("ingest"), "grpc-client").await
+            && p.status.as_ref().and_then(|s| s.observed_generation) == p.metadata.generation
+            && p.status.as_ref().and_then(|s| s.writer_replicas) == Some(5)
+    })
+    .await;
+    assert!(all_children_exist(&admin, &spec).await);
+
+    // 8. Delete the pipeline: the garbage collector removes every child.
+    api.delete(NAME, &DeleteParams::default()).await.unwrap();
+    eventually("children are garbage-collected", GC_WAIT, || async {
+        gone(&admin, ChildKind::Namespace, None, "ingest").await
+            && gone(&admin, ChildKind::Namespace, None, "kafka").await
+            && gone(&admin, ChildKind::Namespace, None, "valkey").await
+            && gone(&admin, ChildKind::Secret, Some("grafana"), "blackfriday-valkey-datasource").await
+            && gone(&admin, ChildKind::ConfigMap, Some("grafana"), "blackfriday-dashboard").await
+    })
+    .await;
+    controller.stop().await;
+}
+
+fn json_merge(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                json_merge(t.entry(k.clone()).or_insert(Value::Null), v);
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+#[test]
+fn parse_of_the_sample_is_the_one_the_cluster_test_uses() {
+    // Keeps sample_value() honest without a cluster.
+    let text = std::fs::read_to_string(repo("config/samples/pipeline.yaml")).unwrap();
+    assert_eq!(parse_pipeline(&text).unwrap().metadata.name.as_deref(), Some(NAME));
+}
