@@ -16,6 +16,8 @@
 #             groups system:serviceaccounts, system:serviceaccounts:blackfriday-system
 #                                                               -> .bench/kubeconfig-operator
 # Env: SHARED_DIR (default <repo>/../shared), K8S_BIN_DIR (default <repo>/.k8s/bin),
+#      BENCH_DIR (default <repo>/.bench: state in $BENCH_DIR/k8s, env file $BENCH_DIR/env),
+#      K8S_API_PORT / K8S_ETCD_PORT / K8S_ETCD_PEER_PORT / K8S_KCM_PORT (a second, private bench),
 #      K8S_CONTROLLERS (kube-controller-manager --controllers), K8S_START_TIMEOUT (s, default 120)
 set -euo pipefail
 
@@ -23,21 +25,21 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
 SHARED_DIR=${SHARED_DIR:-$ROOT/../shared}
 BIN=${K8S_BIN_DIR:-$ROOT/.k8s/bin}
-BENCH=$ROOT/.bench
+BENCH=${BENCH_DIR:-$ROOT/.bench}
 S=$BENCH/k8s
 PKI=$S/pki
 LOGS=$S/logs
 ENVFILE=$BENCH/env
-API_PORT=16443
-ETCD_PORT=12379
-ETCD_PEER_PORT=12380
-KCM_PORT=16257
+API_PORT=${K8S_API_PORT:-16443}
+ETCD_PORT=${K8S_ETCD_PORT:-12379}
+ETCD_PEER_PORT=${K8S_ETCD_PEER_PORT:-12380}
+KCM_PORT=${K8S_KCM_PORT:-16257}
 SERVER=https://127.0.0.1:$API_PORT
 KUBECONFIG_ADMIN=$BENCH/kubeconfig
 KUBECONFIG_OP=$BENCH/kubeconfig-operator
 OP_NS=blackfriday-system
 OP_SA=blackfriday-operator
-CONTROLLERS=${K8S_CONTROLLERS:-garbagecollector,namespace,deployment,replicaset,serviceaccount,serviceaccount-token}
+CONTROLLERS=${K8S_CONTROLLERS:-garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller}
 TIMEOUT=${K8S_START_TIMEOUT:-120}
 
 log() { echo "k8s: $*" >&2; }
