@@ -189,13 +189,13 @@ topic() {
 }
 
 case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
+  start) bench_lock kafka; start ;;
+  stop) bench_lock kafka; stop ;;
   status) status ;;
-  restart) stop; start ;;
+  restart) bench_lock kafka; stop; start ;;
   topic) shift; topic "$@" ;;
   topics) ready || bench_die "broker is not running"; kjava org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BOOTSTRAP" --list ;;
-  jars) ensure_jars ;;
+  jars) bench_lock kafka; ensure_jars ;;
   java) shift; ensure_jars; kjava "$@" ;;
   *) echo "usage: $0 start|stop|status|restart|topic NAME PARTITIONS|topics|jars|java CLASS ARGS..." >&2; exit 2 ;;
 esac

@@ -11,7 +11,7 @@
 # Functions: bench_log, bench_die, bench_env_set KEY=VALUE..., bench_env_unset KEY...,
 # bench_env_get KEY, bench_wait_until TIMEOUT DESC CMD..., bench_pid_alive PID,
 # bench_pidfile_alive FILE, bench_stop_pidfile FILE [NAME] [GRACE], bench_port_open PORT [HOST],
-# bench_wait_port_free PORT [TIMEOUT], bench_spawn PIDFILE LOGFILE CMD...
+# bench_wait_port_free PORT [TIMEOUT], bench_spawn PIDFILE LOGFILE CMD..., bench_lock NAME [TIMEOUT]
 
 BF_ROOT="${BF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 BENCH_DIR="${BENCH_DIR:-$BF_ROOT/.bench}"
@@ -132,14 +132,23 @@ bench_listener_pid() {
   ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n1
 }
 
+# bench_lock NAME [TIMEOUT]: serialise start/stop of one service across processes (two people or
+# two test runs starting Kafka at once). Holds an flock on fd 8 until the script exits; processes
+# started with bench_spawn / bench_daemon do not inherit it.
+bench_lock() {
+  command -v flock >/dev/null 2>&1 || return 0
+  exec 8>"$BENCH_DIR/.$1.lock"
+  flock -w "${2:-300}" 8 || bench_die "could not lock $1 (another start/stop still running?)"
+}
+
 # bench_spawn PIDFILE LOGFILE CMD...: start CMD detached in its own session, record its pid.
 bench_spawn() {
   local pidfile="$1" logfile="$2"; shift 2
   mkdir -p "$(dirname "$pidfile")" "$(dirname "$logfile")"
   if command -v setsid >/dev/null 2>&1; then
-    setsid "$@" >>"$logfile" 2>&1 < /dev/null &
+    setsid "$@" >>"$logfile" 2>&1 < /dev/null 8>&- &
   else
-    nohup "$@" >>"$logfile" 2>&1 < /dev/null &
+    nohup "$@" >>"$logfile" 2>&1 < /dev/null 8>&- &
   fi
   echo $! > "$pidfile"
 }

@@ -141,11 +141,11 @@ status() {
 }
 
 case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
+  start) bench_lock registry; start ;;
+  stop) bench_lock registry; stop ;;
   status) status ;;
-  restart) stop; start ;;
-  tools) find_registry; ensure_tools; echo "$ORAS" ;;
+  restart) bench_lock registry; stop; start ;;
+  tools) bench_lock registry; find_registry; ensure_tools; echo "$ORAS" ;;
   oras) shift; ensure_tools; exec "$ORAS" "$@" ;;
   *) echo "usage: $0 start|stop|status|restart|tools|oras ARGS..." >&2; exit 2 ;;
 esac

@@ -97,7 +97,7 @@ start_instance() {
       args+=(--replicaof "${replicaof%:*}" "${replicaof##*:}" --replica-read-only yes)
     fi
     t0=$(date +%s%N)
-    "$VALKEY_SERVER" "${args[@]}" >/dev/null
+    "$VALKEY_SERVER" "${args[@]}" >/dev/null 8>&-
     bench_wait_until 30 "valkey on $port" pinged "$port" || {
       tail -n 30 "$dir/valkey.log" >&2 || true; bench_die "valkey on $port did not start"; }
     bench_log "instance $port up in $(( ($(date +%s%N) - t0) / 1000000 ))ms (dir $dir)"
@@ -168,12 +168,12 @@ cmd_start_instance() {
 }
 
 case "${1:-}" in
-  start) start ;;
-  stop) stop ;;
+  start) bench_lock valkey; start ;;
+  stop) bench_lock valkey; stop ;;
   status) status ;;
-  restart) stop; start ;;
-  start-instance) shift; cmd_start_instance "$@" ;;
-  stop-instance) [ $# -ge 2 ] || bench_die "usage: valkey.sh stop-instance PORT"; find_bins; stop_instance "$2" ;;
+  restart) bench_lock valkey; stop; start ;;
+  start-instance) shift; bench_lock valkey; cmd_start_instance "$@" ;;
+  stop-instance) [ $# -ge 2 ] || bench_die "usage: valkey.sh stop-instance PORT"; bench_lock valkey; find_bins; stop_instance "$2" ;;
   cli) shift; find_bins; exec "$VALKEY_CLI" "$@" ;;
   bin) find_bins; echo "$VALKEY_SERVER" ;;
   *) echo "usage: $0 start|stop|status|restart|start-instance PORT [--replicaof H:P] [--dir D]|stop-instance PORT|cli ARGS|bin" >&2; exit 2 ;;
