@@ -33,6 +33,7 @@ func main() {
 	seriesMaxLen := cfg.Int("series-maxlen", "SERIES_MAXLEN", 1000, "approximate length bound of each bf:series:* stream")
 	keyTTL := cfg.Duration("key-ttl", "KEY_TTL", 7*24*time.Hour, "TTL of keys that grow with the product count, refreshed on every write")
 	maxBatch := cfg.Int("max-batch", "MAX_BATCH", 5000, "most records applied in one Valkey function call")
+	sessionTimeout := cfg.Duration("session-timeout", "KAFKA_SESSION_TIMEOUT", 45*time.Second, "how long the group waits for a member that stopped heartbeating (crashed) before reassigning its partitions")
 	metricsListen := cfg.String("metrics-listen", "METRICS_LISTEN", ":9201", "HTTP address of /metrics, /healthz, /readyz")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	if err := cfg.ParseOS(); err != nil {
@@ -70,7 +71,7 @@ func main() {
 			store := aggregates.NewStore(vk, aggregates.Options{Topic: *topic, TTL: *keyTTL, SeriesMaxLen: *seriesMaxLen, SeriesCategory: *featured})
 			if err = store.Load(ctx); err == nil {
 				defer vk.Close()
-				run(ctx, log, &ready, store, consumer.Config{Brokers: config.SplitList(*brokers), Topic: *topic, Group: *group, MaxBatch: *maxBatch})
+				run(ctx, log, &ready, store, consumer.Config{Brokers: config.SplitList(*brokers), Topic: *topic, Group: *group, MaxBatch: *maxBatch, SessionTimeout: *sessionTimeout})
 				return
 			}
 			vk.Close()

@@ -68,12 +68,23 @@ type Config struct {
 	MaxBatch int
 	// ApplyTimeout bounds one Valkey call; a failed call is retried with backoff.
 	ApplyTimeout time.Duration
+	// SessionTimeout is how long the group waits for a silent member (a SIGKILLed pod) before
+	// giving its partitions to others; 0 keeps franz-go's default (45 s).
+	SessionTimeout time.Duration
+	// OnAssigned, if set, is told about every partition assignment (logging, tests).
+	OnAssigned func(map[string][]int32)
 }
 
 // Options are the franz-go options: a group member with manual commits, rebalances blocked
 // while a batch is being applied, new groups starting at the earliest offset.
 func (c Config) Options(onRevoked func(context.Context, *kgo.Client, map[string][]int32)) []kgo.Opt {
-	return []kgo.Opt{
+	onAssigned := func(_ context.Context, _ *kgo.Client, assigned map[string][]int32) {
+		slog.Info("partitions assigned", "assigned", assigned)
+		if c.OnAssigned != nil {
+			c.OnAssigned(assigned)
+		}
+	}
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.Brokers...),
 		kgo.ConsumerGroup(c.Group),
 		kgo.ConsumeTopics(c.Topic),
@@ -81,9 +92,14 @@ func (c Config) Options(onRevoked func(context.Context, *kgo.Client, map[string]
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(200 * time.Millisecond),
+		kgo.OnPartitionsAssigned(onAssigned),
 		kgo.OnPartitionsRevoked(onRevoked),
 		kgo.OnPartitionsLost(onRevoked),
 	}
+	if c.SessionTimeout > 0 {
+		opts = append(opts, kgo.SessionTimeout(c.SessionTimeout))
+	}
+	return opts
 }
 
 // Consumer is one group member.
@@ -125,7 +141,13 @@ func (c *Consumer) onRevoked(_ context.Context, _ *kgo.Client, revoked map[strin
 // Run polls and applies until ctx ends, then leaves the group. A batch being applied when ctx
 // ends is finished (applied and committed) first.
 func (c *Consumer) Run(ctx context.Context) error {
-	defer c.client.Close() // leaves the group, so partitions move to the other members at once
+	defer func() {
+		// Close leaves the group (partitions move to the other members at once); leaving is a
+		// rebalance, which BlockRebalanceOnPoll holds until AllowRebalance, even after an empty
+		// poll, so allow it first.
+		c.client.AllowRebalance()
+		c.client.Close()
+	}()
 	for {
 		fetches := c.client.PollRecords(ctx, c.cfg.MaxBatch)
 		if fetches.IsClientClosed() {

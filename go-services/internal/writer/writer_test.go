@@ -88,11 +88,11 @@ func TestInvalidSaleIsInvalidArgumentWithFields(t *testing.T) {
 
 func TestKafkaErrorMapping(t *testing.T) {
 	for err, want := range map[error]codes.Code{
-		context.DeadlineExceeded:                             codes.DeadlineExceeded,
+		context.DeadlineExceeded:                            codes.DeadlineExceeded,
 		fmt.Errorf("wrapped: %w", context.DeadlineExceeded): codes.DeadlineExceeded,
-		context.Canceled:                                     codes.Canceled,
-		kgo.ErrClientClosed:                                  codes.Unavailable,
-		errors.New("broker gone"):                            codes.Unavailable,
+		context.Canceled:                                    codes.Canceled,
+		kgo.ErrClientClosed:                                 codes.Unavailable,
+		errors.New("broker gone"):                           codes.Unavailable,
 	} {
 		if got := status.Code(writer.KafkaError(err)); got != want {
 			t.Errorf("%v → %v, want %v", err, got, want)

@@ -1,0 +1,313 @@
+package consumer_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/blackfriday-operator/go-services/internal/aggregates"
+	"github.com/blackfriday-operator/go-services/internal/consumer"
+	"github.com/blackfriday-operator/go-services/internal/testenv"
+	pb "github.com/blackfriday-operator/go-services/proto"
+)
+
+const (
+	nSales     = 6000 // ≥ 5k over all categories
+	partitions = 4
+	products   = 50 // per category: 200 products, ~30 sales each (streams stay below MAXLEN)
+)
+
+func TestDecode(t *testing.T) {
+	v, _ := proto.Marshal(&pb.ProductSaleRequest{Categoria: 4, ProductoId: "BEL-1", Precio: 9.5, CantidadVendida: 2})
+	got := consumer.Decode(&kgo.Record{Partition: 2, Offset: 9, Value: v})
+	if got != (aggregates.Sale{Partition: 2, Offset: 9, Categoria: "Belleza", ProductoID: "BEL-1", Precio: 9.5, Cantidad: 2}) {
+		t.Fatalf("%+v", got)
+	}
+	for _, bad := range [][]byte{{0xff, 0xff}, mustMarshal(&pb.ProductSaleRequest{Categoria: 0, ProductoId: "x", Precio: 1, CantidadVendida: 1})} {
+		if got := consumer.Decode(&kgo.Record{Partition: 1, Offset: 3, Value: bad}); got != (aggregates.Sale{Partition: 1, Offset: 3}) {
+			t.Errorf("invalid record decoded as %+v", got)
+		}
+	}
+}
+
+func mustMarshal(m proto.Message) []byte { b, _ := proto.Marshal(m); return b }
+
+// produce writes the sales to the topic the way the writer does (key producto_id, protobuf value).
+func produce(t *testing.T, brokers []string, topic string, sales []*pb.ProductSaleRequest) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var firstErr atomic.Value
+	for _, s := range sales {
+		cl.Produce(ctx, &kgo.Record{Key: []byte(s.ProductoId), Value: mustMarshal(s)}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err, _ := firstErr.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func total(t *testing.T, v *testenv.Valkey) int64 {
+	vals, err := v.Client.Do(context.Background(), v.Client.B().Hvals().Key(aggregates.KeyReports).Build()).AsIntSlice()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, x := range vals {
+		n += x
+	}
+	return n
+}
+
+func waitTotal(t *testing.T, v *testenv.Valkey, atLeast int64, timeout time.Duration) int64 {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		n := total(t, v)
+		if n >= atLeast {
+			return n
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bf:reports total %d after %v, want %d", n, timeout, atLeast)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// equal checks every dashboard key against the model of the produced sales.
+func equal(t *testing.T, v *testenv.Valkey, sales []*pb.ProductSaleRequest, opts aggregates.Options) {
+	t.Helper()
+	got, err := aggregates.Read(context.Background(), v.Client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := aggregates.Expect(testenv.AsAggregates(sales), opts)
+	if d := aggregates.Diff(want, got); len(d) > 0 {
+		t.Fatalf("%d differences, first ones:\n%s", len(d), strings.Join(d[:min(10, len(d))], "\n"))
+	}
+	var n int64
+	for _, x := range got.Reports {
+		n += x
+	}
+	t.Logf("Valkey equals the %d produced sales (%d categories, %d products, max %+v, min %+v)", n, len(got.Reports), len(got.ProductUnits), got.Max, got.Min)
+}
+
+// counting wraps the store to see what each consumer applied and skipped.
+type counting struct {
+	store            *aggregates.Store
+	applied, skipped atomic.Int64
+}
+
+func (c *counting) Apply(ctx context.Context, s []aggregates.Sale) (aggregates.Result, error) {
+	r, err := c.store.Apply(ctx, s)
+	c.applied.Add(r.Applied)
+	c.skipped.Add(r.Skipped)
+	return r, err
+}
+
+func newStore(t *testing.T, v *testenv.Valkey, opts aggregates.Options) *counting {
+	st := aggregates.NewStore(v.Client, opts)
+	if err := st.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &counting{store: st}
+}
+
+// start runs an in-process consumer until the returned stop is called.
+func start(t *testing.T, cfg consumer.Config, a consumer.Applier) (stop func()) {
+	t.Helper()
+	c, err := consumer.New(cfg, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("consumer: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// (1) one consumer → every key equals the model; (4) the same records again through a new
+// group on the same Valkey → every record skipped, still equal.
+func TestOneConsumerThenRedeliveryToANewGroup(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	v := testenv.NewValkey(t)
+	topic := testenv.NewTopic(t, brokers, partitions)
+	sales := testenv.Sales(nSales, products, 11)
+	produce(t, brokers, topic, sales)
+	opts := aggregates.Options{Topic: topic}
+
+	first := newStore(t, v, opts)
+	stop := start(t, consumer.Config{Brokers: brokers, Topic: topic, Group: testenv.UniqueName("g1"), MaxBatch: 500}, first)
+	waitTotal(t, v, nSales, 60*time.Second)
+	stop()
+	equal(t, v, sales, opts)
+	if first.applied.Load() != nSales {
+		t.Errorf("applied %d", first.applied.Load())
+	}
+
+	again := newStore(t, v, opts)
+	stop = start(t, consumer.Config{Brokers: brokers, Topic: topic, Group: testenv.UniqueName("g2"), MaxBatch: 700}, again)
+	deadline := time.Now().Add(60 * time.Second)
+	for again.skipped.Load() < nSales && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if again.skipped.Load() != nSales || again.applied.Load() != 0 {
+		t.Fatalf("redelivery: applied %d skipped %d", again.applied.Load(), again.skipped.Load())
+	}
+	equal(t, v, sales, opts)
+}
+
+// (3) two consumers in one group share the partitions; the result is the same.
+func TestTwoConsumersInOneGroup(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	v := testenv.NewValkey(t)
+	topic := testenv.NewTopic(t, brokers, partitions)
+	opts := aggregates.Options{Topic: topic, SeriesCategory: "Belleza"}
+	group := testenv.UniqueName("g")
+
+	var mu sync.Mutex
+	owned := map[int]int{} // consumer → partitions ever assigned (cooperative rebalances report increments)
+	stores := [2]*counting{newStore(t, v, opts), newStore(t, v, opts)}
+	for i := range 2 {
+		cfg := consumer.Config{Brokers: brokers, Topic: topic, Group: group, MaxBatch: 300,
+			OnAssigned: func(m map[string][]int32) { mu.Lock(); owned[i] += len(m[topic]); mu.Unlock() }}
+		start(t, cfg, stores[i])
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		both := owned[0] > 0 && owned[1] > 0
+		mu.Unlock()
+		if both {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("both consumers never got partitions: %v", owned)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	sales := testenv.Sales(nSales, products, 12)
+	produce(t, brokers, topic, sales)
+	waitTotal(t, v, nSales, 60*time.Second)
+	time.Sleep(300 * time.Millisecond) // anything extra (double counting) would show up now
+	equal(t, v, sales, opts)
+	a, b := stores[0].applied.Load(), stores[1].applied.Load()
+	t.Logf("consumer A applied %d, consumer B applied %d", a, b)
+	if a == 0 || b == 0 || a+b != nSales {
+		t.Fatalf("split %d + %d, want both > 0 and sum %d", a, b, nSales)
+	}
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// consumerBinary builds cmd/consumer once per test run.
+func consumerBinary(t *testing.T) string {
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "consumer-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "consumer")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/blackfriday-operator/go-services/cmd/consumer").CombinedOutput()
+		if err != nil {
+			binErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("building the consumer: %v", binErr)
+	}
+	return binPath
+}
+
+// (2) the real consumer binary, SIGKILLed mid-stream several times and restarted: still equal.
+func TestSigkilledConsumerProcessRestarts(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	v := testenv.NewValkey(t)
+	bin := consumerBinary(t)
+	topic := testenv.NewTopic(t, brokers, partitions)
+	sales := testenv.Sales(nSales, products, 13)
+	produce(t, brokers, topic, sales)
+	group := testenv.UniqueName("g")
+	logs := filepath.Join(t.TempDir(), "consumer.log")
+	logf, err := os.Create(logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	spawn := func() *exec.Cmd {
+		cmd := exec.Command(bin, "--kafka-brokers", strings.Join(brokers, ","), "--topic", topic, "--group", group,
+			"--valkey-addr", v.Addr, "--valkey-db", strconv.Itoa(v.DB), "--featured-category", "hogar",
+			"--max-batch", "25", "--session-timeout", "6s", "--metrics-listen", "127.0.0.1:0", "--log-level", "warn")
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	kills := 0
+	for range 3 {
+		before := total(t, v)
+		if before >= nSales {
+			break
+		}
+		cmd := spawn()
+		after := waitTotal(t, v, min(before+400, nSales), 60*time.Second)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if after < nSales {
+			kills++
+		}
+		t.Logf("run %d: bf:reports total %d → %d, then SIGKILL", kills, before, total(t, v))
+	}
+	if kills == 0 {
+		t.Fatal("the consumer finished before any SIGKILL: the test did not test a crash")
+	}
+	cmd := spawn()
+	waitTotal(t, v, nSales, 60*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		b, _ := os.ReadFile(logs)
+		t.Fatalf("graceful stop: %v\n%s", err, b)
+	}
+	equal(t, v, sales, aggregates.Options{Topic: topic, SeriesCategory: "Hogar"})
+}
