@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Real Kubernetes control plane for tests: etcd + kube-apiserver + kube-controller-manager,
-# built from the Go module proxy (tools/k8s/build.sh), with the Strimzi CRDs of shared/crds and
-# KubeVirt VirtualMachine/VirtualMachineInstance CRDs derived from KubeVirt's swagger.
+# built from the Go module proxy (tools/k8s/build.sh), with the Strimzi CRDs of shared/crds,
+# KubeVirt VirtualMachine/VirtualMachineInstance CRDs derived from KubeVirt's swagger, and the
+# project's own crds/*.yaml, all Established before kube-controller-manager starts.
 #
 #   scripts/bench/k8s.sh start    build if needed, start (idempotent), write kubeconfigs + .bench/env
 #   scripts/bench/k8s.sh stop     stop the processes, wipe data (logs stay in .bench/k8s/logs)
@@ -18,7 +19,8 @@
 # Env: SHARED_DIR (default <repo>/../shared), K8S_BIN_DIR (default <repo>/.k8s/bin),
 #      BENCH_DIR (default <repo>/.bench: state in $BENCH_DIR/k8s, env file $BENCH_DIR/env),
 #      K8S_API_PORT / K8S_ETCD_PORT / K8S_ETCD_PEER_PORT / K8S_KCM_PORT (a second, private bench),
-#      K8S_CONTROLLERS (kube-controller-manager --controllers), K8S_START_TIMEOUT (s, default 120)
+#      K8S_CONTROLLERS (kube-controller-manager --controllers), K8S_START_TIMEOUT (s, default 120),
+#      K8S_REPO_CRDS=0 (do not pre-load the project's own crds/*.yaml)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -158,7 +160,7 @@ start_etcd() {
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "bench=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
     --unsafe-no-fsync --quota-backend-bytes=2147483648 --log-level warn \
-    >>"$LOGS/etcd.log" 2>&1 &
+    >"$LOGS/etcd.log" 2>&1 &
   echo $! > "$S/etcd.pid"
   wait_for 30 etcd curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" -o /dev/null \
     || { tail -20 "$LOGS/etcd.log" >&2; die "etcd did not become healthy"; }
@@ -184,7 +186,7 @@ start_apiserver() {
     --enable-priority-and-fairness=false \
     --profiling=false \
     --v=1 \
-    >>"$LOGS/kube-apiserver.log" 2>&1 &
+    >"$LOGS/kube-apiserver.log" 2>&1 &
   echo $! > "$S/kube-apiserver.pid"
   wait_for "$TIMEOUT" apiserver api_ready || {
     tail -30 "$LOGS/kube-apiserver.log" >&2; die "kube-apiserver not ready after ${TIMEOUT}s"; }
@@ -194,11 +196,22 @@ load_crds() {
   local crds=() f
   for f in "$SHARED_DIR"/crds/strimzi/*.yaml; do [ -f "$f" ] && crds+=("$f"); done
   [ ${#crds[@]} -gt 0 ] || die "no Strimzi CRDs in $SHARED_DIR/crds/strimzi (set SHARED_DIR)"
+  : > "$LOGS/crds.log"
   python3 "$ROOT/tools/k8s/vm_crd.py" --swagger "$SHARED_DIR/crds/kubevirt/swagger-v1.9.0.json" \
     --out "$ROOT/.k8s/crds" 2>>"$LOGS/crds.log" || die "vm_crd.py failed (see $LOGS/crds.log)"
   crds+=("$ROOT/.k8s/crds/virtualmachines.kubevirt.io.json" "$ROOT/.k8s/crds/virtualmachineinstances.kubevirt.io.json")
   kapi apply-crds --timeout 60 "${crds[@]}" 2>>"$LOGS/crds.log" \
     || { tail -5 "$LOGS/crds.log" >&2; die "loading CRDs failed"; }
+  # the project's own CRDs (crds/*.yaml) too, so the garbage collector knows BlackFridayPipeline
+  # from its first discovery; a broken one is reported, not fatal (the operator's tests catch it)
+  [ "${K8S_REPO_CRDS:-1}" = 1 ] || return 0
+  local own=()
+  for f in "$ROOT"/crds/*.yaml; do
+    [ -f "$f" ] && grep -q '^kind: CustomResourceDefinition' "$f" && own+=("$f")
+  done
+  [ ${#own[@]} -gt 0 ] || return 0
+  kapi apply-crds --timeout 60 "${own[@]}" 2>>"$LOGS/crds.log" \
+    || log "WARNING: could not load the project's CRDs from $ROOT/crds (see $LOGS/crds.log)"
 }
 
 start_kcm() {
@@ -206,14 +219,14 @@ start_kcm() {
   port_busy $KCM_PORT && die "port $KCM_PORT is taken by another process (not our kube-controller-manager)"
   "$BIN/kube-controller-manager" \
     --kubeconfig="$KUBECONFIG_ADMIN" \
-    --authentication-kubeconfig="$KUBECONFIG_ADMIN" --authorization-kubeconfig="$KUBECONFIG_ADMIN" \
+    --authentication-kubeconfig="$KUBECONFIG_ADMIN" --authorization-kubeconfig="$KUBECONFIG_ADMIN" --authentication-skip-lookup \
     --leader-elect=false \
     --controllers="$CONTROLLERS" \
     --bind-address=127.0.0.1 --secure-port=$KCM_PORT --cert-dir="$S/kcm-certs" \
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
     --use-service-account-credentials=false \
     --v=1 \
-    >>"$LOGS/kube-controller-manager.log" 2>&1 &
+    >"$LOGS/kube-controller-manager.log" 2>&1 &
   echo $! > "$S/kube-controller-manager.pid"
   wait_for 60 kcm kcm_ok || { tail -30 "$LOGS/kube-controller-manager.log" >&2; die "kube-controller-manager not healthy"; }
 }
