@@ -256,8 +256,10 @@ pub fn validate_spec(
             }
             check_resources("spec.kafka.nodePool.resources", &kafka.node_pool.resources, &mut errors);
             format!(
-                "{}:{}",
-                format!("{}-kafka-bootstrap.{}.svc.{}", kafka.cluster_name, ns.kafka, spec.cluster_domain),
+                "{}-kafka-bootstrap.{}.svc.{}:{}",
+                kafka.cluster_name,
+                ns.kafka,
+                spec.cluster_domain,
                 names::KAFKA_PLAIN_PORT
             )
         }
@@ -332,7 +334,7 @@ pub fn validate_spec(
 
     errors.finish()?;
 
-    let writer_host = |writer: &str| format!("{}:{}", format!("{writer}.{}.svc.{}", ns.ingest, spec.cluster_domain), names::WRITER_PORT);
+    let writer_host = |writer: &str| format!("{writer}.{}.svc.{}:{}", ns.ingest, spec.cluster_domain, names::WRITER_PORT);
     let mut writer_targets = Vec::new();
     let route = spec.grpc_client.writer_route;
     if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer1) && spec.grpc_server1.replicas > 0 {

@@ -141,7 +141,7 @@ pub fn is_retained(p: &ValidPipeline, kind: ChildKind, namespace: Option<&str>, 
 }
 
 fn stamp_ownership(p: &ValidPipeline, child: &mut Child) {
-    let retained = is_retained(p, child.kind, child.namespace().map(str::to_owned).as_deref(), &child.name().to_owned());
+    let retained = is_retained(p, child.kind, child.namespace(), child.name());
     let meta = &mut child.object.metadata;
     meta.labels.get_or_insert_with(Default::default).extend(names::ownership_labels(&p.name));
     if let (Some(uid), false) = (&p.uid, retained) {

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::status::BlackFridayPipelineStatus;
 
+// clippy reads the repeated `type_` keys of the printcolumns as duplicated attributes.
+#[allow(clippy::duplicated_attributes)]
 /// One Black Friday sales pipeline: ingest (rust-api, grpc-client, writers), Kafka, the consumer,
 /// Valkey in VMs and the Grafana dashboard, all reconciled from this one resource.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
