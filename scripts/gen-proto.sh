@@ -2,6 +2,7 @@
 # Generates the Go code for proto/blackfriday.proto into go-services/proto/ (committed).
 #   scripts/gen-proto.sh          regenerate in place
 #   scripts/gen-proto.sh --check  regenerate into a temp dir and fail if the committed code differs
+#   scripts/gen-proto.sh --tools  only install the pinned plugins (used by scripts/setup.d/20-go.sh)
 # The plugin versions are pinned here and in scripts/setup.d/20-go.sh so that every machine
 # produces byte-identical output; the protoc version is printed into the header, so it is pinned
 # to Debian bookworm's protobuf-compiler (3.21.12).
@@ -12,8 +13,13 @@ PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
 GO_MODULE=github.com/blackfriday-operator/go-services
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-check=0
-[ "${1:-}" = "--check" ] && check=1
+check=0 tools_only=0
+case "${1:-}" in
+  --check) check=1 ;;
+  --tools) tools_only=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--check|--tools]" >&2; exit 2 ;;
+esac
 
 bin="$root/.cache/go-proto-bin"
 mkdir -p "$bin"
@@ -26,6 +32,7 @@ install_plugin() { # name module version
 }
 install_plugin protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION"
 install_plugin protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION"
+[ $tools_only = 1 ] && exit 0
 command -v protoc >/dev/null || { echo "protoc missing: run scripts/setup.d/20-go.sh" >&2; exit 1; }
 
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT

@@ -99,21 +99,29 @@ func (s *Server) procesar(ctx context.Context, req *pb.ProductSaleRequest) (*pb.
 	produceSeconds.Observe(time.Since(start).Seconds())
 	if res.err != nil {
 		slog.Debug("produce failed", "sale_id", id, "err", res.err)
-		return nil, KafkaError(res.err)
+		return nil, KafkaError(ctx, res.err)
 	}
 	return &pb.ProductSaleResponse{
 		Estado: fmt.Sprintf("accepted by %s partition=%d offset=%d", s.Name, res.rec.Partition, res.rec.Offset),
 	}, nil
 }
 
-// KafkaError maps a produce failure to the gRPC status of the contract: the caller's deadline
-// stays DEADLINE_EXCEEDED, a cancelled call CANCELED, anything else from Kafka UNAVAILABLE.
-func KafkaError(err error) error {
+// KafkaError maps a produce failure of the call with context ctx to the gRPC status of the
+// contract: the caller's own deadline stays DEADLINE_EXCEEDED, its cancellation CANCELED,
+// anything else from Kafka UNAVAILABLE.
+//
+// franz-go fails every buffered record of a partition when the first record of the batch is
+// cancelled, so a context error can belong to another call. Such a record was never sent (it is
+// only failed when that is safe), and its caller still has time: UNAVAILABLE tells it to retry.
+func KafkaError(ctx context.Context, err error) error {
+	own := ctx.Err() != nil
 	switch {
-	case errors.Is(err, context.DeadlineExceeded):
+	case own && errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "kafka did not acknowledge before the deadline")
-	case errors.Is(err, context.Canceled):
+	case own && errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "call cancelled before kafka acknowledged")
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return status.Error(codes.Unavailable, "kafka: the record failed with its batch (another call's deadline passed); not written")
 	case errors.Is(err, kgo.ErrClientClosed):
 		return status.Error(codes.Unavailable, "writer is shutting down")
 	}
