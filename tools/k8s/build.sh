@@ -20,11 +20,17 @@ ETCD=$(sed -n 's#^\tgo.etcd.io/etcd/server/v3 \(v[^ ]*\).*$#\1#p' go.mod | head 
 progs=(etcd kube-apiserver kube-controller-manager)
 [ "${K8S_KUBECTL:-0}" = 1 ] && progs+=(kubectl)
 
-stamp_val=$( { cat go.mod go.sum "$here/build.sh"; go version; echo "${progs[*]}"; } | sha256sum | cut -c1-64)
+# the stamp holds a hash of the inputs and the programs built with them; a build with kubectl
+# also satisfies a later request without it
+inputs=$( { cat go.mod go.sum "$here/build.sh"; go version; } | sha256sum | cut -c1-64)
 stamp=$bin/.stamp
-have_all=1
-for p in "${progs[@]}"; do [ -x "$bin/$p" ] || have_all=0; done
-if [ "${K8S_FORCE:-0}" != 1 ] && [ "$have_all" = 1 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$stamp_val" ]; then
+current=1
+read -r s_inputs s_progs 2>/dev/null < "$stamp" || { s_inputs=; s_progs=; }
+[ "$s_inputs" = "$inputs" ] || current=0
+for p in "${progs[@]}"; do
+  [ -x "$bin/$p" ] && [[ " $s_progs " == *" $p "* ]] || current=0
+done
+if [ "${K8S_FORCE:-0}" != 1 ] && [ "$current" = 1 ]; then
   echo "k8s binaries current in $bin (kubernetes v$K8S, etcd $ETCD)" >&2
   exit 0
 fi
@@ -48,5 +54,5 @@ $N go build -trimpath -ldflags "$LDF" -o "$tmp/" "${pkgs[@]}"
 # explicit -o: go would name this binary "server" (the path element before /v3)
 $N go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
 for p in "${progs[@]}"; do mv -f "$tmp/$p" "$bin/$p"; done
-echo "$stamp_val" > "$stamp"
+echo "$inputs ${progs[*]}" > "$stamp"
 echo "built in $(( $(date +%s) - start )) s: $(cd "$bin" && ls "${progs[@]}" | tr '\n' ' ')" >&2
