@@ -5,6 +5,7 @@ package logging
 import (
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 )
 
@@ -24,5 +25,8 @@ func Setup(program, level string) *slog.Logger {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})).With("program", program)
 	slog.SetDefault(logger)
+	// GOMAXPROCS follows the container's CPU limit on its own since Go 1.25 (go.mod says 1.26),
+	// rounded up; logged so a deployment can check it matches the pod's limit.
+	logger.Info("starting", "gomaxprocs", runtime.GOMAXPROCS(0), "cpus", runtime.NumCPU(), "go", runtime.Version())
 	return logger
 }

@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/valkey-io/valkey-go"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/blackfriday-operator/go-services/internal/aggregates"
+	"github.com/blackfriday-operator/go-services/internal/consumer"
+	"github.com/blackfriday-operator/go-services/internal/testenv"
+)
+
+// startValkey runs a private valkey-server (append-only file, fsync every second, like the
+// bench and the VMs) and returns a client and a stop func.
+func startValkey(bin string) (valkey.Client, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	dir, _ := os.MkdirTemp("", "bench-valkey")
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+		"--appendfsync", "everysec", "--dir", dir, "--logfile", filepath.Join(dir, "valkey.log"))
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	stop := func() { cmd.Process.Kill(); cmd.Wait(); os.RemoveAll(dir) }
+	for i := 0; ; i++ {
+		c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{"127.0.0.1:" + strconv.Itoa(port)}, DisableCache: true})
+		if err == nil {
+			return c, stop, nil
+		}
+		if i > 100 {
+			stop()
+			return nil, nil, err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// serverCommands sums the calls of every command Valkey has executed (INFO commandstats),
+// commands run inside the function included.
+func serverCommands(c valkey.Client) int64 {
+	info, _ := c.Do(context.Background(), c.B().Info().Section("commandstats").Build()).ToString()
+	var n int64
+	for _, line := range strings.Split(info, "\n") {
+		if i := strings.Index(line, "calls="); strings.HasPrefix(line, "cmdstat_") && i > 0 {
+			v := line[i+len("calls="):]
+			v = v[:strings.IndexByte(v, ',')]
+			x, _ := strconv.ParseInt(v, 10, 64)
+			n += x
+		}
+	}
+	return n
+}
+
+type consumerResult struct {
+	name           string
+	sales          int64
+	elapsed        time.Duration
+	clientCommands int64
+	serverCommands int64
+	extrapolated   bool
+}
+
+func (r consumerResult) rate() float64 { return float64(r.sales) / r.elapsed.Seconds() }
+
+// countingStore counts the function calls (client commands) of the real consumer.
+type countingStore struct {
+	*aggregates.Store
+	calls, applied atomic.Int64
+}
+
+func (c *countingStore) Apply(ctx context.Context, s []aggregates.Sale) (aggregates.Result, error) {
+	c.calls.Add(1)
+	r, err := c.Store.Apply(ctx, s)
+	c.applied.Add(r.Applied)
+	return r, err
+}
+
+func benchConsumers(brokers []string, valkeyServer string, partitions int32, n int, naiveLimit time.Duration) error {
+	if valkeyServer == "" {
+		return fmt.Errorf("no valkey-server binary (-valkey-server or VALKEY_SERVER)")
+	}
+	topic, drop, err := newTopic(brokers, "bench-consumer", partitions)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	sales := testenv.Sales(n, 250, 5)
+	t0 := time.Now()
+	pcl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		return err
+	}
+	for _, s := range sales {
+		v, _ := proto.Marshal(s)
+		pcl.Produce(context.Background(), &kgo.Record{Key: []byte(s.ProductoId), Value: v}, nil)
+	}
+	if err := pcl.Flush(context.Background()); err != nil {
+		return err
+	}
+	pcl.Close()
+	fmt.Printf("== consumer: drain a pre-filled topic of %d sales (%d partitions, 1000 products) into Valkey (prefill took %v)\n",
+		n, partitions, time.Since(t0).Round(time.Millisecond))
+
+	// the real consumer
+	vk, stopVK, err := startValkey(valkeyServer)
+	if err != nil {
+		return err
+	}
+	opts := aggregates.Options{Topic: topic}
+	store := &countingStore{Store: aggregates.NewStore(vk, opts)}
+	if err := store.Load(context.Background()); err != nil {
+		return err
+	}
+	before := serverCommands(vk)
+	c, err := consumer.New(consumer.Config{Brokers: brokers, Topic: topic, Group: fmt.Sprintf("bench-fast-%d", time.Now().UnixNano()), MaxBatch: 5000}, store)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- c.Run(ctx) }()
+	for store.applied.Load() < int64(n) {
+		time.Sleep(time.Millisecond)
+	}
+	fast := consumerResult{name: "consumer (1 FCALL per batch, max 5000 records)", sales: int64(n), elapsed: time.Since(start), clientCommands: store.calls.Load()}
+	cancel()
+	<-done
+	fast.serverCommands = serverCommands(vk) - before - 1
+	got, err := aggregates.Read(context.Background(), vk)
+	if err != nil {
+		return err
+	}
+	diffs := aggregates.Diff(aggregates.Expect(testenv.AsAggregates(sales), opts), got)
+	vk.Close()
+	stopVK()
+
+	// the naive consumer
+	vk, stopVK, err = startValkey(valkeyServer)
+	if err != nil {
+		return err
+	}
+	defer stopVK()
+	defer vk.Close()
+	before = serverCommands(vk)
+	naive, err := runNaive(brokers, topic, vk, n, naiveLimit)
+	if err != nil {
+		return err
+	}
+	naive.serverCommands = serverCommands(vk) - before - 1
+
+	for _, r := range []consumerResult{fast, naive} {
+		note := ""
+		if r.extrapolated {
+			note = fmt.Sprintf(" (stopped after %d sales; drain time extrapolated)", r.sales)
+		}
+		drain := time.Duration(float64(n) / r.rate() * float64(time.Second))
+		fmt.Printf("  %-52s drain %-10v %9.0f sales/s  client commands/sale %.4f  server commands/sale %.2f%s\n",
+			r.name, drain.Round(time.Millisecond), r.rate(),
+			float64(r.clientCommands)/float64(r.sales), float64(r.serverCommands)/float64(r.sales), note)
+	}
+	fmt.Printf("  RATIO consumer / naive consumer: %.1fx (target >= 20x)\n", fast.rate()/naive.rate())
+	if len(diffs) > 0 {
+		return fmt.Errorf("the consumer's Valkey content differs from the model: %v", diffs[:min(5, len(diffs))])
+	}
+	fmt.Printf("  check: every dashboard key of the consumer's Valkey equals the model of the %d sales\n", n)
+	return nil
+}
+
+// runNaive is the peers' consumer (docs/research/peers.md §1, J): auto-committing group
+// consumer, one Valkey command per field per message, each a round trip, min/max as
+// read-then-write.
+func runNaive(brokers []string, topic string, vk valkey.Client, n int, limit time.Duration) (consumerResult, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup(fmt.Sprintf("bench-naive-%d", time.Now().UnixNano())),
+		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		return consumerResult{}, err
+	}
+	defer cl.Close()
+	ctx := context.Background()
+	r := consumerResult{name: "naive (one command per field per message)"}
+	do := func(cmd valkey.Completed) valkey.ValkeyResult {
+		r.clientCommands++
+		return vk.Do(ctx, cmd)
+	}
+	start := time.Now()
+	deadline := start.Add(limit)
+	for r.sales < int64(n) {
+		if time.Now().After(deadline) {
+			r.extrapolated = true
+			break
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		fetches := cl.PollFetches(pctx)
+		cancel()
+		var stop bool
+		fetches.EachRecord(func(rec *kgo.Record) {
+			if stop {
+				return
+			}
+			s := consumer.Decode(rec)
+			cat, id := s.Categoria, s.ProductoID
+			p := strconv.FormatFloat(s.Precio, 'g', -1, 64)
+			u := int64(s.Cantidad)
+			reports, _ := do(vk.B().Hincrby().Key(aggregates.KeyReports).Field(cat).Increment(1).Build()).AsInt64()
+			units, _ := do(vk.B().Hincrby().Key(aggregates.KeyUnits).Field(cat).Increment(u).Build()).AsInt64()
+			sum, _ := do(vk.B().Hincrbyfloat().Key(aggregates.KeyPriceSum).Field(cat).Increment(s.Precio).Build()).AsFloat64()
+			do(vk.B().Hset().Key(aggregates.KeyAvgUnits).FieldValue().FieldValue(cat, strconv.FormatFloat(float64(units)/float64(reports), 'f', 6, 64)).Build())
+			do(vk.B().Hset().Key(aggregates.KeyAvgPrice).FieldValue().FieldValue(cat, strconv.FormatFloat(sum/float64(reports), 'f', 6, 64)).Build())
+			if cur, err := do(vk.B().Hget().Key(aggregates.KeyPriceMax).Field("precio").Build()).AsFloat64(); err != nil || s.Precio > cur {
+				do(vk.B().Hset().Key(aggregates.KeyPriceMax).FieldValue().FieldValue("precio", p).FieldValue("producto_id", id).FieldValue("categoria", cat).Build())
+			}
+			if cur, err := do(vk.B().Hget().Key(aggregates.KeyPriceMin).Field("precio").Build()).AsFloat64(); err != nil || s.Precio < cur {
+				do(vk.B().Hset().Key(aggregates.KeyPriceMin).FieldValue().FieldValue("precio", p).FieldValue("producto_id", id).FieldValue("categoria", cat).Build())
+			}
+			do(vk.B().Zincrby().Key(aggregates.KeyProductUnits).Increment(float64(u)).Member(id).Build())
+			do(vk.B().Expire().Key(aggregates.KeyProductUnits).Seconds(7 * 86400).Build())
+			do(vk.B().Zincrby().Key(aggregates.CategoryProductUnitsKey(cat)).Increment(float64(u)).Member(id).Build())
+			do(vk.B().Expire().Key(aggregates.CategoryProductUnitsKey(cat)).Seconds(7 * 86400).Build())
+			do(vk.B().Xadd().Key(aggregates.SeriesKey(id)).Maxlen().Almost().Threshold("1000").Id("*").FieldValue().FieldValue("precio", p).FieldValue("cantidad_vendida", strconv.FormatInt(u, 10)).Build())
+			do(vk.B().Expire().Key(aggregates.SeriesKey(id)).Seconds(7 * 86400).Build())
+			r.sales++
+			if r.sales >= int64(n) || time.Now().After(deadline) {
+				stop = true
+			}
+		})
+	}
+	r.elapsed = time.Since(start)
+	return r, nil
+}

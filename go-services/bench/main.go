@@ -1,0 +1,78 @@
+// bench measures the writer and the consumer against naive versions of themselves, on the real
+// bench Kafka broker and a private valkey-server, and prints the figures side by side.
+// It is a command, not a test: run it through scripts/bench-go.sh.
+//
+//	go run ./bench writer   -brokers 127.0.0.1:19092 -concurrency 64 -duration 10s
+//	go run ./bench consumer -brokers 127.0.0.1:19092 -valkey-server $VALKEY_SERVER -sales 200000
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: bench writer|consumer [flags]")
+		os.Exit(2)
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	brokers := fs.String("brokers", os.Getenv("KAFKA_BOOTSTRAP"), "Kafka bootstrap brokers")
+	partitions := fs.Int("partitions", 6, "partitions of the benchmark topic")
+	var err error
+	switch os.Args[1] {
+	case "writer":
+		concurrency := fs.Int("concurrency", 64, "concurrent gRPC calls (fixed)")
+		duration := fs.Duration("duration", 10*time.Second, "measuring time per writer")
+		fs.Parse(os.Args[2:])
+		err = benchWriters(strings.Split(*brokers, ","), int32(*partitions), *concurrency, *duration)
+	case "consumer":
+		valkeyServer := fs.String("valkey-server", os.Getenv("VALKEY_SERVER"), "valkey-server binary (a private instance is started)")
+		sales := fs.Int("sales", 200000, "sales pre-filled into the topic")
+		naiveLimit := fs.Duration("naive-limit", 5*time.Minute, "stop the naive consumer after this long and extrapolate")
+		fs.Parse(os.Args[2:])
+		err = benchConsumers(strings.Split(*brokers, ","), *valkeyServer, int32(*partitions), *sales, *naiveLimit)
+	default:
+		err = fmt.Errorf("unknown benchmark %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// newTopic creates a fresh topic; the returned func deletes it.
+func newTopic(brokers []string, prefix string, partitions int32) (string, func(), error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return "", nil, err
+	}
+	adm := kadm.NewClient(cl)
+	name := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, name)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		cl.Close()
+		return "", nil, err
+	}
+	time.Sleep(500 * time.Millisecond) // leaders elected
+	return name, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		adm.DeleteTopics(ctx, name)
+		cl.Close()
+	}, nil
+}
