@@ -160,7 +160,7 @@ start_etcd() {
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "bench=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
     --unsafe-no-fsync --quota-backend-bytes=2147483648 --log-level warn \
-    >"$LOGS/etcd.log" 2>&1 &
+    >"$LOGS/etcd.log" 2>&1 8>&- &
   echo $! > "$S/etcd.pid"
   wait_for 30 etcd curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" -o /dev/null \
     || { tail -20 "$LOGS/etcd.log" >&2; die "etcd did not become healthy"; }
@@ -186,7 +186,7 @@ start_apiserver() {
     --enable-priority-and-fairness=false \
     --profiling=false \
     --v=1 \
-    >"$LOGS/kube-apiserver.log" 2>&1 &
+    >"$LOGS/kube-apiserver.log" 2>&1 8>&- &
   echo $! > "$S/kube-apiserver.pid"
   wait_for "$TIMEOUT" apiserver api_ready || {
     tail -30 "$LOGS/kube-apiserver.log" >&2; die "kube-apiserver not ready after ${TIMEOUT}s"; }
@@ -226,7 +226,7 @@ start_kcm() {
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
     --use-service-account-credentials=false \
     --v=1 \
-    >"$LOGS/kube-controller-manager.log" 2>&1 &
+    >"$LOGS/kube-controller-manager.log" 2>&1 8>&- &
   echo $! > "$S/kube-controller-manager.pid"
   wait_for 60 kcm kcm_ok || { tail -30 "$LOGS/kube-controller-manager.log" >&2; die "kube-controller-manager not healthy"; }
 }
@@ -291,9 +291,17 @@ cmd_status() {
   return $rc
 }
 
+# one start/stop at a time (scripts/test of several users, up.sh in parallel); the daemons get
+# the lock fd closed (8>&-) so they never hold it
+lock() {
+  mkdir -p "$BENCH"
+  exec 8>"$BENCH/.k8s.lock"
+  flock -w 600 8 || die "could not get $BENCH/.k8s.lock within 600 s"
+}
+
 case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+  start) lock; cmd_start ;;
+  stop) lock; cmd_stop ;;
   status) cmd_status ;;
   env) env_lines ;;
   *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
