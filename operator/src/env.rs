@@ -1,81 +1,82 @@
 //! The environment each program is started with — the one place where the operator's view of the
-//! programs' configuration lives (docs/contracts.md; docs/operator.md lists them per Deployment).
-//! When a program renames a flag, change it here and the snapshots show every pod it touches.
+//! programs' configuration lives. Names are the programs' own (rust-api `src/config.rs`, the Go
+//! programs' `cmd/*/main.go` flag table); docs/operator.md lists them per Deployment. When a
+//! program renames a variable, change it here and the snapshots show every pod it touches.
 
-use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, SecretKeySelector};
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, SecretKeySelector};
 
-use crate::crd::ForwardMode;
 use crate::names;
 use crate::validate::ValidPipeline;
 
-// Names shared by several programs.
-pub const LISTEN_ADDR: &str = "BF_LISTEN_ADDR";
-pub const METRICS_ADDR: &str = "BF_METRICS_ADDR";
-pub const FORWARD_MODE: &str = "BF_FORWARD_MODE";
-pub const DOWNSTREAM_URL: &str = "BF_DOWNSTREAM_URL";
-pub const WRITER_TARGETS: &str = "BF_WRITER_TARGETS";
-pub const WRITER_NAME: &str = "BF_WRITER_NAME";
-pub const POD_NAME: &str = "BF_POD_NAME";
+// rust-api
+pub const RUST_LISTEN_ADDR: &str = "LISTEN_ADDR";
+pub const FORWARD_MODE: &str = "FORWARD_MODE";
+pub const DOWNSTREAM_URL: &str = "DOWNSTREAM_URL";
+pub const WRITER_TARGETS: &str = "WRITER_TARGETS";
+pub const LOG_FORMAT: &str = "LOG_FORMAT";
+// grpc-client
+pub const LISTEN: &str = "LISTEN";
+pub const GRPC_SERVER_1: &str = "GRPC_SERVER_1";
+pub const GRPC_SERVER_2: &str = "GRPC_SERVER_2";
+pub const ROUTE: &str = "ROUTE";
+// writers
+pub const WRITER_NAME: &str = "WRITER_NAME";
+pub const GRPC_LISTEN: &str = "GRPC_LISTEN";
+// Go programs' shared names
+pub const METRICS_LISTEN: &str = "METRICS_LISTEN";
+pub const LOG_LEVEL: &str = "LOG_LEVEL";
 pub const KAFKA_BROKERS: &str = "KAFKA_BROKERS";
 pub const KAFKA_TOPIC: &str = "KAFKA_TOPIC";
+// consumer
 pub const KAFKA_GROUP: &str = "KAFKA_GROUP";
 pub const VALKEY_ADDR: &str = "VALKEY_ADDR";
 pub const VALKEY_PASSWORD: &str = "VALKEY_PASSWORD";
-pub const VALKEY_KEY_TTL: &str = "BF_KEY_TTL_SECONDS";
-pub const RUST_LOG: &str = "RUST_LOG";
+pub const FEATURED_CATEGORY: &str = "FEATURED_CATEGORY";
+pub const KEY_TTL: &str = "KEY_TTL";
 
 fn plain(name: &str, value: impl Into<String>) -> EnvVar {
     EnvVar { name: name.into(), value: Some(value.into()), value_from: None }
 }
 
-/// The pod's own name (the writers put it in `estado`; the consumer in its group instance id).
-fn pod_name() -> EnvVar {
-    EnvVar {
-        name: POD_NAME.into(),
-        value: None,
-        value_from: Some(EnvVarSource {
-            field_ref: Some(ObjectFieldSelector { field_path: "metadata.name".into(), api_version: None }),
-            ..Default::default()
-        }),
-    }
-}
-
-/// rust-api: listens on 8080; forwards over HTTP to grpc-client (rest) or gRPC to the writers (grpc).
+/// rust-api: listens on 8080 (API, /healthz, /readyz, /metrics); forwards over HTTP to
+/// grpc-client (rest) or gRPC to every writer pod (grpc; the targets are headless Services).
 pub fn rust_api(p: &ValidPipeline) -> Vec<EnvVar> {
     vec![
-        plain(LISTEN_ADDR, format!("0.0.0.0:{}", names::RUST_API_PORT)),
+        plain(RUST_LISTEN_ADDR, format!("0.0.0.0:{}", names::RUST_API_PORT)),
         plain(FORWARD_MODE, p.spec.rust_api.forward_mode.as_str()),
         plain(DOWNSTREAM_URL, p.grpc_client_url.clone()),
         plain(WRITER_TARGETS, p.writer_targets.join(",")),
-        plain(RUST_LOG, "info"),
+        plain(LOG_FORMAT, "json"),
     ]
 }
 
-/// grpc-client: REST in on 8081, gRPC out to the writers (headless Services: one address per pod).
+/// grpc-client: REST in on 8081, gRPC out to both writer tiers, split by ROUTE.
 pub fn grpc_client(p: &ValidPipeline) -> Vec<EnvVar> {
     vec![
-        plain(LISTEN_ADDR, format!("0.0.0.0:{}", names::GRPC_CLIENT_PORT)),
-        plain(WRITER_TARGETS, p.writer_targets.join(",")),
-        pod_name(),
+        plain(LISTEN, format!(":{}", names::GRPC_CLIENT_PORT)),
+        plain(GRPC_SERVER_1, p.writer_address(names::GRPC_SERVER_1)),
+        plain(GRPC_SERVER_2, p.writer_address(names::GRPC_SERVER_2)),
+        plain(ROUTE, p.effective_route.as_str()),
+        plain(LOG_LEVEL, "info"),
     ]
 }
 
-/// A writer (grpc-server-1 / grpc-server-2): gRPC in on 50051, produces to Kafka.
+/// A writer (grpc-server-1 / grpc-server-2): gRPC in on 50051, /metrics and probes on 9101,
+/// produces to Kafka.
 pub fn writer(p: &ValidPipeline, writer_name: &str) -> Vec<EnvVar> {
     vec![
-        plain(LISTEN_ADDR, format!("0.0.0.0:{}", names::WRITER_PORT)),
-        plain(METRICS_ADDR, format!("0.0.0.0:{}", names::WRITER_METRICS_PORT)),
         plain(WRITER_NAME, writer_name),
+        plain(GRPC_LISTEN, format!(":{}", names::WRITER_PORT)),
+        plain(METRICS_LISTEN, format!(":{}", names::WRITER_METRICS_PORT)),
         plain(KAFKA_BROKERS, p.kafka_bootstrap.clone()),
         plain(KAFKA_TOPIC, p.spec.kafka.topic.name.clone()),
-        pod_name(),
+        plain(LOG_LEVEL, "info"),
     ]
 }
 
 /// The consumer: Kafka group → Valkey primary, password from the copied Secret.
 pub fn consumer(p: &ValidPipeline) -> Vec<EnvVar> {
     vec![
-        plain(METRICS_ADDR, format!("0.0.0.0:{}", names::CONSUMER_METRICS_PORT)),
         plain(KAFKA_BROKERS, p.kafka_bootstrap.clone()),
         plain(KAFKA_TOPIC, p.spec.kafka.topic.name.clone()),
         plain(KAFKA_GROUP, p.spec.consumer.group.clone()),
@@ -92,12 +93,10 @@ pub fn consumer(p: &ValidPipeline) -> Vec<EnvVar> {
                 ..Default::default()
             }),
         },
-        plain(VALKEY_KEY_TTL, p.spec.valkey.key_ttl_seconds.to_string()),
-        pod_name(),
+        // Price series are kept only for the dashboard's featured category.
+        plain(FEATURED_CATEGORY, p.featured_category.as_str()),
+        plain(KEY_TTL, format!("{}s", p.spec.valkey.key_ttl_seconds)),
+        plain(METRICS_LISTEN, format!(":{}", names::CONSUMER_METRICS_PORT)),
+        plain(LOG_LEVEL, "info"),
     ]
-}
-
-/// Whether rust-api needs grpc-client at all (only in rest mode).
-pub fn rust_api_uses_grpc_client(p: &ValidPipeline) -> bool {
-    p.spec.rust_api.forward_mode == ForwardMode::Rest
 }

@@ -81,6 +81,9 @@ pub struct ValidPipeline {
     pub writer_targets: Vec<String>,
     /// URL of grpc-client for rust-api in rest mode.
     pub grpc_client_url: String,
+    /// The writer route with tiers scaled to zero taken out (a route to a tier without pods
+    /// would fail every call sent there).
+    pub effective_route: WriterRoute,
 }
 
 impl ValidPipeline {
@@ -95,6 +98,10 @@ impl ValidPipeline {
     }
     pub fn ns_grafana(&self) -> &str {
         &self.spec.grafana.namespace
+    }
+    /// `host:port` of a writer tier's headless Service.
+    pub fn writer_address(&self, writer: &str) -> String {
+        format!("{}:{}", self.service_host(writer, self.ns_ingest()), names::WRITER_PORT)
     }
     /// In-cluster DNS name of a Service.
     pub fn service_host(&self, service: &str, namespace: &str) -> String {
@@ -344,6 +351,11 @@ pub fn validate_spec(
         writer_targets.push(writer_host(names::GRPC_SERVER_2));
     }
 
+    let effective_route = match (route, spec.grpc_server1.replicas > 0, spec.grpc_server2.replicas > 0) {
+        (WriterRoute::Both, false, true) => WriterRoute::GrpcServer2,
+        (WriterRoute::Both, true, false) => WriterRoute::GrpcServer1,
+        (route, _, _) => route,
+    };
     let svc = |service: &str, namespace: &str| format!("{service}.{namespace}.svc.{}", spec.cluster_domain);
     Ok(ValidPipeline {
         name: name.to_string(),
@@ -358,6 +370,7 @@ pub fn validate_spec(
         valkey_primary_addr: format!("{}:{}", svc(names::VALKEY_PRIMARY_SERVICE, &ns.valkey), names::VALKEY_PORT),
         valkey_read_addr: format!("{}:{}", svc(names::VALKEY_READ_SERVICE, &ns.valkey), names::VALKEY_PORT),
         writer_targets,
+        effective_route,
         grpc_client_url: format!("http://{}:{}", svc(names::GRPC_CLIENT, &ns.ingest), names::GRPC_CLIENT_PORT),
         spec: spec.clone(),
     })
@@ -618,7 +631,9 @@ mod tests {
         );
         spec.grpc_client.writer_route = WriterRoute::Both;
         spec.grpc_server1.replicas = 0;
-        assert_eq!(valid(&spec).unwrap().writer_targets.len(), 1);
+        let v = valid(&spec).unwrap();
+        assert_eq!(v.writer_targets.len(), 1);
+        assert_eq!(v.effective_route, WriterRoute::GrpcServer2);
     }
 
     #[test]

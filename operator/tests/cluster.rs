@@ -301,7 +301,7 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         writer.spec.unwrap().replicas == Some(2)
             && get(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-2").await.is_some()
             && topic.data["spec"]["partitions"] == 6
-            && env.iter().any(|e| e.name == "BF_FORWARD_MODE" && e.value.as_deref() == Some("grpc"))
+            && env.iter().any(|e| e.name == "FORWARD_MODE" && e.value.as_deref() == Some("grpc"))
     })
     .await;
 

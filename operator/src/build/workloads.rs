@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, GRPCAction, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
-    SecurityContext, Capabilities, Service, ServicePort, ServiceSpec, TCPSocketAction,
+    Container, ContainerPort, EnvVar, HTTPGetAction, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    SecurityContext, Capabilities, Service, ServicePort, ServiceSpec,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -32,7 +32,8 @@ struct Program<'a> {
     replicas: Option<i32>,
     env: Vec<EnvVar>,
     ports: Vec<(&'static str, i32)>,
-    probe: Probe,
+    /// The port serving /healthz and /readyz.
+    probe_port: i32,
     resources: &'a ResourcesSpec,
     /// Extra inputs (e.g. a referenced Secret's content) that must roll the pods when changed.
     hashed_extra: Vec<String>,
@@ -45,20 +46,17 @@ fn replicas_of(scaling: &Scaling) -> Option<i32> {
     }
 }
 
-fn tcp_probe(port: i32) -> Probe {
+/// Every program serves `/readyz` (may it get traffic?) and `/healthz` (is it alive?) on its
+/// HTTP port: rust-api and grpc-client on their API port, the writers and the consumer on the
+/// metrics port.
+fn http_probe(path: &str, port: i32, period: i32) -> Probe {
     Probe {
-        tcp_socket: Some(TCPSocketAction { port: IntOrString::Int(port), host: None }),
-        period_seconds: Some(5),
-        failure_threshold: Some(3),
-        ..Default::default()
-    }
-}
-
-/// The writers serve grpc.health.v1 (docs/contracts.md §3), so kubelet can ask them directly.
-fn grpc_probe(port: i32) -> Probe {
-    Probe {
-        grpc: Some(GRPCAction { port, service: None }),
-        period_seconds: Some(5),
+        http_get: Some(HTTPGetAction {
+            path: Some(path.into()),
+            port: IntOrString::Int(port),
+            ..Default::default()
+        }),
+        period_seconds: Some(period),
         failure_threshold: Some(3),
         ..Default::default()
     }
@@ -74,7 +72,7 @@ fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<
             replicas: None, // always under its HPA
             env: env::rust_api(p),
             ports: vec![("http", names::RUST_API_PORT)],
-            probe: tcp_probe(names::RUST_API_PORT),
+            probe_port: names::RUST_API_PORT,
             resources: &spec.rust_api.resources,
             hashed_extra: vec![],
         },
@@ -85,7 +83,7 @@ fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<
             replicas: replicas_of(&p.grpc_client_scaling),
             env: env::grpc_client(p),
             ports: vec![("http", names::GRPC_CLIENT_PORT)],
-            probe: tcp_probe(names::GRPC_CLIENT_PORT),
+            probe_port: names::GRPC_CLIENT_PORT,
             resources: &spec.grpc_client.resources,
             hashed_extra: vec![],
         },
@@ -98,7 +96,7 @@ fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<
             replicas: Some(writer.replicas),
             env: env::writer(p, name),
             ports: vec![("grpc", names::WRITER_PORT), ("metrics", names::WRITER_METRICS_PORT)],
-            probe: grpc_probe(names::WRITER_PORT),
+            probe_port: names::WRITER_METRICS_PORT,
             resources: &writer.resources,
             hashed_extra: vec![],
         });
@@ -110,7 +108,7 @@ fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<
         replicas: replicas_of(&p.consumer_scaling),
         env: env::consumer(p),
         ports: vec![("metrics", names::CONSUMER_METRICS_PORT)],
-        probe: tcp_probe(names::CONSUMER_METRICS_PORT),
+        probe_port: names::CONSUMER_METRICS_PORT,
         resources: &spec.consumer.resources,
         // The password arrives through a secretKeyRef, which does not roll pods by itself.
         hashed_extra: vec![valkey_password(inputs).to_string()],
@@ -161,7 +159,8 @@ fn deployment(p: &ValidPipeline, program: &Program) -> Deployment {
                 })
                 .collect(),
         ),
-        readiness_probe: Some(program.probe.clone()),
+        readiness_probe: Some(http_probe("/readyz", program.probe_port, 5)),
+        liveness_probe: Some(http_probe("/healthz", program.probe_port, 20)),
         resources: Some(resources(program.resources)),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
@@ -212,8 +211,8 @@ pub fn services(p: &ValidPipeline) -> Vec<Child> {
             spec: Some(ServiceSpec {
                 selector: Some(names::selector_labels(&p.name, name)),
                 cluster_ip: headless.then(|| "None".to_string()),
-                // Headless writers: publish pods before they are ready? No — clients must only
-                // see pods that passed the gRPC health check.
+                // Headless writers resolve to ready pods only: clients never see a writer that
+                // has not passed /readyz.
                 ports: Some(vec![ServicePort {
                     name: Some(port_name.to_string()),
                     port,

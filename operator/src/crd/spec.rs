@@ -387,6 +387,17 @@ pub enum WriterRoute {
     GrpcServer2,
 }
 
+impl WriterRoute {
+    /// The value grpc-client's ROUTE takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Both => "both",
+            Self::GrpcServer1 => "grpc-server-1",
+            Self::GrpcServer2 => "grpc-server-2",
+        }
+    }
+}
+
 /// Either a fixed `replicas` or an `autoscaling` block (neither: an HPA with the defaults).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
