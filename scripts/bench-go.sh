@@ -28,13 +28,13 @@ done
 started=()
 cleanup() { for s in "${started[@]}"; do bash scripts/bench/$s.sh stop >/dev/null 2>&1 || true; done; }
 trap cleanup EXIT
-for svc in kafka valkey; do
-  if ! bash scripts/bench/$svc.sh status >/dev/null 2>&1; then
-    bash scripts/bench/$svc.sh start >&2
-    started+=("$svc")
-  fi
-done
+if ! bash scripts/bench/kafka.sh status >/dev/null 2>&1; then
+  bash scripts/bench/kafka.sh start >&2
+  started+=(kafka)
+fi
 set -a; . .bench/env; set +a
+# only the binary is needed: the benchmark runs its own valkey-server instances
+VALKEY_SERVER="${VALKEY_SERVER:-$(bash scripts/bench/valkey.sh bin)}"
 
 cd go-services
 export GOFLAGS=-buildvcs=false

@@ -36,9 +36,7 @@ func main() {
 	sessionTimeout := cfg.Duration("session-timeout", "KAFKA_SESSION_TIMEOUT", 45*time.Second, "how long the group waits for a member that stopped heartbeating (crashed) before reassigning its partitions")
 	metricsListen := cfg.String("metrics-listen", "METRICS_LISTEN", ":9201", "HTTP address of /metrics, /healthz, /readyz")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
-	if err := cfg.ParseOS(); err != nil {
-		os.Exit(2)
-	}
+	cfg.MustParseOS()
 	log := logging.Setup("consumer", *logLevel)
 	if *featured != "" {
 		c, ok := sale.CategoryFromName(*featured)

@@ -31,9 +31,7 @@ func main() {
 	timeout := cfg.Duration("timeout", "GRPC_TIMEOUT", 5*time.Second, "deadline of every ProcesarVenta call (expired → 504)")
 	grace := cfg.Duration("shutdown-grace", "SHUTDOWN_GRACE", 15*time.Second, "time to finish in-flight requests on SIGTERM")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
-	if err := cfg.ParseOS(); err != nil {
-		os.Exit(2)
-	}
+	cfg.MustParseOS()
 	log := logging.Setup("grpc-client", *logLevel)
 
 	policy, err := routing.ParsePolicy(*route, *weight1, *weight2)

@@ -5,6 +5,7 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -75,6 +76,19 @@ func (s *Set) Parse(args []string, lookup func(string) (string, bool)) error {
 
 // ParseOS is Parse over os.Args and the process environment.
 func (s *Set) ParseOS() error { return s.Parse(os.Args[1:], os.LookupEnv) }
+
+// MustParseOS parses or exits: 0 after -h, 2 on a bad flag or environment value.
+func (s *Set) MustParseOS() {
+	err := s.ParseOS()
+	switch {
+	case err == nil:
+		return
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	}
+	fmt.Fprintln(s.Output(), err)
+	os.Exit(2)
+}
 
 // PrintUsage lists every flag with its environment variable and default (the reference table
 // in docs/go-services.md is this output).
