@@ -372,7 +372,25 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     assert!(!discovery::serves(&operator, "nothing.blackfriday.dev/v1", &["things"]).await.unwrap());
     apply_pipeline(&admin, &spec).await.unwrap();
 
-    // 7. Operator restarted mid-way: an edit made while it is down is picked up on start.
+    // 7. Paused: edits are not applied, the status says so; unpausing applies them.
+    spec["spec"]["paused"] = json!(true);
+    spec["spec"]["grpcServer2"]["replicas"] = json!(4);
+    apply_pipeline(&admin, &spec).await.unwrap();
+    eventually("Paused=True", WAIT, || async {
+        condition(&pipeline(&admin).await, "Paused").is_some_and(|(s, _, _)| s == "True")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(deployments.get("grpc-server-2").await.unwrap().spec.unwrap().replicas, Some(2), "paused: no apply");
+    spec["spec"]["paused"] = json!(false);
+    apply_pipeline(&admin, &spec).await.unwrap();
+    eventually("unpaused: the edit lands", WAIT, || async {
+        deployments.get("grpc-server-2").await.unwrap().spec.unwrap().replicas == Some(4)
+            && condition(&pipeline(&admin).await, "Paused").is_some_and(|(s, _, _)| s == "False")
+    })
+    .await;
+
+    // 8. Operator restarted mid-way: an edit made while it is down is picked up on start.
     controller.stop().await;
     spec["spec"]["grpcServer2"]["replicas"] = json!(3);
     spec["spec"]["grpcClient"] = json!({"replicas": 2, "writerRoute": "grpc-server-2"});
@@ -392,7 +410,7 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     .await;
     assert!(all_children_exist(&admin, &spec).await);
 
-    // 8. Delete the pipeline: the garbage collector removes every child.
+    // 9. Delete the pipeline: the garbage collector removes every child.
     api.delete(NAME, &DeleteParams::default()).await.unwrap();
     eventually("children are garbage-collected", GC_WAIT, || async {
         namespaces_gone(&admin).await
@@ -401,6 +419,10 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     })
     .await;
     controller.stop().await;
+
+    // Leave the bench as found: other suites check that the operator identity has no grants.
+    let bindings: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(admin.clone());
+    bindings.delete("blackfriday-operator", &DeleteParams::default()).await.unwrap();
 }
 
 fn json_merge(target: &mut Value, patch: &Value) {
