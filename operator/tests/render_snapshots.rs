@@ -21,6 +21,28 @@ fn edited() -> BlackFridayPipeline {
     p
 }
 
+/// The YAML to snapshot. The dashboard JSON belongs to the dashboard's author (and its own
+/// suite); here it is replaced by a marker so their edits don't break the operator's snapshots.
+/// The variables the operator sets in it are asserted separately.
+fn snapshot_yaml(d: &Desired) -> String {
+    let mut d = d.clone();
+    for child in &mut d.children {
+        if child.kind == ChildKind::ConfigMap && child.name() == "blackfriday-dashboard" {
+            let data = &mut child.object.data["data"]["blackfriday.json"];
+            let dashboard: serde_json::Value = serde_json::from_str(data.as_str().unwrap()).unwrap();
+            let variables: Vec<String> = dashboard["templating"]["list"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|v| v["type"] == "constant")
+                .map(|v| format!("{}={}", v["name"].as_str().unwrap(), v["query"].as_str().unwrap()))
+                .collect();
+            *data = serde_json::json!(format!("<operator/assets/grafana/dashboard.json with {}>", variables.join(", ")));
+        }
+    }
+    d.to_yaml()
+}
+
 fn names(d: &Desired, kind: ChildKind) -> Vec<String> {
     d.of_kind(kind).map(|c| c.name().to_string()).collect()
 }
@@ -40,7 +62,7 @@ fn sample_renders_the_complete_system() {
     assert_eq!(names(&d, ChildKind::KafkaTopic), ["ventas"]);
     assert_eq!(names(&d, ChildKind::Ingress), ["rust-api"]);
     assert_eq!(names(&d, ChildKind::ConfigMap), ["blackfriday-dashboard"]);
-    insta::assert_snapshot!("sample", d.to_yaml());
+    insta::assert_snapshot!("sample", snapshot_yaml(&d));
 }
 
 #[test]
@@ -51,7 +73,7 @@ fn edited_sample_follows_the_knobs() {
     assert_eq!(topic.object.data["spec"]["partitions"], 6);
     let writer1 = d.children.iter().find(|c| c.kind == ChildKind::Deployment && c.name() == "grpc-server-1").unwrap();
     assert_eq!(writer1.object.data["spec"]["replicas"], 2);
-    insta::assert_snapshot!("edited", d.to_yaml());
+    insta::assert_snapshot!("edited", snapshot_yaml(&d));
 }
 
 #[test]
