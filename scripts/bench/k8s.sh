@@ -41,7 +41,7 @@ KUBECONFIG_ADMIN=$BENCH/kubeconfig
 KUBECONFIG_OP=$BENCH/kubeconfig-operator
 OP_NS=blackfriday-system
 OP_SA=blackfriday-operator
-CONTROLLERS=${K8S_CONTROLLERS:-garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller}
+CONTROLLERS=${K8S_CONTROLLERS:-garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,persistentvolumeclaim-protection-controller,persistentvolume-protection-controller}
 TIMEOUT=${K8S_START_TIMEOUT:-120}
 
 log() { echo "k8s: $*" >&2; }

@@ -411,10 +411,26 @@ def test_deployment_controller_creates_replicaset(admin, ns):
     wait_until("a ReplicaSet owned by the Deployment", rs, 30)
 
 
+def _pvc(name):
+    return {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": name},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+
+
+def test_pvc_protection_finalizer_is_released(admin, ns):
+    pvcs = f"/api/v1/namespaces/{ns}/persistentvolumeclaims"
+    got = ok(admin.create(pvcs, _pvc("data")))
+    # the admission plugin adds the finalizer; the pvc-protection controller must remove it on delete
+    assert "kubernetes.io/pvc-protection" in got["metadata"].get("finalizers", []), got["metadata"]
+    ok(admin.delete(f"{pvcs}/data"))
+    wait_until("the pvc-protection controller to release the deleted PVC",
+               lambda: admin.get(f"{pvcs}/data").status_code == 404, 30)
+
+
 def test_namespace_deletion_completes(admin):
     name = "smoke-del-" + uuid.uuid4().hex[:8]
     ok(admin.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
     ok(admin.create(f"/api/v1/namespaces/{name}/configmaps", _configmap("c")))
+    ok(admin.create(f"/api/v1/namespaces/{name}/persistentvolumeclaims", _pvc("data")))
     ok(admin.apply(strimzi(name, "KafkaTopic", "kafkatopics"), kafka_objects()[2]))
     ok(admin.delete(f"/api/v1/namespaces/{name}"))
     wait_until("the namespace controller to finish deleting the namespace",
