@@ -59,6 +59,24 @@ pid_of() {
 
 port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 
+# A port held by one of *our* daemons whose pid file is gone (e.g. .bench was wiped while it ran):
+# the same binary and state under this $S. Stop it; anything else holding the port is an error.
+free_port() { # port name
+  local pid cmd i
+  port_busy "$1" || return 0
+  for pid in $(ss -Htlnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+    cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || continue
+    if [[ "$cmd" == *"$BIN/$2 "* && "$cmd" == *"$S/"* ]]; then
+      log "stopping a stale $2 (pid $pid) that still holds port $1"
+      kill -TERM "$pid" 2>/dev/null || true
+      for i in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  for i in $(seq 1 50); do port_busy "$1" || return 0; sleep 0.1; done
+  die "port $1 is taken by another process (not a $2 of this bench): $(ss -Htlnp "sport = :$1" | head -1)"
+}
+
 kapi() {
   python3 "$ROOT/tools/k8s/kapi.py" --server "$SERVER" --ca "$PKI/ca.crt" --token-file "$S/admin.token" "$@"
 }
@@ -153,7 +171,8 @@ update_envfile() { # add|remove
 
 start_etcd() {
   pid_of etcd >/dev/null && return 0
-  port_busy $ETCD_PORT && die "port $ETCD_PORT is taken by another process (not our etcd)"
+  free_port $ETCD_PORT etcd
+  free_port $ETCD_PEER_PORT etcd
   mkdir -p "$S/etcd"
   "$BIN/etcd" --name bench --data-dir "$S/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
@@ -168,7 +187,7 @@ start_etcd() {
 
 start_apiserver() {
   pid_of kube-apiserver >/dev/null && return 0
-  port_busy $API_PORT && die "port $API_PORT is taken by another process (not our kube-apiserver)"
+  free_port $API_PORT kube-apiserver
   "$BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
     --bind-address=127.0.0.1 --secure-port=$API_PORT \
@@ -216,7 +235,7 @@ load_crds() {
 
 start_kcm() {
   pid_of kube-controller-manager >/dev/null && return 0
-  port_busy $KCM_PORT && die "port $KCM_PORT is taken by another process (not our kube-controller-manager)"
+  free_port $KCM_PORT kube-controller-manager
   "$BIN/kube-controller-manager" \
     --kubeconfig="$KUBECONFIG_ADMIN" \
     --authentication-kubeconfig="$KUBECONFIG_ADMIN" --authorization-kubeconfig="$KUBECONFIG_ADMIN" --authentication-skip-lookup \
