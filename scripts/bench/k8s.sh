@@ -90,7 +90,7 @@ api_ready() {
 kcm_ok() { curl -skf --max-time 3 "https://127.0.0.1:$KCM_PORT/healthz" >/dev/null 2>&1; }
 
 wait_for() { # seconds description command...
-  local t=$1 what=$2; shift 2
+  local t=$1; shift 2  # $2 only names what is awaited, for the reader
   local end=$(( $(date +%s) + t ))
   until "$@"; do
     [ "$(date +%s)" -lt "$end" ] || return 1
@@ -171,8 +171,8 @@ update_envfile() { # add|remove
 
 start_etcd() {
   pid_of etcd >/dev/null && return 0
-  free_port $ETCD_PORT etcd
-  free_port $ETCD_PEER_PORT etcd
+  free_port "$ETCD_PORT" etcd
+  free_port "$ETCD_PEER_PORT" etcd
   mkdir -p "$S/etcd"
   "$BIN/etcd" --name bench --data-dir "$S/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
@@ -187,7 +187,7 @@ start_etcd() {
 
 start_apiserver() {
   pid_of kube-apiserver >/dev/null && return 0
-  free_port $API_PORT kube-apiserver
+  free_port "$API_PORT" kube-apiserver
   "$BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
     --bind-address=127.0.0.1 --secure-port=$API_PORT \
@@ -235,7 +235,7 @@ load_crds() {
 
 start_kcm() {
   pid_of kube-controller-manager >/dev/null && return 0
-  free_port $KCM_PORT kube-controller-manager
+  free_port "$KCM_PORT" kube-controller-manager
   "$BIN/kube-controller-manager" \
     --kubeconfig="$KUBECONFIG_ADMIN" \
     --authentication-kubeconfig="$KUBECONFIG_ADMIN" --authorization-kubeconfig="$KUBECONFIG_ADMIN" --authentication-skip-lookup \
