@@ -15,3 +15,4 @@ pub mod reconcile;
 pub mod render;
 pub mod run;
 pub mod validate;
+pub mod yaml;

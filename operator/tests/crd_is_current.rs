@@ -10,3 +10,11 @@ fn committed_crd_matches_the_generated_one() {
         "crds/ is stale: run `cargo run -p blackfriday-operator -- crd > crds/blackfriday.dev_blackfridaypipelines.yaml`"
     );
 }
+
+#[test]
+fn the_crd_yaml_means_the_same_as_the_crd() {
+    let yaml = blackfriday_operator::crd::crd_yaml();
+    let parsed: serde_json::Value = serde_yaml::from_str(&yaml).unwrap();
+    let direct = serde_json::to_value(<blackfriday_operator::crd::BlackFridayPipeline as kube::CustomResourceExt>::crd()).unwrap();
+    assert_eq!(parsed, direct);
+}

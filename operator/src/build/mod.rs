@@ -96,7 +96,8 @@ impl Desired {
         let mut out = String::new();
         for child in &self.children {
             out.push_str("---\n");
-            out.push_str(&serde_yaml::to_string(&child.object).expect("children serialize"));
+            let yaml = serde_yaml::to_string(&child.object).expect("children serialize");
+            out.push_str(&crate::yaml::yaml11_safe(&yaml));
         }
         out
     }

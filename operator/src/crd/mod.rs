@@ -11,5 +11,6 @@ use kube::CustomResourceExt;
 /// The CRD as YAML, exactly what `crds/blackfriday.dev_blackfridaypipelines.yaml` holds.
 pub fn crd_yaml() -> String {
     let crd = BlackFridayPipeline::crd();
-    format!("---\n{}", serde_yaml::to_string(&crd).expect("a CRD always serializes"))
+    let yaml = serde_yaml::to_string(&crd).expect("a CRD always serializes");
+    format!("---\n{}", crate::yaml::yaml11_safe(&yaml))
 }
