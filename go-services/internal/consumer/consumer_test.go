@@ -231,38 +231,11 @@ func TestTwoConsumersInOneGroup(t *testing.T) {
 	}
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// consumerBinary builds cmd/consumer once per test run.
-func consumerBinary(t *testing.T) string {
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "consumer-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "consumer")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/blackfriday-operator/go-services/cmd/consumer").CombinedOutput()
-		if err != nil {
-			binErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("building the consumer: %v", binErr)
-	}
-	return binPath
-}
-
 // (2) the real consumer binary, SIGKILLed mid-stream several times and restarted: still equal.
 func TestSigkilledConsumerProcessRestarts(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	v := testenv.NewValkey(t)
-	bin := consumerBinary(t)
+	bin := testenv.Binary(t, "cmd/consumer")
 	topic := testenv.NewTopic(t, brokers, partitions)
 	sales := testenv.Sales(nSales, products, 13)
 	produce(t, brokers, topic, sales)
