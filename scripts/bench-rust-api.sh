@@ -30,6 +30,7 @@ if ! command -v wrk >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
+command -v curl >/dev/null || { log "curl is required"; exit 1; }
 command -v taskset >/dev/null || { log "taskset (util-linux) is required"; exit 1; }
 [ "$(nproc)" -ge 2 ] || { log "needs 2 CPUs to pin load tool and server apart"; exit 1; }
 
@@ -54,6 +55,8 @@ wait_port() { # host:port
 }
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# Connections the sink has accepted so far (a pooled forwarder opens ~CONNECTIONS, a naive one 1 per request).
+sink_conns() { curl -sf "http://$SINK_ADDR/stats/connections"; }
 CLK_TCK="$(getconf CLK_TCK)"
 
 GOMAXPROCS=1 taskset -c 1 "$GO_BIN" -mode sink -listen "$SINK_ADDR" 2>"$OUT/sink.log" &
@@ -90,7 +93,7 @@ LUA
 VARIANTS=(rust-api rust-api-client-per-request go-forwarder)
 declare -A PORT=([rust-api]=18091 [rust-api-client-per-request]=18092 [go-forwarder]=18093)
 RESULTS="$OUT/rounds.tsv"
-printf 'round\tvariant\tgood_rps\tp50_ms\tp99_ms\tcpu_us_per_req\tsink_cpu_us_per_req\tnon2xx\terrors\ttime_wait\n' >"$RESULTS"
+printf 'round\tvariant\tgood_rps\tp50_ms\tp99_ms\tcpu_us_per_req\tsink_cpu_us_per_req\tnon2xx\terrors\tsink_conns\n' >"$RESULTS"
 
 for round in $(seq 1 "$ROUNDS"); do
   for v in "${VARIANTS[@]}"; do
@@ -99,10 +102,10 @@ for round in $(seq 1 "$ROUNDS"); do
     wait_port "127.0.0.1:$port"
     url="http://127.0.0.1:$port/api/v1/ventas"
     taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$OUT/post.lua" "$url" >/dev/null
-    c0="$(cpu_ticks "$pid")"; s0="$(cpu_ticks "$SINK_PID")"
+    c0="$(cpu_ticks "$pid")"; s0="$(cpu_ticks "$SINK_PID")"; k0="$(sink_conns)"
     line="$(taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s "$OUT/post.lua" "$url" | grep '^WRKRESULT')"
-    c1="$(cpu_ticks "$pid")"; s1="$(cpu_ticks "$SINK_PID")"
-    tw="$(ss -tan state time-wait 2>/dev/null | tail -n +2 | wc -l)"
+    c1="$(cpu_ticks "$pid")"; s1="$(cpu_ticks "$SINK_PID")"; k1="$(sink_conns)"
+    tw=$((k1 - k0))
     kill "$pid"; wait "$pid" 2>/dev/null || true
     read -r _ reqs dur_us p50 p99 non2xx errs <<<"$line"
     awk -v v="$v" -v r="$round" -v n="$reqs" -v d="$dur_us" -v p50="$p50" -v p99="$p99" \
@@ -119,10 +122,10 @@ done
 {
   echo "rust-api forward benchmark — $(date -u +%FT%TZ), $(nproc) CPUs, wrk -t1 -c$CONNECTIONS -d${DURATION}s on CPU 0,"
   echo "forwarder (1 worker / GOMAXPROCS=1) + Go sink on CPU 1; median of $ROUNDS round(s) by req/s"
-  printf '%-30s %10s %9s %9s %14s %14s %8s %10s\n' variant "req/s" "p50 ms" "p99 ms" "CPU µs/req" "sink µs/req" non2xx time_wait
+  printf '%-30s %10s %9s %9s %14s %14s %8s %12s\n' variant "req/s" "p50 ms" "p99 ms" "CPU µs/req" "sink µs/req" non2xx "sink conns"
   for v in "${VARIANTS[@]}"; do
     awk -F'\t' -v v="$v" '$2==v' "$RESULTS" | sort -t$'\t' -k3,3n | awk -v m="$(( (ROUNDS + 1) / 2 ))" 'NR==m'
-  done | tee "$OUT/median.tsv" | awk -F'\t' '{printf "%-30s %10s %9s %9s %14s %14s %8s %10s\n", $2, $3, $4, $5, $6, $7, $8+$9, $10}'
+  done | tee "$OUT/median.tsv" | awk -F'\t' '{printf "%-30s %10s %9s %9s %14s %14s %8s %12s\n", $2, $3, $4, $5, $6, $7, $8+$9, $10}'
   awk -F'\t' '{rps[$2]=$3; cpu[$2]=$6}
     END{
       a="rust-api"; b="rust-api-client-per-request"; g="go-forwarder";

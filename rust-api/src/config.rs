@@ -58,7 +58,8 @@ pub struct Config {
 
     /// Make /readyz also check that the downstream answers (TCP connect in rest mode, at least
     /// one resolved writer address in grpc mode).
-    #[arg(long, env = "READY_CHECK_DOWNSTREAM", default_value_t = false)]
+    #[arg(long, env = "READY_CHECK_DOWNSTREAM", default_value = "false", num_args = 0..=1,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub ready_check_downstream: bool,
 
     /// Longest time graceful shutdown waits for in-flight requests after SIGTERM/SIGINT.
@@ -71,7 +72,8 @@ pub struct Config {
 
     /// Benchmark only: build a new HTTP client for every request (the naive pattern the
     /// benchmark compares against). Never use it in production.
-    #[arg(long, env = "CLIENT_PER_REQUEST", hide = true, default_value_t = false)]
+    #[arg(long, env = "CLIENT_PER_REQUEST", hide = true, default_value = "false", num_args = 0..=1,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub client_per_request: bool,
 }
 
@@ -168,6 +170,12 @@ mod tests {
         assert_eq!(c.mode, Mode::Grpc);
         assert_eq!(c.writer_targets, ["grpc-server-1:50051", "grpc-server-2:50051"]);
         assert_eq!(c.worker_threads(), 3);
+        // Booleans take a bare flag or any boolish value (env vars arrive as text: 1/0, yes/no).
+        for (v, want) in [("1", true), ("yes", true), ("true", true), ("0", false), ("no", false), ("false", false)] {
+            let c = Config::parse_from(["rust-api", &format!("--ready-check-downstream={v}")]);
+            assert_eq!(c.ready_check_downstream, want, "{v}");
+        }
+        assert!(Config::parse_from(["rust-api", "--ready-check-downstream", "--client-per-request"]).client_per_request);
         assert!(Config::defaults().worker_threads() >= 1);
     }
 }

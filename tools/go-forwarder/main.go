@@ -21,7 +21,9 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -195,6 +197,10 @@ func (f *forwarder) ventas(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]string{"sale_id": id, "estado": ack.Estado})
 }
 
+// sinkConns counts the TCP connections the sink accepted: the benchmark reads it before and
+// after a run to show how many connections a forwarder opened (1 per request = no pooling).
+var sinkConns atomic.Int64
+
 func sink(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, r.Body)
 	w.Header().Set("Content-Type", "application/json")
@@ -227,6 +233,16 @@ func main() {
 	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
 	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	if *mode == "sink" {
+		mux.HandleFunc("/stats/connections", func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = io.WriteString(w, strconv.FormatInt(sinkConns.Load(), 10))
+		})
+		srv.ConnState = func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				sinkConns.Add(1)
+			}
+		}
+	}
 	log.Printf("go-forwarder mode=%s listen=%s", *mode, *listen)
 	log.Fatal(srv.ListenAndServe())
 }
