@@ -62,18 +62,18 @@ port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 # A port held by one of *our* daemons whose pid file is gone (e.g. .bench was wiped while it ran):
 # the same binary and state under this $S. Stop it; anything else holding the port is an error.
 free_port() { # port name
-  local pid cmd i
+  local pid cmd
   port_busy "$1" || return 0
   for pid in $(ss -Htlnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
     cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || continue
     if [[ "$cmd" == *"$BIN/$2 "* && "$cmd" == *"$S/"* ]]; then
       log "stopping a stale $2 (pid $pid) that still holds port $1"
       kill -TERM "$pid" 2>/dev/null || true
-      for i in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+      for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done
-  for i in $(seq 1 50); do port_busy "$1" || return 0; sleep 0.1; done
+  for _ in $(seq 1 50); do port_busy "$1" || return 0; sleep 0.1; done
   die "port $1 is taken by another process (not a $2 of this bench): $(ss -Htlnp "sport = :$1" | head -1)"
 }
 
@@ -279,12 +279,12 @@ cmd_start() {
 }
 
 stop_one() {
-  local pid i
+  local pid
   pid=$(pid_of "$1") || { rm -f "$S/$1.pid"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
   if [ -d "/proc/$pid" ]; then log "$1 ($pid) ignored TERM, killing"; kill -KILL "$pid" 2>/dev/null || true; fi
-  for i in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
   rm -f "$S/$1.pid"
 }
 
