@@ -153,6 +153,12 @@ def test_panels_after_real_consumer(valkey_addr, client, tmp_path):
             time.sleep(0.5)
         assert p.poll() is None, (tmp_path / "consumer.log").read_text()[-2000:]
         assert got == len(sales), f"consumer wrote {got} of {len(sales)} reports"
+        from bfdash.counts import KafkaLag
+        probe = KafkaLag(env["KAFKA_BOOTSTRAP"], topic)
+        assert probe.lag(client) == 0  # bf:offsets:<topic> reached every partition's high watermark
+        client.hset(f"bf:offsets:{topic}", "0", 0)
+        assert probe.lag(client) > 0   # and the probe does see a partition left behind
+        probe.close()
     finally:
         p.terminate()
         try:

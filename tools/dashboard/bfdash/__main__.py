@@ -33,18 +33,24 @@ def _counts(args):
     loc = counts.load_locust(args.locust_results)
     ok = loc["ok_by_category"]
     client = _client(args.valkey)
-    drain = None
+    drain = lag_left = None
+    probe = counts.KafkaLag(args.kafka, args.topic) if args.kafka else None
     if args.drain_timeout > 0:
-        total, drain, reached = counts.wait_drain(client, sum(ok.values()), args.drain_timeout, args.stable,
-                                                  progress=lambda m: print(m, flush=True))
+        total, drain, reached, lag_left = counts.wait_drain(
+            client, sum(ok.values()), args.drain_timeout, args.stable,
+            progress=lambda m: print(m, flush=True), lag=probe)
         print(f"consumers drained in {drain:.1f}s after the load stopped" if reached else
               f"valkey total stopped at {total} (last change {drain:.1f}s after the load stopped)")
+    if probe:
+        lag_left = probe.lag(client)
+        print(f"consumer lag on {args.topic}: {lag_left} record(s) (Kafka high watermarks - bf:offsets:{args.topic})")
+        probe.close()
     rows, good = counts.compare(ok, counts.valkey_reports(client))
     print(counts.table(rows))
     print("per-category agreement: " + ("EXACT" if good else "MISMATCH"))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rows": rows, "match": good, "drain_seconds": drain}, f, indent=2)
+            json.dump({"rows": rows, "match": good, "drain_seconds": drain, "consumer_lag": lag_left}, f, indent=2)
     return 0 if good else 1
 
 
@@ -64,6 +70,8 @@ def main(argv=None):
     c.add_argument("--drain-timeout", type=float, default=0, help="first wait this long for the consumers")
     c.add_argument("--stable", type=float, default=20, help="stop waiting when the total is unchanged this long")
     c.add_argument("--json", help="write the comparison and drain time as JSON")
+    c.add_argument("--kafka", help="bootstrap servers: also wait for / report the consumer lag of --topic")
+    c.add_argument("--topic", default="ventas")
     r = sub.choices["run"]
     r.add_argument("--valkey", default="127.0.0.1:16379", help="host:port of Valkey (a replica is fine)")
     r.add_argument("--var", action="append", default=[], help="override a variable: name=value")

@@ -30,23 +30,50 @@ def table(rows):
     return "\n".join(out)
 
 
-def wait_drain(client, expect_total, timeout=180.0, stable_for=20.0, interval=0.5, progress=print):
-    """Polls sum(bf:reports) until it equals expect_total, or stops changing for stable_for seconds,
-    or timeout. Returns (total, seconds until the last change, reached)."""
+class KafkaLag:
+    """Consumer lag as the exactly-once bookkeeping sees it: for every partition of the topic, the
+    high watermark minus the next offset the consumers applied (bf:offsets:<topic> in Valkey)."""
+
+    def __init__(self, bootstrap, topic):
+        from confluent_kafka import Consumer, TopicPartition
+        self.topic, self.TopicPartition = topic, TopicPartition
+        self.c = Consumer({"bootstrap.servers": bootstrap, "group.id": "bfdash-lag-probe",
+                           "enable.auto.commit": False})
+        md = self.c.list_topics(topic, timeout=10)
+        self.partitions = sorted(md.topics[topic].partitions)
+
+    def lag(self, client):
+        applied = {int(k): int(v) for k, v in client.hgetall(f"bf:offsets:{self.topic}").items()}
+        total = 0
+        for p in self.partitions:
+            _, high = self.c.get_watermark_offsets(self.TopicPartition(self.topic, p), timeout=10)
+            total += max(0, high - applied.get(p, 0))
+        return total
+
+    def close(self):
+        self.c.close()
+
+
+def wait_drain(client, expect_total, timeout=180.0, stable_for=20.0, interval=0.5, progress=print, lag=None):
+    """Polls sum(bf:reports) (and the consumer lag when `lag` is a KafkaLag) until the total equals
+    expect_total or the lag is 0, or the total stops changing for stable_for seconds, or timeout.
+    Returns (total, seconds until the last change, reached, lag)."""
     t0 = time.monotonic()
     last_total, last_change = None, t0
     next_note = t0
     while True:
         total = sum(valkey_reports(client).values())
+        current_lag = lag.lag(client) if lag else None
         now = time.monotonic()
         if total != last_total:
             last_total, last_change = total, now
-        if total == expect_total:
-            return total, last_change - t0, True
+        if total == expect_total or current_lag == 0:
+            return total, last_change - t0, True, current_lag
         if now - last_change >= stable_for or now - t0 >= timeout:
-            return total, last_change - t0, False
+            return total, last_change - t0, False, current_lag
         if now >= next_note:
-            progress(f"  draining: valkey total {total} / locust 2xx {expect_total} ({now - t0:.0f}s)")
+            progress(f"  draining: valkey total {total} / locust 2xx {expect_total}"
+                     f"{'' if current_lag is None else f', consumer lag {current_lag}'} ({now - t0:.0f}s)")
             next_note = now + 5
         time.sleep(interval)
 
