@@ -9,6 +9,7 @@ pub mod crd;
 pub mod env;
 pub mod error;
 pub mod kinds;
+pub mod leader;
 pub mod metrics;
 pub mod names;
 pub mod reconcile;

@@ -18,6 +18,7 @@ use tracing::{error, info, warn};
 use crate::admin::{router, AdminState};
 use crate::crd::BlackFridayPipeline;
 use crate::kinds::{ChildKind, Provider};
+use crate::leader::{self, LeaseConfig};
 use crate::metrics::Metrics;
 use crate::names;
 use crate::reconcile::{discovery, error_policy, reconcile, Context};
@@ -27,6 +28,15 @@ pub struct RunArgs {
     /// Address of the admin server (/healthz, /readyz, /metrics).
     #[arg(long, env = "BF_ADMIN_ADDR", default_value = "0.0.0.0:8080")]
     pub admin_addr: SocketAddr,
+    /// Reconcile only while holding the Lease `blackfriday-operator` (for more than one replica).
+    #[arg(long, env = "BF_LEADER_ELECTION", default_value_t = false)]
+    pub leader_election: bool,
+    /// Namespace of the Lease (the operator's own).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "blackfriday-system")]
+    pub lease_namespace: String,
+    /// This replica's identity in the Lease.
+    #[arg(long, env = "POD_NAME", default_value = "blackfriday-operator")]
+    pub identity: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,14 +88,43 @@ pub fn main(args: RunArgs) -> std::process::ExitCode {
                 })
                 .await;
         });
+        // With leader election, wait for the Lease; losing it later stops the controller and
+        // the process exits non-zero (Kubernetes restarts it as a candidate).
+        let lease = args.leader_election.then(|| LeaseConfig::new(&args.lease_namespace, &args.identity));
+        let lost = Arc::new(AtomicBool::new(false));
+        let (lost_tx, mut lost_rx) = watch::channel(false);
+        if let Some(cfg) = &lease {
+            info!(lease = %cfg.name, namespace = %cfg.namespace, identity = %cfg.identity, "waiting for leadership");
+            if !leader::acquire(&client, cfg, stop_rx.clone()).await {
+                let _ = server.await;
+                return std::process::ExitCode::SUCCESS;
+            }
+            info!("leading");
+            let (client, cfg, lost) = (client.clone(), cfg.clone(), lost.clone());
+            tokio::spawn(async move {
+                leader::hold(&client, &cfg).await;
+                error!("leadership lost; stopping");
+                lost.store(true, Ordering::Relaxed);
+                let _ = lost_tx.send(true);
+            });
+        }
         let mut controller_stop = stop_rx.clone();
-        let result = run_controller(client, metrics, ready, async move {
-            let _ = controller_stop.wait_for(|s| *s).await;
+        let result = run_controller(client.clone(), metrics, ready, async move {
+            tokio::select! {
+                _ = controller_stop.wait_for(|s| *s) => {},
+                _ = lost_rx.wait_for(|s| *s) => {},
+            }
         })
         .await;
-        let _ = server.await;
+        if let (Some(cfg), false) = (&lease, lost.load(Ordering::Relaxed)) {
+            if let Err(e) = leader::release(&client, cfg).await {
+                warn!(error = %e, "could not release the Lease");
+            }
+        }
+        server.abort();
         match result {
-            Ok(()) => std::process::ExitCode::SUCCESS,
+            Ok(()) if !lost.load(Ordering::Relaxed) => std::process::ExitCode::SUCCESS,
+            Ok(()) => std::process::ExitCode::FAILURE,
             Err(e) => {
                 error!("{e}");
                 std::process::ExitCode::FAILURE

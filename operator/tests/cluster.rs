@@ -442,3 +442,41 @@ fn parse_of_the_sample_is_the_one_the_cluster_test_uses() {
     let text = std::fs::read_to_string(repo("config/samples/pipeline.yaml")).unwrap();
     assert_eq!(parse_pipeline(&text).unwrap().metadata.name.as_deref(), Some(NAME));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leader_election_hands_over_under_the_operator_identity() {
+    use blackfriday_operator::leader::{release, try_acquire_or_renew, LeaseConfig};
+    let Some((admin, operator)) = bench().await else {
+        eprintln!("skipped: no KUBECONFIG");
+        return;
+    };
+    apply_file(&admin, "config/manager/namespace.yaml").await;
+    apply_file(&admin, "config/rbac/leader_election_role.yaml").await;
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(admin.clone(), "blackfriday-system");
+    let _ = leases.delete("blackfriday-operator", &DeleteParams::default()).await;
+
+    let mut a = LeaseConfig::new("blackfriday-system", "replica-a");
+    a.duration = Duration::from_secs(2);
+    let mut b = a.clone();
+    b.identity = "replica-b".into();
+    // RBAC bindings take a moment to reach the authorizer.
+    eventually("replica-a leads", WAIT, || async { try_acquire_or_renew(&operator, &a).await.unwrap_or(false) }).await;
+    assert!(!try_acquire_or_renew(&operator, &b).await.unwrap(), "b must wait while a renews");
+    assert!(try_acquire_or_renew(&operator, &a).await.unwrap(), "a renews");
+    // a stops renewing: after the lease duration b takes over.
+    eventually("replica-b takes over an expired lease", Duration::from_secs(10), || async {
+        try_acquire_or_renew(&operator, &b).await.unwrap()
+    })
+    .await;
+    assert!(!try_acquire_or_renew(&operator, &a).await.unwrap(), "a lost it");
+    // A graceful release hands over at once.
+    release(&operator, &b).await.unwrap();
+    assert!(try_acquire_or_renew(&operator, &a).await.unwrap());
+    let lease = leases.get("blackfriday-operator").await.unwrap();
+    assert_eq!(lease.spec.unwrap().lease_transitions, Some(2));
+
+    // Leave the bench as found (other suites check the operator identity has no grants).
+    let bindings: Api<k8s_openapi::api::rbac::v1::RoleBinding> = Api::namespaced(admin.clone(), "blackfriday-system");
+    bindings.delete("blackfriday-operator-leader-election", &DeleteParams::default()).await.unwrap();
+    let _ = leases.delete("blackfriday-operator", &DeleteParams::default()).await;
+}
