@@ -140,6 +140,17 @@ pub fn table_resolver(table: Arc<Mutex<HashMap<String, Vec<SocketAddr>>>>) -> Re
     })
 }
 
+/// Polls `cond` every 20 ms for up to 5 s (instead of fixed sleeps that break on a loaded box).
+pub async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    for _ in 0..250 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
 /// A loopback port with nothing listening on it.
 pub async fn closed_port() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -162,11 +173,20 @@ impl Api {
     pub async fn post(&self, body: &str) -> (u16, HeaderMap, String) {
         post_to(&self.url("/api/v1/ventas"), body).await
     }
+    /// grpc mode: the writer addresses currently in the pool.
+    pub fn writer_addrs(&self) -> Vec<SocketAddr> {
+        match &self.state.forwarder {
+            rust_api::forward::Forwarder::Grpc(g) => g.pool().members().iter().map(|m| m.addr).collect(),
+            _ => vec![],
+        }
+    }
 }
 
 pub fn config(args: &[&str]) -> Config {
     use clap::Parser;
-    let mut v = vec!["rust-api", "--listen", "127.0.0.1:0", "--downstream-timeout-ms", "400", "--connect-timeout-ms", "300"];
+    // Generous budgets: CI shares 2 cores with other suites; the slow-downstream tests pass a
+    // short --downstream-timeout-ms of their own (the last occurrence of a flag wins).
+    let mut v = vec!["rust-api", "--listen", "127.0.0.1:0", "--downstream-timeout-ms", "3000", "--connect-timeout-ms", "1000"];
     v.extend_from_slice(args);
     Config::parse_from(v)
 }

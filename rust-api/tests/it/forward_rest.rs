@@ -52,7 +52,7 @@ async fn downstream_down_is_503_with_retry_after() {
 async fn downstream_slow_is_504() {
     let down = fake_http().await;
     down.set(Behavior::Slow(Duration::from_secs(3)));
-    let api = start_rest(down.addr, &[]).await; // 400 ms budget
+    let api = start_rest(down.addr, &["--downstream-timeout-ms", "300"]).await;
     let t = std::time::Instant::now();
     let (status, _, body) = api.post(GOOD).await;
     assert_eq!(status, 504, "{body}");

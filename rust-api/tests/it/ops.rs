@@ -38,15 +38,15 @@ async fn metrics_count_requests_by_route_and_status() {
 #[tokio::test]
 async fn shutdown_drains_in_flight_requests() {
     let down = fake_http().await;
-    down.set(Behavior::Slow(Duration::from_millis(300)));
-    let mut api = start_rest(down.addr, &["--downstream-timeout-ms", "5000"]).await;
+    down.set(Behavior::Slow(Duration::from_millis(1500)));
+    let mut api = start_rest(down.addr, &["--downstream-timeout-ms", "10000"]).await;
     let url = api.url("/api/v1/ventas");
     let in_flight = tokio::spawn(async move { post_to(&url, GOOD).await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(down.calls(), 1, "the request is in flight");
+    eventually("the request is in flight", || down.calls() == 1).await;
     api.stop.take().unwrap().send(()).unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(!api.state.ready.load(std::sync::atomic::Ordering::Relaxed), "not ready while draining");
+    let state = api.state.clone();
+    eventually("not ready while draining", || !state.ready.load(std::sync::atomic::Ordering::Relaxed)).await;
+    assert!(!in_flight.is_finished(), "still in flight when shutdown began");
     // The in-flight sale still gets its answer...
     let (status, _, body) = in_flight.await.unwrap();
     assert_eq!(status, 200, "{body}");
