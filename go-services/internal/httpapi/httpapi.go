@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/blackfriday-operator/go-services/internal/grpcstatus"
 	"github.com/blackfriday-operator/go-services/internal/sale"
 	"github.com/blackfriday-operator/go-services/internal/saleid"
 	pb "github.com/blackfriday-operator/go-services/proto"
@@ -136,7 +137,7 @@ func HTTPStatus(c codes.Code) int {
 func WriteGRPCError(w http.ResponseWriter, st *status.Status) int {
 	switch code := HTTPStatus(st.Code()); code {
 	case http.StatusUnprocessableEntity:
-		fields := sale.FieldsFromStatus(st)
+		fields := grpcstatus.Fields(st)
 		msg := st.Message()
 		if fields != nil {
 			msg = (&sale.ValidationError{Fields: fields}).Error()

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/blackfriday-operator/go-services/internal/grpcstatus"
 	"github.com/blackfriday-operator/go-services/internal/sale"
 	pb "github.com/blackfriday-operator/go-services/proto"
 )
@@ -116,7 +117,7 @@ func TestClientErrors(t *testing.T) {
 }
 
 func TestWriterErrorsMapToTheContract(t *testing.T) {
-	invalid := sale.InvalidArgument(&sale.ValidationError{Fields: []sale.FieldError{{Field: "precio", Rule: sale.RulePositive}}})
+	invalid := grpcstatus.InvalidArgument(&sale.ValidationError{Fields: []sale.FieldError{{Field: "precio", Rule: sale.RulePositive}}})
 	for _, c := range []struct {
 		err        error
 		code       int

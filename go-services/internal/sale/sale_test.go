@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	pb "github.com/blackfriday-operator/go-services/proto"
 )
 
@@ -176,20 +173,5 @@ func TestValidateProto(t *testing.T) {
 	}
 	if err := Validate(&pb.ProductSaleRequest{Categoria: 9, ProductoId: "a", Precio: 1, CantidadVendida: 1}); err == nil {
 		t.Fatal("category 9 accepted")
-	}
-}
-
-func TestInvalidArgumentRoundTripsFields(t *testing.T) {
-	err := Validate(&pb.ProductSaleRequest{Categoria: 0, ProductoId: "ok", Precio: 0, CantidadVendida: 1})
-	st, _ := status.FromError(InvalidArgument(err))
-	if st.Code() != codes.InvalidArgument {
-		t.Fatal(st)
-	}
-	if want := "the sale has 2 invalid fields: categoria " + RuleCategoria + "; precio " + RulePositive; st.Message() != want {
-		t.Errorf("message %q", st.Message())
-	}
-	got := FieldsFromStatus(st)
-	if len(got) != 2 || got[0] != (FieldError{"categoria", RuleCategoria}) || got[1] != (FieldError{"precio", RulePositive}) {
-		t.Errorf("fields %v", got)
 	}
 }

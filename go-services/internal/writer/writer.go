@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/blackfriday-operator/go-services/internal/grpcstatus"
 	"github.com/blackfriday-operator/go-services/internal/producer"
 	"github.com/blackfriday-operator/go-services/internal/sale"
 	"github.com/blackfriday-operator/go-services/internal/saleid"
@@ -63,7 +64,7 @@ func (s *Server) ProcesarVenta(ctx context.Context, req *pb.ProductSaleRequest) 
 
 func (s *Server) procesar(ctx context.Context, req *pb.ProductSaleRequest) (*pb.ProductSaleResponse, error) {
 	if err := sale.Validate(req); err != nil {
-		return nil, sale.InvalidArgument(err)
+		return nil, grpcstatus.InvalidArgument(err)
 	}
 	id := saleid.FromIncomingGRPC(ctx)
 	rec, err := producer.Record(req, id, s.Name, time.Now())

@@ -17,8 +17,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/blackfriday-operator/go-services/internal/grpcstatus"
 	"github.com/blackfriday-operator/go-services/internal/producer"
-	"github.com/blackfriday-operator/go-services/internal/sale"
 	"github.com/blackfriday-operator/go-services/internal/saleid"
 	"github.com/blackfriday-operator/go-services/internal/testenv"
 	"github.com/blackfriday-operator/go-services/internal/writer"
@@ -80,7 +80,7 @@ func TestInvalidSaleIsInvalidArgumentWithFields(t *testing.T) {
 	c := serve(t, fakeProducer{}, "w")
 	_, err := c.ProcesarVenta(context.Background(), &pb.ProductSaleRequest{Categoria: 0, ProductoId: "X", Precio: 1, CantidadVendida: 0})
 	st := status.Convert(err)
-	fields := sale.FieldsFromStatus(st)
+	fields := grpcstatus.Fields(st)
 	if st.Code() != codes.InvalidArgument || len(fields) != 2 || fields[0].Field != "categoria" || fields[1].Field != "cantidad_vendida" {
 		t.Fatalf("%v %v", st, fields)
 	}
