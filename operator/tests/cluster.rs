@@ -410,14 +410,34 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     .await;
     assert!(all_children_exist(&admin, &spec).await);
 
-    // 9. Delete the pipeline: the garbage collector removes every child.
+    // 9. Retention: with `onDelete: Retain` the data PVC, its password and the valkey namespace
+    //    lose their ownerReference (SSA drops what we no longer set) and outlive the pipeline.
+    spec["spec"]["valkey"]["storage"]["onDelete"] = json!("Retain");
+    apply_pipeline(&admin, &spec).await.unwrap();
+    eventually("the data PVC is no longer owned", WAIT, || async {
+        let pvc = get(&admin, ChildKind::PersistentVolumeClaim, Some("valkey"), "valkey-data-0").await.unwrap();
+        let ns = get(&admin, ChildKind::Namespace, None, "valkey").await.unwrap();
+        pvc.metadata.owner_references.unwrap_or_default().is_empty() && ns.metadata.owner_references.unwrap_or_default().is_empty()
+    })
+    .await;
+
+    // 10. Delete the pipeline: the garbage collector removes every owned child.
     api.delete(NAME, &DeleteParams::default()).await.unwrap();
-    eventually("children are garbage-collected", GC_WAIT, || async {
-        namespaces_gone(&admin).await
+    eventually("children are garbage-collected, retained data stays", GC_WAIT, || async {
+        gone(&admin, ChildKind::Namespace, None, "ingest").await
+            && gone(&admin, ChildKind::Namespace, None, "kafka").await
+            && gone(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-0").await
+            && gone(&admin, ChildKind::Service, Some("valkey"), "valkey-primary").await
             && gone(&admin, ChildKind::Secret, Some("grafana"), "blackfriday-valkey-datasource").await
             && gone(&admin, ChildKind::ConfigMap, Some("grafana"), "blackfriday-dashboard").await
     })
     .await;
+    let pvc = get(&admin, ChildKind::PersistentVolumeClaim, Some("valkey"), "valkey-data-0").await;
+    assert!(pvc.is_some_and(|p| p.metadata.deletion_timestamp.is_none()), "retained PVC must survive");
+    assert!(get(&admin, ChildKind::Secret, Some("valkey"), "valkey-auth").await.is_some(), "its password too");
+    // Clean up what was retained, as a user would once the data is no longer needed.
+    api_for(&admin, ChildKind::Namespace, None).delete("valkey", &DeleteParams::default()).await.unwrap();
+    eventually("the retained namespace is gone", GC_WAIT, || namespaces_gone(&admin)).await;
     controller.stop().await;
 
     // Leave the bench as found: other suites check that the operator identity has no grants.
