@@ -44,11 +44,13 @@ func TestDecode(t *testing.T) {
 func mustMarshal(m proto.Message) []byte { b, _ := proto.Marshal(m); return b }
 
 // produce writes the sales to the topic the way the writer does (key producto_id, protobuf value).
+// It reports failures with Errorf (not Fatal) because it also runs in a helper goroutine.
 func produce(t *testing.T, brokers []string, topic string, sales []*pb.ProductSaleRequest) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("produce: %v", err)
+		return
 	}
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -62,10 +64,12 @@ func produce(t *testing.T, brokers []string, topic string, sales []*pb.ProductSa
 		})
 	}
 	if err := cl.Flush(ctx); err != nil {
-		t.Fatal(err)
+		t.Errorf("produce: %v", err)
+		return
 	}
 	if err, _ := firstErr.Load().(error); err != nil {
-		t.Fatal(err)
+		t.Errorf("produce: %v", err)
+		return
 	}
 }
 
@@ -228,6 +232,50 @@ func TestTwoConsumersInOneGroup(t *testing.T) {
 	t.Logf("consumer A applied %d, consumer B applied %d", a, b)
 	if a == 0 || b == 0 || a+b != nSales {
 		t.Fatalf("split %d + %d, want both > 0 and sum %d", a, b, nSales)
+	}
+}
+
+// (3b) rebalances in the middle of the stream: B joins while A is consuming, then A leaves
+// while records are still arriving. Batches in flight at each rebalance are finished before
+// partitions move; the result is still exact.
+func TestRebalancesMidStream(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	v := testenv.NewValkey(t)
+	topic := testenv.NewTopic(t, brokers, partitions)
+	opts := aggregates.Options{Topic: topic}
+	group := testenv.UniqueName("g")
+	sales := testenv.Sales(nSales, products, 14)
+	a, b := newStore(t, v, opts), newStore(t, v, opts)
+
+	stopA := start(t, consumer.Config{Brokers: brokers, Topic: topic, Group: group, MaxBatch: 50}, a)
+	produce(t, brokers, topic, sales[:nSales/2])
+	waitTotal(t, v, 500, 60*time.Second)
+	start(t, consumer.Config{Brokers: brokers, Topic: topic, Group: group, MaxBatch: 50}, b) // rebalance 1
+	// the second half trickles in (50 records every 50 ms, ~3 s), so both rebalances happen
+	// while records arrive and batches are being applied
+	trickled := make(chan struct{})
+	go func() {
+		defer close(trickled)
+		rest := sales[nSales/2:]
+		for i := 0; i < len(rest); i += 50 {
+			produce(t, brokers, topic, rest[i:min(i+50, len(rest))])
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for b.applied.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	midway := total(t, v)
+	stopA() // rebalance 2: A leaves, B takes every partition
+	<-trickled
+	waitTotal(t, v, nSales, 60*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	equal(t, v, sales, opts)
+	t.Logf("A applied %d, B applied %d (A left at total %d); skipped A %d B %d",
+		a.applied.Load(), b.applied.Load(), midway, a.skipped.Load(), b.skipped.Load())
+	if b.applied.Load() == 0 || a.applied.Load()+b.applied.Load() != nSales {
+		t.Fatalf("applied A %d + B %d, want %d with B > 0", a.applied.Load(), b.applied.Load(), nSales)
 	}
 }
 
