@@ -50,7 +50,7 @@ impl Metrics {
         }
     }
 
-    pub fn count_failure(&self, reason: &str) {
+    fn count_failure(&self, reason: &str) {
         self.failures.get_or_create(&ReasonLabels { reason: reason.into() }).inc();
     }
 
@@ -59,5 +59,23 @@ impl Metrics {
         let mut out = String::new();
         encode(&mut out, &self.registry.lock().expect("not poisoned")).expect("writing to a String cannot fail");
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_runs_failures_by_reason_and_durations() {
+        let m = Metrics::default();
+        m.observe(Duration::from_millis(20), None);
+        m.observe(Duration::from_millis(30), Some("ApplyFailed"));
+        m.observe(Duration::from_millis(30), Some("InvalidSpec"));
+        let text = m.encode();
+        assert!(text.contains(r#"blackfriday_operator_reconciles_total{result="ok"} 1"#), "{text}");
+        assert!(text.contains(r#"blackfriday_operator_reconciles_total{result="error"} 2"#), "{text}");
+        assert!(text.contains(r#"blackfriday_operator_reconcile_failures_total{reason="ApplyFailed"} 1"#), "{text}");
+        assert!(text.contains("blackfriday_operator_reconcile_duration_seconds_count 3"), "{text}");
     }
 }

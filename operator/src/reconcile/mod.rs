@@ -44,11 +44,28 @@ pub struct Context {
 pub async fn reconcile(pipeline: Arc<BlackFridayPipeline>, ctx: Arc<Context>) -> Result<Action> {
     let started = Instant::now();
     let result = reconcile_inner(&pipeline, &ctx).await;
-    ctx.metrics.observe(started.elapsed(), result.as_ref().err().map(Error::reason));
+    let failure = match &result {
+        Ok(outcome) => outcome.refused,
+        Err(error) => Some(error.reason()),
+    };
+    ctx.metrics.observe(started.elapsed(), failure);
     if result.is_ok() {
         ctx.failures.lock().expect("not poisoned").remove(&pipeline.uid().unwrap_or_default());
     }
-    result
+    result.map(|outcome| outcome.action)
+}
+
+/// What one reconcile decided. `refused` is set when the spec was refused without an error to
+/// retry (an invalid spec): it still counts as a failure in the metrics.
+struct Outcome {
+    action: Action,
+    refused: Option<&'static str>,
+}
+
+impl From<Action> for Outcome {
+    fn from(action: Action) -> Self {
+        Self { action, refused: None }
+    }
 }
 
 /// Exponential backoff per pipeline: 1 s, 2 s, 4 s … capped at 5 minutes.
@@ -61,10 +78,10 @@ pub fn error_policy(pipeline: Arc<BlackFridayPipeline>, error: &Error, ctx: Arc<
     Action::requeue(delay)
 }
 
-async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Result<Action> {
+async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Result<Outcome> {
     if pipeline.metadata.deletion_timestamp.is_some() {
         // Children carry ownerReferences: the garbage collector removes them.
-        return Ok(Action::await_change());
+        return Ok(Action::await_change().into());
     }
     let previous = pipeline.status.clone().unwrap_or_default();
 
@@ -76,7 +93,7 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
             Observed { type_: conditions::PROGRESSING.into(), status: false, reason: "Paused".into(), message: "spec.paused is true".into(), blocking: false },
         ];
         write_status(ctx, pipeline, &previous, &observed, None).await?;
-        return Ok(Action::requeue(RESYNC_READY));
+        return Ok(Action::requeue(RESYNC_READY).into());
     }
 
     let valid = match validate(pipeline) {
@@ -85,9 +102,8 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
             let message = invalid.to_string();
             publish(ctx, pipeline, EventType::Warning, "InvalidSpec", "Validate", &message).await;
             write_status(ctx, pipeline, &previous, &conditions::invalid_spec(&message), None).await?;
-            // Nothing to retry until the spec changes; count it like any failure.
-            ctx.metrics.count_failure("InvalidSpec");
-            return Ok(Action::await_change());
+            // Nothing to retry until the spec changes; counted as a failure all the same.
+            return Ok(Outcome { action: Action::await_change(), refused: Some("InvalidSpec") });
         }
     };
 
@@ -139,7 +155,7 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
     if generation_changed {
         publish(ctx, pipeline, EventType::Normal, "Applied", "Apply", &format!("applied {} children for generation {}", observations.applied.len(), pipeline.metadata.generation.unwrap_or(0))).await;
     }
-    Ok(Action::requeue(if all_ready { RESYNC_READY } else { RESYNC_CONVERGING }))
+    Ok(Action::requeue(if all_ready { RESYNC_READY } else { RESYNC_CONVERGING }).into())
 }
 
 /// Write status only when it differs, so an unchanged world causes no write and no new event.
