@@ -92,6 +92,8 @@ func (c Config) Options(onRevoked func(context.Context, *kgo.Client, map[string]
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(200 * time.Millisecond),
+		// New partitions of the topic are consumed within 30 s (default: 5 min).
+		kgo.MetadataMaxAge(30 * time.Second),
 		kgo.OnPartitionsAssigned(onAssigned),
 		kgo.OnPartitionsRevoked(onRevoked),
 		kgo.OnPartitionsLost(onRevoked),

@@ -50,6 +50,9 @@ func (c Config) Options() []kgo.Opt {
 		// The partitioner must match the key: one product's sales stay in one partition, in order.
 		kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)),
 		kgo.ProducerBatchCompression(kgo.NoCompression()),
+		// Partitions added to the topic (an experiment edits the KafkaTopic) get records within
+		// 30 s instead of franz-go's default 5 min metadata refresh.
+		kgo.MetadataMaxAge(30 * time.Second),
 	}
 	if c.ClientID != "" {
 		opts = append(opts, kgo.ClientID(c.ClientID))
