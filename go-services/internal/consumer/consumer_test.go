@@ -251,15 +251,16 @@ func TestRebalancesMidStream(t *testing.T) {
 	produce(t, brokers, topic, sales[:nSales/2])
 	waitTotal(t, v, 500, 60*time.Second)
 	start(t, consumer.Config{Brokers: brokers, Topic: topic, Group: group, MaxBatch: 50}, b) // rebalance 1
-	// the second half trickles in (50 records every 50 ms, ~3 s), so both rebalances happen
-	// while records arrive and batches are being applied
+	// the second half trickles in (20 records every 70 ms, ~10 s: longer than a rebalance takes
+	// with 3 s heartbeats), so both rebalances happen while records arrive and batches are
+	// being applied
 	trickled := make(chan struct{})
 	go func() {
 		defer close(trickled)
 		rest := sales[nSales/2:]
-		for i := 0; i < len(rest); i += 50 {
-			produce(t, brokers, topic, rest[i:min(i+50, len(rest))])
-			time.Sleep(50 * time.Millisecond)
+		for i := 0; i < len(rest); i += 20 {
+			produce(t, brokers, topic, rest[i:min(i+20, len(rest))])
+			time.Sleep(70 * time.Millisecond)
 		}
 	}()
 	deadline := time.Now().Add(60 * time.Second)
