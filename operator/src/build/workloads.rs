@@ -139,7 +139,13 @@ fn deployment(p: &ValidPipeline, program: &Program) -> Deployment {
     hashed.extend(program.hashed_extra.iter().map(String::as_str));
     let template_meta = ObjectMeta {
         labels: Some(names::component_labels(&p.name, program.name)),
-        annotations: Some(BTreeMap::from([(names::ANNOTATION_CONFIG_HASH.to_string(), config_hash(&hashed))])),
+        annotations: Some(BTreeMap::from([
+            (names::ANNOTATION_CONFIG_HASH.to_string(), config_hash(&hashed)),
+            // Every program serves Prometheus metrics on its probe port.
+            ("prometheus.io/scrape".to_string(), "true".to_string()),
+            ("prometheus.io/port".to_string(), program.probe_port.to_string()),
+            ("prometheus.io/path".to_string(), "/metrics".to_string()),
+        ])),
         ..Default::default()
     };
     let container = Container {
@@ -202,10 +208,10 @@ pub fn deployments(p: &ValidPipeline, inputs: &ClusterInputs) -> Vec<Child> {
         .collect()
 }
 
-/// Services: ClusterIP for rust-api and grpc-client, headless for the writers. The consumer
-/// has no callers, so no Service.
+/// Services: ClusterIP for rust-api and grpc-client; headless for the writers (gRPC and their
+/// metrics port); a metrics-only Service for the consumer, which has no callers.
 pub fn services(p: &ValidPipeline) -> Vec<Child> {
-    let service = |name: &str, port_name: &str, port: i32, headless: bool| {
+    let service = |name: &str, ports: &[(&str, i32)], headless: bool| {
         let svc = Service {
             metadata: meta(p, p.ns_ingest(), name, name),
             spec: Some(ServiceSpec {
@@ -213,24 +219,31 @@ pub fn services(p: &ValidPipeline) -> Vec<Child> {
                 cluster_ip: headless.then(|| "None".to_string()),
                 // Headless writers resolve to ready pods only: clients never see a writer that
                 // has not passed /readyz.
-                ports: Some(vec![ServicePort {
-                    name: Some(port_name.to_string()),
-                    port,
-                    target_port: Some(IntOrString::Int(port)),
-                    protocol: Some("TCP".into()),
-                    app_protocol: (port_name == "grpc").then(|| "kubernetes.io/h2c".to_string()),
-                    ..Default::default()
-                }]),
+                ports: Some(
+                    ports
+                        .iter()
+                        .map(|(port_name, port)| ServicePort {
+                            name: Some(port_name.to_string()),
+                            port: *port,
+                            target_port: Some(IntOrString::Int(*port)),
+                            protocol: Some("TCP".into()),
+                            app_protocol: (*port_name == "grpc").then(|| "kubernetes.io/h2c".to_string()),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
                 ..Default::default()
             }),
             status: None,
         };
         Child::new(ChildKind::Service, &svc)
     };
+    let writer_ports = [("grpc", names::WRITER_PORT), ("metrics", names::WRITER_METRICS_PORT)];
     vec![
-        service(names::RUST_API, "http", names::RUST_API_PORT, false),
-        service(names::GRPC_CLIENT, "http", names::GRPC_CLIENT_PORT, false),
-        service(names::GRPC_SERVER_1, "grpc", names::WRITER_PORT, true),
-        service(names::GRPC_SERVER_2, "grpc", names::WRITER_PORT, true),
+        service(names::RUST_API, &[("http", names::RUST_API_PORT)], false),
+        service(names::GRPC_CLIENT, &[("http", names::GRPC_CLIENT_PORT)], false),
+        service(names::GRPC_SERVER_1, &writer_ports, true),
+        service(names::GRPC_SERVER_2, &writer_ports, true),
+        service(names::CONSUMER, &[("metrics", names::CONSUMER_METRICS_PORT)], false),
     ]
 }
