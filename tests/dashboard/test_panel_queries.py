@@ -86,7 +86,7 @@ def test_cli_run_fails_on_missing_data(valkey_addr, client, tmp_path):
     client.xadd("bf:series:BEL-001", {"precio": "10.5", "cantidad_vendida": "1"})
     p = subprocess.run(cmd, capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "HGETALL bf:reports" in p.stdout and "XRANGE bf:series:BEL-001 - + COUNT 1000" in p.stdout
+    assert "HGETALL bf:reports" in p.stdout and "XRANGE bf:series:BEL-001 - + COUNT 2000" in p.stdout
 
 
 def test_frame_shapes_follow_the_plugin(client):

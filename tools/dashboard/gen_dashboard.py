@@ -116,7 +116,7 @@ def dashboard():
             "title": "Variación de precio de un producto de la categoría",
             "description": "Precio de cada venta de ${producto} (XRANGE bf:series:${producto} - +).",
             "datasource": dict(DS), "gridPos": g(9, 21, 15, 7),
-            "targets": [target("xrange", "bf:series:${producto}", start="-", end="+", count=1000)],
+            "targets": [target("xrange", "bf:series:${producto}", start="-", end="+", count=2000)],
             # xrange gives $streamId, $time (from the entry id) and every entry field as a string.
             "transformations": [
                 {"id": "convertFieldType", "options": {"fields": {}, "conversions": [
