@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, HTTPGetAction, PodSpec, PodTemplateSpec, Probe, ResourceRequirements,
+    Container, ContainerPort, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec, SeccompProfile, PodTemplateSpec, Probe, ResourceRequirements,
     SecurityContext, Capabilities, Service, ServicePort, ServiceSpec,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -170,7 +170,6 @@ fn deployment(p: &ValidPipeline, program: &Program) -> Deployment {
         resources: Some(resources(program.resources)),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
-            run_as_non_root: Some(true),
             read_only_root_filesystem: Some(true),
             capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
             ..Default::default()
@@ -188,6 +187,15 @@ fn deployment(p: &ValidPipeline, program: &Program) -> Deployment {
             template: PodTemplateSpec {
                 metadata: Some(template_meta),
                 spec: Some(PodSpec {
+                    // A fixed non-root uid, so runAsNonRoot holds whatever USER the image sets;
+                    // with the container settings below this meets the "restricted" Pod Security level.
+                    security_context: Some(PodSecurityContext {
+                        run_as_non_root: Some(true),
+                        run_as_user: Some(65532),
+                        run_as_group: Some(65532),
+                        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
+                        ..Default::default()
+                    }),
                     service_account_name: Some(program.service_account.to_string()),
                     image_pull_secrets: pull_secrets(p),
                     containers: vec![container],
