@@ -11,6 +11,9 @@ if [ "${KUBEVIRT_EMULATION:-false}" = true ]; then
   kubectl -n kubevirt patch kubevirt kubevirt --type merge \
     -p '{"spec":{"configuration":{"developerConfiguration":{"useEmulation":true}}}}'
 fi
+# On managed clusters (GKE) virt-api/virt-controller have been seen Pending until nodes carry the
+# control-plane role label; if `kubectl -n kubevirt get pods` shows that, label the worker nodes:
+#   kubectl label nodes --all node-role.kubernetes.io/control-plane= --overwrite
 kubectl -n kubevirt wait kv kubevirt --for condition=Available --timeout=15m
 if [ "${WITH_CDI:-false}" = true ]; then
   CDI=https://github.com/kubevirt/containerized-data-importer/releases/download/$CDI_VERSION
