@@ -45,11 +45,11 @@ write_files:
       dir /var/lib/valkey
       appendonly yes
       appendfsync everysec
-{replication}  - path: /usr/local/sbin/valkey-blackfriday-setup
+{replication}  - path: /usr/local/sbin/valkey-blackfriday-auth
     permissions: "0755"
     content: |
       #!/bin/sh
-      # Adds the password from the attached Secret disk and (re)starts Valkey.
+      # Writes the Valkey config with the password read from the attached Secret disk.
       set -eu
       mkdir -p /run/valkey-auth
       mountpoint -q /run/valkey-auth || mount -o ro /dev/disk/by-id/virtio-{AUTH_SERIAL} /run/valkey-auth
@@ -62,13 +62,23 @@ write_files:
       chown valkey:valkey /etc/valkey/blackfriday-auth.conf /var/lib/valkey
       grep -q '^include /etc/valkey/blackfriday-auth.conf' /etc/valkey/valkey.conf ||
         echo 'include /etc/valkey/blackfriday-auth.conf' >> /etc/valkey/valkey.conf
-      systemctl enable valkey-server
-      systemctl restart valkey-server
+  # Every boot: refresh the password before Valkey starts (a rotated Secret lands on restart).
+  - path: /etc/systemd/system/valkey-blackfriday-auth.service
+    content: |
+      [Unit]
+      Description=Valkey password from the attached Secret disk (blackfriday-operator)
+      Before=valkey-server.service
+      RequiresMountsFor=/var/lib/valkey
+      [Service]
+      Type=oneshot
+      ExecStart=/usr/local/sbin/valkey-blackfriday-auth
+      [Install]
+      WantedBy=multi-user.target valkey-server.service
 runcmd:
-  - [/usr/local/sbin/valkey-blackfriday-setup]
-bootcmd:
-  # On every later boot (cloud-init runs runcmd once), re-read the password.
-  - [sh, -c, "test -x /usr/local/sbin/valkey-blackfriday-setup && /usr/local/sbin/valkey-blackfriday-setup || true"]
+  - [systemctl, daemon-reload]
+  - [systemctl, enable, valkey-blackfriday-auth.service, valkey-server.service]
+  - [systemctl, start, valkey-blackfriday-auth.service]
+  - [systemctl, restart, valkey-server.service]
 "#
     )
 }
