@@ -161,3 +161,22 @@ fn primary_and_replica_run_from_the_rendered_config() {
     // Writes go to the primary only.
     assert!(authed(replica.port, &["SET", "x", "1"]).starts_with("-READONLY"));
 }
+
+/// The whole user-data passes cloud-init's own schema check (Debian's cloud-init, installed by
+/// scripts/setup.d/40-operator.sh). Skips when `cloud-init` is not installed.
+#[test]
+fn user_data_passes_the_cloud_init_schema() {
+    if Command::new("cloud-init").arg("--version").output().is_err() {
+        eprintln!("skipped: no cloud-init (apt-get install cloud-init)");
+        return;
+    }
+    let p = validate_spec("bf", None, Some(1), &BlackFridayPipelineSpec::default()).unwrap();
+    for index in [0, 1] {
+        let path = std::env::temp_dir().join(format!("bf-user-data-{}-{index}.yaml", std::process::id()));
+        std::fs::write(&path, cloud_init_user_data(&p, index)).unwrap();
+        let out = Command::new("cloud-init").args(["schema", "--config-file"]).arg(&path).output().unwrap();
+        let _ = std::fs::remove_file(&path);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success() && text.contains("Valid cloud-config"), "valkey-{index}: {text}");
+    }
+}

@@ -15,6 +15,7 @@ fi
 echo "40-operator: $CRD is current"
 # render of the sample must succeed offline (what a user reviews before applying)
 target/debug/blackfriday-operator render -f config/samples/pipeline.yaml > /dev/null
+command -v cloud-init >/dev/null || { echo "40-operator: cloud-init missing (scripts/setup.d/40-operator.sh installs it)" >&2; exit 1; }
 if [ -z "${KUBECONFIG:-}" ]; then
   echo "40-operator: no KUBECONFIG: the real-apiserver test will skip" >&2
 fi
