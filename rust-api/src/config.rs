@@ -16,7 +16,12 @@ pub enum Mode {
 }
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "rust-api", version, args_override_self = true, about = "Black Friday ingest API: validates a sale, gives it a UUIDv7 and forwards it")]
+#[command(
+    name = "rust-api",
+    version,
+    args_override_self = true,
+    about = "Black Friday ingest API: validates a sale, gives it a UUIDv7 and forwards it"
+)]
 pub struct Config {
     /// Address to listen on (API, /healthz, /readyz, /metrics and /openapi.yaml share it).
     #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8080")]
@@ -32,7 +37,12 @@ pub struct Config {
 
     /// grpc mode: comma-separated `host:port` targets; every A/AAAA record of each host is used
     /// (point it at a headless Service to reach every writer pod).
-    #[arg(long, env = "WRITER_TARGETS", value_delimiter = ',', default_value = "127.0.0.1:50051")]
+    #[arg(
+        long,
+        env = "WRITER_TARGETS",
+        value_delimiter = ',',
+        default_value = "127.0.0.1:50051"
+    )]
     pub writer_targets: Vec<String>,
 
     /// grpc mode: how often the writer targets are resolved again (pods come and go).
@@ -165,17 +175,32 @@ mod tests {
         assert_eq!(c.listen.port(), 8080);
         assert!(!c.client_per_request);
         let c = Config::parse_from([
-            "rust-api", "--mode", "grpc", "--writer-targets", "grpc-server-1:50051,grpc-server-2:50051", "--workers", "3",
+            "rust-api",
+            "--mode",
+            "grpc",
+            "--writer-targets",
+            "grpc-server-1:50051,grpc-server-2:50051",
+            "--workers",
+            "3",
         ]);
         assert_eq!(c.mode, Mode::Grpc);
         assert_eq!(c.writer_targets, ["grpc-server-1:50051", "grpc-server-2:50051"]);
         assert_eq!(c.worker_threads(), 3);
         // Booleans take a bare flag or any boolish value (env vars arrive as text: 1/0, yes/no).
-        for (v, want) in [("1", true), ("yes", true), ("true", true), ("0", false), ("no", false), ("false", false)] {
+        for (v, want) in [
+            ("1", true),
+            ("yes", true),
+            ("true", true),
+            ("0", false),
+            ("no", false),
+            ("false", false),
+        ] {
             let c = Config::parse_from(["rust-api", &format!("--ready-check-downstream={v}")]);
             assert_eq!(c.ready_check_downstream, want, "{v}");
         }
-        assert!(Config::parse_from(["rust-api", "--ready-check-downstream", "--client-per-request"]).client_per_request);
+        assert!(
+            Config::parse_from(["rust-api", "--ready-check-downstream", "--client-per-request"]).client_per_request
+        );
         assert!(Config::defaults().worker_threads() >= 1);
     }
 }

@@ -16,7 +16,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: &str, rule: impl Into<String>) -> Self {
-        Self { field: field.to_owned(), rule: rule.into() }
+        Self {
+            field: field.to_owned(),
+            rule: rule.into(),
+        }
     }
 }
 
@@ -85,7 +88,11 @@ impl ApiError {
             ApiError::Validation(f) => f.clone(),
             _ => Vec::new(),
         };
-        ErrorBody { error: self.code().to_owned(), message: self.to_string(), fields }
+        ErrorBody {
+            error: self.code().to_owned(),
+            message: self.to_string(),
+            fields,
+        }
     }
 }
 

@@ -1,6 +1,11 @@
 //! Entry point: config → logging → a runtime sized to the CPU limit → serve until SIGTERM.
 
 use clap::Parser;
+
+/// glibc's and especially musl's (the static image) allocators showed up at ~20 % of CPU per
+/// forwarded request in a profile; mimalloc roughly halves that share.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use rust_api::config::{Config, LogFormat};
 use rust_api::server;
 
@@ -8,7 +13,11 @@ fn main() -> std::process::ExitCode {
     let config = Config::parse();
     init_logging(config.log_format);
     let workers = config.worker_threads();
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(error = %e, "cannot start the tokio runtime");
@@ -26,7 +35,9 @@ fn main() -> std::process::ExitCode {
 
 async fn run(config: Config, workers: usize) -> Result<(), String> {
     let state = server::build_state(&config).await?;
-    let listener = tokio::net::TcpListener::bind(config.listen).await.map_err(|e| format!("binding {}: {e}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("binding {}: {e}", config.listen))?;
     tracing::info!(
         listen = %config.listen,
         mode = ?config.mode,
@@ -36,7 +47,9 @@ async fn run(config: Config, workers: usize) -> Result<(), String> {
         client_per_request = config.client_per_request,
         "rust-api ready"
     );
-    server::serve(listener, state, server::shutdown_signal(), config.shutdown_timeout()).await.map_err(|e| e.to_string())
+    server::serve(listener, state, server::shutdown_signal(), config.shutdown_timeout())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn init_logging(format: LogFormat) {

@@ -50,19 +50,51 @@ impl Metrics {
         let downstream_errors = Family::<DownstreamLabels, Counter>::default();
         let writer_calls = Family::<WriterLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests by route and status", requests.clone());
-        registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
-        registry.register("downstream_errors", "Forwards that did not end in an acknowledged sale, by kind", downstream_errors.clone());
-        registry.register("grpc_writer_calls", "ProcesarVenta calls by writer address (grpc mode)", writer_calls.clone());
-        Self { registry, requests, latency, downstream_errors, writer_calls }
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route",
+            latency.clone(),
+        );
+        registry.register(
+            "downstream_errors",
+            "Forwards that did not end in an acknowledged sale, by kind",
+            downstream_errors.clone(),
+        );
+        registry.register(
+            "grpc_writer_calls",
+            "ProcesarVenta calls by writer address (grpc mode)",
+            writer_calls.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            downstream_errors,
+            writer_calls,
+        }
     }
 
     pub fn observe_request(&self, route: &str, status: u16, seconds: f64) {
-        self.requests.get_or_create(&RequestLabels { route: route.to_owned(), status }).inc();
-        self.latency.get_or_create(&RouteLabels { route: route.to_owned() }).observe(seconds);
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+            })
+            .observe(seconds);
     }
 
     pub fn downstream_error(&self, mode: &str, kind: &str) {
-        self.downstream_errors.get_or_create(&DownstreamLabels { mode: mode.to_owned(), kind: kind.to_owned() }).inc();
+        self.downstream_errors
+            .get_or_create(&DownstreamLabels {
+                mode: mode.to_owned(),
+                kind: kind.to_owned(),
+            })
+            .inc();
     }
 
     pub fn encode(&self) -> String {
@@ -88,8 +120,14 @@ mod tests {
         m.observe_request("/api/v1/ventas", 422, 0.001);
         m.downstream_error("rest", "connect");
         let t = m.encode();
-        assert!(t.contains(r#"http_requests_total{route="/api/v1/ventas",status="422"} 1"#), "{t}");
+        assert!(
+            t.contains(r#"http_requests_total{route="/api/v1/ventas",status="422"} 1"#),
+            "{t}"
+        );
         assert!(t.contains("http_request_duration_seconds_bucket"), "{t}");
-        assert!(t.contains(r#"downstream_errors_total{mode="rest",kind="connect"} 1"#), "{t}");
+        assert!(
+            t.contains(r#"downstream_errors_total{mode="rest",kind="connect"} 1"#),
+            "{t}"
+        );
     }
 }

@@ -15,8 +15,12 @@ pub enum Categoria {
 }
 
 impl Categoria {
-    pub const ALL: [Categoria; 4] =
-        [Categoria::Electronica, Categoria::Ropa, Categoria::Hogar, Categoria::Belleza];
+    pub const ALL: [Categoria; 4] = [
+        Categoria::Electronica,
+        Categoria::Ropa,
+        Categoria::Hogar,
+        Categoria::Belleza,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -86,7 +90,12 @@ mod tests {
 
     #[test]
     fn serializes_category_by_name() {
-        let s = Sale { categoria: Categoria::Belleza, producto_id: "BEL-001".into(), precio: 1.5, cantidad_vendida: 2 };
+        let s = Sale {
+            categoria: Categoria::Belleza,
+            producto_id: "BEL-001".into(),
+            precio: 1.5,
+            cantidad_vendida: 2,
+        };
         let v: serde_json::Value = serde_json::to_value(&s).unwrap();
         assert_eq!(v["categoria"], "Belleza");
         assert_eq!(s.to_proto().categoria, 4);

@@ -50,26 +50,39 @@ struct SaleAccepted<'a> {
 
 /// Builds the forwarder the config asks for. `resolve` is the DNS resolver in production; tests
 /// pass one that maps names to loopback addresses.
-pub async fn build_forwarder(config: &Config, resolve: ResolveFn, metrics_hook: Option<crate::forward::grpc::OnCall>) -> Result<Forwarder, String> {
+pub async fn build_forwarder(
+    config: &Config,
+    resolve: ResolveFn,
+    metrics_hook: Option<crate::forward::grpc::OnCall>,
+) -> Result<Forwarder, String> {
     Ok(match config.mode {
-        Mode::Rest => Forwarder::Rest(
-            RestForwarder::new(RestSettings {
-                base_url: config.downstream_url.clone(),
-                timeout: config.downstream_timeout(),
-                connect_timeout: config.connect_timeout(),
-                pool_max_idle_per_host: config.pool_max_idle_per_host,
-                client_per_request: config.client_per_request,
-            })
-            .map_err(|e| format!("building the HTTP client: {e}"))?,
-        ),
+        Mode::Rest => Forwarder::Rest(RestForwarder::new(RestSettings {
+            base_url: config.downstream_url.clone(),
+            timeout: config.downstream_timeout(),
+            connect_timeout: config.connect_timeout(),
+            pool_max_idle_per_host: config.pool_max_idle_per_host,
+            client_per_request: config.client_per_request,
+        })?),
         Mode::Grpc => {
             if config.writer_targets.iter().all(|t| t.trim().is_empty()) {
                 return Err("grpc mode needs at least one --writer-targets entry".into());
             }
-            let targets = config.writer_targets.iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+            let targets = config
+                .writer_targets
+                .iter()
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect();
             Forwarder::Grpc(
-                GrpcForwarder::start(targets, resolve, config.downstream_timeout(), config.connect_timeout(), config.resolve_interval(), metrics_hook)
-                    .await,
+                GrpcForwarder::start(
+                    targets,
+                    resolve,
+                    config.downstream_timeout(),
+                    config.connect_timeout(),
+                    config.resolve_interval(),
+                    metrics_hook,
+                )
+                .await,
             )
         }
     })
@@ -86,7 +99,9 @@ pub async fn build_state_with(config: &Config, resolve: ResolveFn) -> Result<Arc
     let metrics = Metrics::new();
     let writer_calls = metrics.writer_calls.clone();
     let hook: crate::forward::grpc::OnCall = Arc::new(move |addr| {
-        writer_calls.get_or_create(&crate::metrics::WriterLabels { addr: addr.to_string() }).inc();
+        writer_calls
+            .get_or_create(&crate::metrics::WriterLabels { addr: addr.to_string() })
+            .inc();
     });
     let forwarder = build_forwarder(config, resolve, Some(hook)).await?;
     Ok(Arc::new(AppState {
@@ -120,8 +135,17 @@ async fn create_venta(State(st): State<Arc<AppState>>, headers: HeaderMap, body:
     let outcome = st.forwarder.forward(&sale, &sale_id).await;
     let mut resp = match outcome {
         Ok(acc) => {
-            let body = serde_json::to_vec(&SaleAccepted { sale_id: &sale_id, estado: &acc.estado }).expect("serializes");
-            (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+            let body = serde_json::to_vec(&SaleAccepted {
+                sale_id: &sale_id,
+                estado: &acc.estado,
+            })
+            .expect("serializes");
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+                body,
+            )
+                .into_response()
         }
         Err(f) => {
             st.metrics.downstream_error(st.forwarder.mode(), f.kind);
@@ -131,7 +155,8 @@ async fn create_venta(State(st): State<Arc<AppState>>, headers: HeaderMap, body:
     };
     // The id is echoed on every forwarded attempt, failed ones too: that is what makes a retry's
     // duplicate traceable.
-    resp.headers_mut().insert("x-sale-id", HeaderValue::from_str(&sale_id).expect("uuid"));
+    resp.headers_mut()
+        .insert("x-sale-id", HeaderValue::from_str(&sale_id).expect("uuid"));
     resp
 }
 
@@ -139,7 +164,10 @@ async fn create_venta(State(st): State<Arc<AppState>>, headers: HeaderMap, body:
 async fn read_sale(headers: &HeaderMap, body: Body) -> Result<crate::sale::Sale, ApiError> {
     let too_large = ApiError::PayloadTooLarge { limit: BODY_LIMIT };
     // A declared length over the limit is refused before reading a byte.
-    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
+    if let Some(len) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+    {
         if len > BODY_LIMIT as u64 {
             return Err(too_large);
         }
@@ -171,7 +199,11 @@ async fn healthz() -> impl IntoResponse {
 
 async fn readyz(State(st): State<Arc<AppState>>) -> Response {
     if !st.ready.load(Ordering::Relaxed) {
-        return json_status(StatusCode::SERVICE_UNAVAILABLE, "not ready", Some("starting or shutting down".into()));
+        return json_status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready",
+            Some("starting or shutting down".into()),
+        );
     }
     if st.ready_check_downstream {
         if let Err(e) = st.forwarder.reachable().await {
@@ -183,27 +215,43 @@ async fn readyz(State(st): State<Arc<AppState>>) -> Response {
 
 fn json_status(code: StatusCode, status: &str, reason: Option<String>) -> Response {
     let body = serde_json::json!({ "status": status, "reason": reason });
-    (code, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string()).into_response()
+    (
+        code,
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 async fn metrics(State(st): State<Arc<AppState>>) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
         st.metrics.encode(),
     )
 }
 
 async fn openapi() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"))], OPENAPI_YAML)
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/yaml"))],
+        OPENAPI_YAML,
+    )
 }
 
 /// Counts and times every request by its route template (never the raw path: unbounded label
 /// values would blow up the metric's cardinality).
 async fn record_metrics(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str()).to_owned();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
     let start = Instant::now();
     let resp = next.run(req).await;
-    st.metrics.observe_request(&route, resp.status().as_u16(), start.elapsed().as_secs_f64());
+    st.metrics
+        .observe_request(&route, resp.status().as_u16(), start.elapsed().as_secs_f64());
     resp
 }
 

@@ -17,8 +17,7 @@ pub const MAX_PRECIO: f64 = 1_000_000.0;
 
 pub const RULE_REQUIRED: &str = "is required";
 pub const RULE_CATEGORIA: &str = "must be one of Electronica, Ropa, Hogar, Belleza or 1-4";
-pub const RULE_CATEGORIA_TYPE: &str =
-    "must be a string (Electronica, Ropa, Hogar, Belleza) or an integer 1-4";
+pub const RULE_CATEGORIA_TYPE: &str = "must be a string (Electronica, Ropa, Hogar, Belleza) or an integer 1-4";
 pub const RULE_STRING: &str = "must be a string";
 pub const RULE_PRODUCTO_EMPTY: &str = "must not be empty";
 pub const RULE_PRODUCTO_LONG: &str = "must be at most 64 bytes";
@@ -71,9 +70,12 @@ pub fn parse_sale(body: &[u8]) -> Result<Sale, ApiError> {
     let cantidad = field(&map, "cantidad_vendida", &mut errors, cantidad_vendida);
 
     match (categoria, producto_id, precio, cantidad) {
-        (Some(categoria), Some(producto_id), Some(precio), Some(cantidad_vendida)) => {
-            Ok(Sale { categoria, producto_id, precio, cantidad_vendida })
-        }
+        (Some(categoria), Some(producto_id), Some(precio), Some(cantidad_vendida)) => Ok(Sale {
+            categoria,
+            producto_id,
+            precio,
+            cantidad_vendida,
+        }),
         _ => Err(ApiError::Validation(errors)),
     }
 }
@@ -119,7 +121,10 @@ fn producto_id(raw: &RawValue) -> Result<String, &'static str> {
         Err(RULE_PRODUCTO_EMPTY)
     } else if t.len() > MAX_PRODUCTO_ID_BYTES {
         Err(RULE_PRODUCTO_LONG)
-    } else if !t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+    } else if !t
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
         // ASCII only: the id becomes the Kafka key and a Valkey key suffix.
         Err(RULE_PRODUCTO_CHARS)
     } else {
@@ -180,22 +185,38 @@ mod tests {
     /// The contract example with one field's literal JSON text replaced (kept as text so
     /// numbers such as 1e999 reach the validator unchanged).
     fn with(field: &str, value: &str) -> String {
-        let parts: Vec<String> = [("categoria", "\"Belleza\""), ("producto_id", "\"BEL-001\""), ("precio", "129.99"), ("cantidad_vendida", "3")]
-            .iter()
-            .map(|(k, v)| format!("\"{k}\":{}", if *k == field { value } else { v }))
-            .collect();
+        let parts: Vec<String> = [
+            ("categoria", "\"Belleza\""),
+            ("producto_id", "\"BEL-001\""),
+            ("precio", "129.99"),
+            ("cantidad_vendida", "3"),
+        ]
+        .iter()
+        .map(|(k, v)| format!("\"{k}\":{}", if *k == field { value } else { v }))
+        .collect();
         format!("{{{}}}", parts.join(","))
     }
 
     #[test]
     fn the_contract_example_is_valid() {
         let s = ok(r#"{"categoria": "Belleza", "producto_id": "BEL-001", "precio": 129.99, "cantidad_vendida": 3}"#);
-        assert_eq!(s, Sale { categoria: Categoria::Belleza, producto_id: "BEL-001".into(), precio: 129.99, cantidad_vendida: 3 });
+        assert_eq!(
+            s,
+            Sale {
+                categoria: Categoria::Belleza,
+                producto_id: "BEL-001".into(),
+                precio: 129.99,
+                cantidad_vendida: 3
+            }
+        );
     }
 
     #[test]
     fn categoria_by_name_any_case_or_number() {
-        assert_eq!(ok(&with("categoria", "\"electronica\"")).categoria, Categoria::Electronica);
+        assert_eq!(
+            ok(&with("categoria", "\"electronica\"")).categoria,
+            Categoria::Electronica
+        );
         assert_eq!(ok(&with("categoria", "\"ROPA\"")).categoria, Categoria::Ropa);
         assert_eq!(ok(&with("categoria", "3")).categoria, Categoria::Hogar);
         assert_eq!(ok(&with("categoria", "4")).categoria, Categoria::Belleza);
@@ -203,7 +224,16 @@ mod tests {
 
     #[test]
     fn categoria_unknown_zero_or_wrong_type() {
-        for v in ["0", "5", "-1", "\"Juguetes\"", "\"\"", "\"CATEGORIA_PRODUCTO_UNSPECIFIED\"", "1.0", "99999999999999999999999"] {
+        for v in [
+            "0",
+            "5",
+            "-1",
+            "\"Juguetes\"",
+            "\"\"",
+            "\"CATEGORIA_PRODUCTO_UNSPECIFIED\"",
+            "1.0",
+            "99999999999999999999999",
+        ] {
             one(&with("categoria", v), "categoria", RULE_CATEGORIA);
         }
         for v in ["true", "[1]", "{}"] {
@@ -214,10 +244,19 @@ mod tests {
     #[test]
     fn producto_id_rules() {
         assert_eq!(ok(&with("producto_id", "\"  BEL-001 \"")).producto_id, "BEL-001");
-        assert_eq!(ok(&with("producto_id", &format!("\"{}\"", "a".repeat(64)))).producto_id.len(), 64);
+        assert_eq!(
+            ok(&with("producto_id", &format!("\"{}\"", "a".repeat(64))))
+                .producto_id
+                .len(),
+            64
+        );
         one(&with("producto_id", "\"\""), "producto_id", RULE_PRODUCTO_EMPTY);
         one(&with("producto_id", "\"   \""), "producto_id", RULE_PRODUCTO_EMPTY);
-        one(&with("producto_id", &format!("\"{}\"", "a".repeat(65))), "producto_id", RULE_PRODUCTO_LONG);
+        one(
+            &with("producto_id", &format!("\"{}\"", "a".repeat(65))),
+            "producto_id",
+            RULE_PRODUCTO_LONG,
+        );
         one(&with("producto_id", "\"BEL 001\""), "producto_id", RULE_PRODUCTO_CHARS);
         one(&with("producto_id", "\"BEL/001\""), "producto_id", RULE_PRODUCTO_CHARS);
         one(&with("producto_id", "\"prodücto\""), "producto_id", RULE_PRODUCTO_CHARS);
@@ -245,8 +284,16 @@ mod tests {
         assert_eq!(ok(&with("cantidad_vendida", "2147483647")).cantidad_vendida, i32::MAX);
         one(&with("cantidad_vendida", "0"), "cantidad_vendida", RULE_CANTIDAD_RANGE);
         one(&with("cantidad_vendida", "-3"), "cantidad_vendida", RULE_CANTIDAD_RANGE);
-        one(&with("cantidad_vendida", "2147483648"), "cantidad_vendida", RULE_CANTIDAD_RANGE);
-        one(&with("cantidad_vendida", "123456789012345678901234567890123456789012"), "cantidad_vendida", RULE_CANTIDAD_RANGE);
+        one(
+            &with("cantidad_vendida", "2147483648"),
+            "cantidad_vendida",
+            RULE_CANTIDAD_RANGE,
+        );
+        one(
+            &with("cantidad_vendida", "123456789012345678901234567890123456789012"),
+            "cantidad_vendida",
+            RULE_CANTIDAD_RANGE,
+        );
         one(&with("cantidad_vendida", "2.5"), "cantidad_vendida", RULE_INTEGER);
         one(&with("cantidad_vendida", "3.0"), "cantidad_vendida", RULE_INTEGER);
         one(&with("cantidad_vendida", "1e3"), "cantidad_vendida", RULE_INTEGER);
@@ -263,7 +310,10 @@ mod tests {
         );
         one(&with("precio", "null"), "precio", RULE_REQUIRED);
         let e = errs(r#"{"categoria": 0, "producto_id": "ok", "precio": -1, "cantidad_vendida": 1, "extra": [1,2]}"#);
-        assert_eq!(e.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(), ["categoria", "precio"]);
+        assert_eq!(
+            e.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
+            ["categoria", "precio"]
+        );
     }
 
     #[test]
@@ -274,7 +324,10 @@ mod tests {
     #[test]
     fn malformed_bodies_are_400() {
         for b in ["", "   ", "{", "not json", "{\"categoria\":1,}", "{} {}", "\u{feff}{}"] {
-            assert!(matches!(parse_sale(b.as_bytes()), Err(ApiError::MalformedJson(_))), "{b:?}");
+            assert!(
+                matches!(parse_sale(b.as_bytes()), Err(ApiError::MalformedJson(_))),
+                "{b:?}"
+            );
         }
         for b in ["[]", "[1,2]", "\"sale\"", "42", "null", "true"] {
             match parse_sale(b.as_bytes()) {
@@ -282,6 +335,9 @@ mod tests {
                 other => panic!("{b}: {other:?}"),
             }
         }
-        assert!(matches!(parse_sale(&[0xff, 0xfe, b'{', b'}']), Err(ApiError::MalformedJson(_))));
+        assert!(matches!(
+            parse_sale(&[0xff, 0xfe, b'{', b'}']),
+            Err(ApiError::MalformedJson(_))
+        ));
     }
 }

@@ -57,9 +57,14 @@ impl GrpcForwarder {
         req.set_timeout(self.timeout);
         let mut client = member.client;
         match tokio::time::timeout(self.timeout, client.procesar_venta(req)).await {
-            Ok(Ok(resp)) => Ok(Accepted { estado: resp.into_inner().estado }),
+            Ok(Ok(resp)) => Ok(Accepted {
+                estado: resp.into_inner().estado,
+            }),
             Ok(Err(status)) => Err(map_status(&status)),
-            Err(_) => Err(Failure::timeout("deadline_exceeded", format!("writer {} did not answer in time", member.addr))),
+            Err(_) => Err(Failure::timeout(
+                "deadline_exceeded",
+                format!("writer {} did not answer in time", member.addr),
+            )),
         }
     }
 
@@ -83,7 +88,9 @@ pub fn map_status(s: &Status) -> Failure {
             kind: "invalid_argument",
             error: ApiError::Validation(vec![FieldError::new(field_in(s.message()), s.message())]),
         },
-        Code::DeadlineExceeded | Code::Cancelled => Failure::timeout("deadline_exceeded", format!("writer: {}", s.message())),
+        Code::DeadlineExceeded | Code::Cancelled => {
+            Failure::timeout("deadline_exceeded", format!("writer: {}", s.message()))
+        }
         Code::Unavailable => Failure::unavailable("unavailable", format!("writer unavailable: {}", s.message())),
         other => Failure::unavailable("grpc_error", format!("writer answered {other:?}: {}", s.message())),
     }
@@ -106,12 +113,29 @@ mod tests {
     fn status_mapping() {
         let f = map_status(&Status::invalid_argument("precio must be greater than 0"));
         assert_eq!(f.error.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let ApiError::Validation(fields) = &f.error else { panic!() };
+        let ApiError::Validation(fields) = &f.error else {
+            panic!()
+        };
         assert_eq!(fields[0].field, "precio");
-        assert_eq!(map_status(&Status::invalid_argument("bad")).error.body().fields[0].field, "sale");
-        assert_eq!(map_status(&Status::deadline_exceeded("x")).error.status(), StatusCode::GATEWAY_TIMEOUT);
-        assert_eq!(map_status(&Status::cancelled("Timeout expired")).error.status(), StatusCode::GATEWAY_TIMEOUT);
-        for s in [Status::unavailable("kafka"), Status::internal("x"), Status::unknown("x"), Status::resource_exhausted("x"), Status::failed_precondition("x")] {
+        assert_eq!(
+            map_status(&Status::invalid_argument("bad")).error.body().fields[0].field,
+            "sale"
+        );
+        assert_eq!(
+            map_status(&Status::deadline_exceeded("x")).error.status(),
+            StatusCode::GATEWAY_TIMEOUT
+        );
+        assert_eq!(
+            map_status(&Status::cancelled("Timeout expired")).error.status(),
+            StatusCode::GATEWAY_TIMEOUT
+        );
+        for s in [
+            Status::unavailable("kafka"),
+            Status::internal("x"),
+            Status::unknown("x"),
+            Status::resource_exhausted("x"),
+            Status::failed_precondition("x"),
+        ] {
             assert_eq!(map_status(&s).error.status(), StatusCode::SERVICE_UNAVAILABLE, "{s:?}");
         }
     }

@@ -25,10 +25,16 @@ pub struct Failure {
 
 impl Failure {
     pub fn unavailable(kind: &'static str, detail: impl Into<String>) -> Self {
-        Self { kind, error: ApiError::DownstreamUnavailable(detail.into()) }
+        Self {
+            kind,
+            error: ApiError::DownstreamUnavailable(detail.into()),
+        }
     }
     pub fn timeout(kind: &'static str, detail: impl Into<String>) -> Self {
-        Self { kind, error: ApiError::DownstreamTimeout(detail.into()) }
+        Self {
+            kind,
+            error: ApiError::DownstreamTimeout(detail.into()),
+        }
     }
 }
 

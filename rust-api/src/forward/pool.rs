@@ -29,9 +29,7 @@ pub type ResolveFn =
 
 /// The system resolver: every A/AAAA record of the host (a headless Service gives one per pod).
 pub fn dns_resolver() -> ResolveFn {
-    Arc::new(|target: String| {
-        Box::pin(async move { Ok(tokio::net::lookup_host(target).await?.collect()) })
-    })
+    Arc::new(|target: String| Box::pin(async move { Ok(tokio::net::lookup_host(target).await?.collect()) }))
 }
 
 /// One writer address and the client bound to its channel.
@@ -72,18 +70,22 @@ impl WriterPool {
                 Ok(addrs) => {
                     self.by_target.lock().unwrap().insert(t.clone(), addrs);
                 }
-                Err(e) => tracing::warn!(target_name = %t, error = %e, "resolving writer target failed; keeping previous addresses"),
+                Err(e) => {
+                    tracing::warn!(target_name = %t, error = %e, "resolving writer target failed; keeping previous addresses")
+                }
             }
         }
-        let wanted: BTreeSet<SocketAddr> =
-            self.by_target.lock().unwrap().values().flatten().copied().collect();
+        let wanted: BTreeSet<SocketAddr> = self.by_target.lock().unwrap().values().flatten().copied().collect();
         let old = self.members();
         let mut next = Vec::with_capacity(wanted.len());
         for addr in wanted {
             match old.iter().find(|m| m.addr == addr) {
                 Some(m) => next.push(m.clone()),
                 None => match self.channel(addr) {
-                    Ok(ch) => next.push(Member { addr, client: ProductSaleServiceClient::new(ch) }),
+                    Ok(ch) => next.push(Member {
+                        addr,
+                        client: ProductSaleServiceClient::new(ch),
+                    }),
                     Err(e) => tracing::warn!(%addr, error = %e, "cannot build a channel"),
                 },
             }

@@ -57,11 +57,22 @@ impl Fake {
 
 type HttpFakeState = (Arc<Mutex<Behavior>>, Arc<Seen>);
 
-async fn fake_ventas(State((behavior, seen)): State<HttpFakeState>, headers: HeaderMap, body: String) -> (StatusCode, [(&'static str, &'static str); 1], String) {
+async fn fake_ventas(
+    State((behavior, seen)): State<HttpFakeState>,
+    headers: HeaderMap,
+    body: String,
+) -> (StatusCode, [(&'static str, &'static str); 1], String) {
     seen.calls.fetch_add(1, Ordering::SeqCst);
-    let id = headers.get("x-sale-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let id = headers
+        .get("x-sale-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     seen.sale_ids.lock().unwrap().push(id.clone());
-    seen.bodies.lock().unwrap().push(serde_json::from_str(&body).unwrap_or(serde_json::Value::Null));
+    seen.bodies
+        .lock()
+        .unwrap()
+        .push(serde_json::from_str(&body).unwrap_or(serde_json::Value::Null));
     let b = behavior.lock().unwrap().clone();
     let json = [("content-type", "application/json")];
     match b {
@@ -70,14 +81,20 @@ async fn fake_ventas(State((behavior, seen)): State<HttpFakeState>, headers: Hea
             (StatusCode::OK, json, format!(r#"{{"sale_id":"{id}","estado":"late"}}"#))
         }
         Behavior::Http(s, body) => (StatusCode::from_u16(s).unwrap(), json, body.to_owned()),
-        _ => (StatusCode::OK, json, format!(r#"{{"sale_id":"{id}","estado":"accepted by fake-http"}}"#)),
+        _ => (
+            StatusCode::OK,
+            json,
+            format!(r#"{{"sale_id":"{id}","estado":"accepted by fake-http"}}"#),
+        ),
     }
 }
 
 pub async fn fake_http() -> Fake {
     let behavior = Arc::new(Mutex::new(Behavior::Accept));
     let seen = Arc::new(Seen::default());
-    let app = Router::new().route("/api/v1/ventas", post(fake_ventas)).with_state((behavior.clone(), seen.clone()));
+    let app = Router::new()
+        .route("/api/v1/ventas", post(fake_ventas))
+        .with_state((behavior.clone(), seen.clone()));
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
@@ -94,9 +111,17 @@ struct Writer {
 
 #[tonic::async_trait]
 impl pb::product_sale_service_server::ProductSaleService for Writer {
-    async fn procesar_venta(&self, req: tonic::Request<pb::ProductSaleRequest>) -> Result<tonic::Response<pb::ProductSaleResponse>, tonic::Status> {
+    async fn procesar_venta(
+        &self,
+        req: tonic::Request<pb::ProductSaleRequest>,
+    ) -> Result<tonic::Response<pb::ProductSaleResponse>, tonic::Status> {
         self.seen.calls.fetch_add(1, Ordering::SeqCst);
-        let id = req.metadata().get("x-sale-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let id = req
+            .metadata()
+            .get("x-sale-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
         self.seen.sale_ids.lock().unwrap().push(id);
         let r = req.into_inner();
         self.seen.bodies.lock().unwrap().push(serde_json::json!({
@@ -110,7 +135,9 @@ impl pb::product_sale_service_server::ProductSaleService for Writer {
             Behavior::GrpcFail(code, msg) => return Err(tonic::Status::new(code, msg)),
             _ => {}
         }
-        Ok(tonic::Response::new(pb::ProductSaleResponse { estado: format!("accepted by {} partition=0 offset=1", self.name) }))
+        Ok(tonic::Response::new(pb::ProductSaleResponse {
+            estado: format!("accepted by {} partition=0 offset=1", self.name),
+        }))
     }
 }
 
@@ -118,7 +145,11 @@ impl pb::product_sale_service_server::ProductSaleService for Writer {
 pub async fn fake_writer(name: &str, bind: SocketAddr) -> Fake {
     let behavior = Arc::new(Mutex::new(Behavior::Accept));
     let seen = Arc::new(Seen::default());
-    let svc = pb::product_sale_service_server::ProductSaleServiceServer::new(Writer { name: name.into(), behavior: behavior.clone(), seen: seen.clone() });
+    let svc = pb::product_sale_service_server::ProductSaleServiceServer::new(Writer {
+        name: name.into(),
+        behavior: behavior.clone(),
+        seen: seen.clone(),
+    });
     let l = TcpListener::bind(bind).await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move {
@@ -186,7 +217,15 @@ pub fn config(args: &[&str]) -> Config {
     use clap::Parser;
     // Generous budgets: CI shares 2 cores with other suites; the slow-downstream tests pass a
     // short --downstream-timeout-ms of their own (the last occurrence of a flag wins).
-    let mut v = vec!["rust-api", "--listen", "127.0.0.1:0", "--downstream-timeout-ms", "3000", "--connect-timeout-ms", "1000"];
+    let mut v = vec![
+        "rust-api",
+        "--listen",
+        "127.0.0.1:0",
+        "--downstream-timeout-ms",
+        "3000",
+        "--connect-timeout-ms",
+        "1000",
+    ];
     v.extend_from_slice(args);
     Config::parse_from(v)
 }
@@ -199,8 +238,20 @@ pub async fn start(cfg: Config, resolve: Option<ResolveFn>) -> Api {
     let l = TcpListener::bind(cfg.listen).await.unwrap();
     let addr = l.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
-    let done = tokio::spawn(server::serve(l, state.clone(), async { let _ = rx.await; }, Duration::from_secs(5)));
-    Api { addr, state, stop: Some(tx), done }
+    let done = tokio::spawn(server::serve(
+        l,
+        state.clone(),
+        async {
+            let _ = rx.await;
+        },
+        Duration::from_secs(5),
+    ));
+    Api {
+        addr,
+        state,
+        stop: Some(tx),
+        done,
+    }
 }
 
 pub async fn start_rest(downstream: SocketAddr, extra: &[&str]) -> Api {
@@ -212,7 +263,13 @@ pub async fn start_rest(downstream: SocketAddr, extra: &[&str]) -> Api {
 
 pub async fn post_to(url: &str, body: &str) -> (u16, HeaderMap, String) {
     let c = reqwest::Client::new();
-    let r = c.post(url).header("content-type", "application/json").body(body.to_owned()).send().await.unwrap();
+    let r = c
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, headers, r.text().await.unwrap())

@@ -8,21 +8,37 @@ use std::time::Duration;
 use crate::common::*;
 
 async fn start_grpc(targets: &str, resolver: Option<rust_api::forward::pool::ResolveFn>) -> Api {
-    start(config(&["--mode", "grpc", "--writer-targets", targets, "--resolve-interval-ms", "100"]), resolver).await
+    start(
+        config(&[
+            "--mode",
+            "grpc",
+            "--writer-targets",
+            targets,
+            "--resolve-interval-ms",
+            "100",
+        ]),
+        resolver,
+    )
+    .await
 }
 
 #[tokio::test]
 async fn accepted_with_metadata_and_proto_fields() {
     let w = fake_writer("grpc-server-1", "127.0.0.1:0".parse().unwrap()).await;
     let api = start_grpc(&w.addr.to_string(), None).await;
-    let (status, headers, body) = api.post(r#"{"categoria":4,"producto_id":"BEL-001","precio":129.99,"cantidad_vendida":3}"#).await;
+    let (status, headers, body) = api
+        .post(r#"{"categoria":4,"producto_id":"BEL-001","precio":129.99,"cantidad_vendida":3}"#)
+        .await;
     assert_eq!(status, 200, "{body}");
     let v = json(&body);
     assert_eq!(v["estado"], "accepted by grpc-server-1 partition=0 offset=1");
     let id = v["sale_id"].as_str().unwrap();
     assert_eq!(headers["x-sale-id"], id);
     assert_eq!(w.seen.sale_ids.lock().unwrap().as_slice(), [id.to_owned()]);
-    assert_eq!(w.seen.bodies.lock().unwrap()[0], serde_json::json!({"categoria":4,"producto_id":"BEL-001","precio":129.99,"cantidad_vendida":3}));
+    assert_eq!(
+        w.seen.bodies.lock().unwrap()[0],
+        serde_json::json!({"categoria":4,"producto_id":"BEL-001","precio":129.99,"cantidad_vendida":3})
+    );
 }
 
 #[tokio::test]
@@ -35,7 +51,10 @@ async fn two_targets_in_the_list_share_the_load() {
     }
     assert_eq!((a.calls(), b.calls()), (5, 5));
     let m = reqwest::get(api.url("/metrics")).await.unwrap().text().await.unwrap();
-    assert!(m.contains(&format!(r#"grpc_writer_calls_total{{addr="{}"}} 5"#, a.addr)), "{m}");
+    assert!(
+        m.contains(&format!(r#"grpc_writer_calls_total{{addr="{}"}} 5"#, a.addr)),
+        "{m}"
+    );
 }
 
 /// Like a headless Service: one name, one port, several pod IPs (127.0.0.1 and 127.0.0.2).
@@ -131,7 +150,18 @@ async fn nothing_resolved_is_503_at_once() {
 async fn writer_slow_is_504() {
     let w = fake_writer("w", "127.0.0.1:0".parse().unwrap()).await;
     w.set(Behavior::Slow(Duration::from_secs(5)));
-    let api = start(config(&["--mode", "grpc", "--writer-targets", &w.addr.to_string(), "--downstream-timeout-ms", "300"]), None).await;
+    let api = start(
+        config(&[
+            "--mode",
+            "grpc",
+            "--writer-targets",
+            &w.addr.to_string(),
+            "--downstream-timeout-ms",
+            "300",
+        ]),
+        None,
+    )
+    .await;
     let (status, _, body) = api.post(GOOD).await;
     assert_eq!(status, 504, "{body}");
     assert_eq!(error_body(&body).error, "downstream_timeout");

@@ -8,7 +8,9 @@ use crate::common::*;
 async fn accepted_sale_is_forwarded_with_its_id() {
     let down = fake_http().await;
     let api = start_rest(down.addr, &[]).await;
-    let (status, headers, body) = api.post(r#"{"categoria":"belleza","producto_id":" BEL-001 ","precio":129.99,"cantidad_vendida":3,"extra":1}"#).await;
+    let (status, headers, body) = api
+        .post(r#"{"categoria":"belleza","producto_id":" BEL-001 ","precio":129.99,"cantidad_vendida":3,"extra":1}"#)
+        .await;
     assert_eq!(status, 200, "{body}");
     let v = json(&body);
     let id = v["sale_id"].as_str().unwrap();
@@ -19,7 +21,10 @@ async fn accepted_sale_is_forwarded_with_its_id() {
     // The downstream got the same id and the normalized sale.
     assert_eq!(down.seen.sale_ids.lock().unwrap().as_slice(), [id.to_owned()]);
     let sent = down.seen.bodies.lock().unwrap()[0].clone();
-    assert_eq!(sent, serde_json::json!({"categoria":"Belleza","producto_id":"BEL-001","precio":129.99,"cantidad_vendida":3}));
+    assert_eq!(
+        sent,
+        serde_json::json!({"categoria":"Belleza","producto_id":"BEL-001","precio":129.99,"cantidad_vendida":3})
+    );
 }
 
 #[tokio::test]
@@ -45,7 +50,10 @@ async fn downstream_down_is_503_with_retry_after() {
     assert_eq!(error_body(&body).error, "downstream_unavailable");
     assert!(headers.contains_key("x-sale-id"));
     let m = reqwest::get(api.url("/metrics")).await.unwrap().text().await.unwrap();
-    assert!(m.contains(r#"downstream_errors_total{mode="rest",kind="connect"} 1"#), "{m}");
+    assert!(
+        m.contains(r#"downstream_errors_total{mode="rest",kind="connect"} 1"#),
+        "{m}"
+    );
 }
 
 #[tokio::test]
@@ -64,7 +72,14 @@ async fn downstream_slow_is_504() {
 async fn downstream_erroring_is_503_never_2xx() {
     let down = fake_http().await;
     let api = start_rest(down.addr, &[]).await;
-    for (s, want) in [(500u16, 503u16), (502, 503), (503, 503), (404, 503), (429, 503), (504, 504)] {
+    for (s, want) in [
+        (500u16, 503u16),
+        (502, 503),
+        (503, 503),
+        (404, 503),
+        (429, 503),
+        (504, 504),
+    ] {
         down.set(Behavior::Http(s, r#"{"error":"boom"}"#));
         let (status, headers, body) = api.post(GOOD).await;
         assert_eq!(status, want, "downstream {s}: {body}");

@@ -70,7 +70,17 @@ async fn empty_oversized_or_bad_producto_id() {
 
 #[tokio::test]
 async fn non_finite_zero_negative_or_absurd_precio() {
-    for p in ["1e999", "-1e999", "\"NaN\"", "\"Infinity\"", "0", "-0.0", "-12.5", "1000000.5", "1e12"] {
+    for p in [
+        "1e999",
+        "-1e999",
+        "\"NaN\"",
+        "\"Infinity\"",
+        "0",
+        "-0.0",
+        "-12.5",
+        "1000000.5",
+        "1e12",
+    ] {
         bad_field(sale("1", "\"X\"", p, "1"), "precio").await;
     }
 }
@@ -85,7 +95,10 @@ async fn cantidad_out_of_int32_range_or_not_integer() {
 #[tokio::test]
 async fn missing_fields_and_wrong_types_are_all_listed() {
     let f = invalid("{}").await;
-    assert_eq!(f.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(), ["categoria", "producto_id", "precio", "cantidad_vendida"]);
+    assert_eq!(
+        f.iter().map(|(f, _)| f.as_str()).collect::<Vec<_>>(),
+        ["categoria", "producto_id", "precio", "cantidad_vendida"]
+    );
     assert!(f.iter().all(|(_, r)| r == "is required"));
     let f = invalid(r#"{"categoria":[],"producto_id":{},"precio":"1","cantidad_vendida":null}"#).await;
     assert_eq!(f.len(), 4, "{f:?}");
@@ -104,7 +117,12 @@ async fn malformed_json_is_400() {
 
 #[tokio::test]
 async fn wrong_or_missing_content_type_is_415() {
-    for ct in [Some("text/plain"), Some("application/x-www-form-urlencoded"), Some("application/jsonx"), None] {
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("application/jsonx"),
+        None,
+    ] {
         let (status, e) = send(post(ct, GOOD)).await;
         assert_eq!(status, 415, "{ct:?}");
         assert_eq!(e.error, "unsupported_media_type");
@@ -114,7 +132,10 @@ async fn wrong_or_missing_content_type_is_415() {
 #[tokio::test]
 async fn oversized_body_is_413_declared_or_streamed() {
     // A valid JSON object padded past 16 KiB with an ignored field.
-    let big = format!(r#"{{"pad":"{}","categoria":1,"producto_id":"X","precio":1,"cantidad_vendida":1}}"#, "x".repeat(17 * 1024));
+    let big = format!(
+        r#"{{"pad":"{}","categoria":1,"producto_id":"X","precio":1,"cantidad_vendida":1}}"#,
+        "x".repeat(17 * 1024)
+    );
     let (status, e) = post_json(&big).await;
     assert_eq!(status, 413);
     assert_eq!(e.error, "payload_too_large");
@@ -126,8 +147,10 @@ async fn oversized_body_is_413_declared_or_streamed() {
 
 /// A body with no declared length, delivered in 1 KiB chunks.
 fn futures_stream(bytes: Vec<u8>) -> Body {
-    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> =
-        bytes.chunks(1024).map(|c| Ok(axum::body::Bytes::copy_from_slice(c))).collect();
+    let chunks: Vec<Result<axum::body::Bytes, std::io::Error>> = bytes
+        .chunks(1024)
+        .map(|c| Ok(axum::body::Bytes::copy_from_slice(c)))
+        .collect();
     Body::from_stream(tokio_stream::iter(chunks))
 }
 
@@ -137,6 +160,9 @@ async fn json_content_type_with_charset_is_accepted_past_validation() {
     let port = closed_port().await;
     let cfg = config(&["--downstream-url", &format!("http://{port}")]);
     let app = router(rust_api::server::build_state(&cfg).await.unwrap());
-    let resp = app.oneshot(post(Some("Application/JSON; charset=utf-8"), GOOD)).await.unwrap();
+    let resp = app
+        .oneshot(post(Some("Application/JSON; charset=utf-8"), GOOD))
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 503);
 }

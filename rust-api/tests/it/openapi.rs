@@ -15,16 +15,24 @@ fn doc() -> Value {
 fn names_every_status_of_the_handler() {
     let d = doc();
     assert!(d["openapi"].as_str().unwrap().starts_with("3."));
-    let responses = d["paths"]["/api/v1/ventas"]["post"]["responses"].as_mapping().expect("responses");
+    let responses = d["paths"]["/api/v1/ventas"]["post"]["responses"]
+        .as_mapping()
+        .expect("responses");
     let documented: Vec<u16> = responses.keys().map(|k| k.as_str().unwrap().parse().unwrap()).collect();
     for s in VENTAS_STATUSES {
         assert!(documented.contains(&s), "status {s} missing from openapi.yaml");
     }
     for s in ApiError::STATUSES {
-        assert!(VENTAS_STATUSES.contains(&s), "ApiError can answer {s}, VENTAS_STATUSES lacks it");
+        assert!(
+            VENTAS_STATUSES.contains(&s),
+            "ApiError can answer {s}, VENTAS_STATUSES lacks it"
+        );
     }
     for s in documented {
-        assert!(VENTAS_STATUSES.contains(&s), "openapi.yaml documents {s}, which the handler never answers");
+        assert!(
+            VENTAS_STATUSES.contains(&s),
+            "openapi.yaml documents {s}, which the handler never answers"
+        );
     }
 }
 
@@ -47,7 +55,12 @@ fn error_schema_lists_every_code() {
     ] {
         assert!(codes.contains(&e.code()), "{} missing", e.code());
     }
-    let required: Vec<&str> = d["components"]["schemas"]["Sale"]["required"].as_sequence().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let required: Vec<&str> = d["components"]["schemas"]["Sale"]["required"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
     assert_eq!(required, ["categoria", "producto_id", "precio", "cantidad_vendida"]);
 }
 

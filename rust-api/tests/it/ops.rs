@@ -30,9 +30,18 @@ async fn metrics_count_requests_by_route_and_status() {
     api.post("{}").await;
     api.post("{}").await;
     let m = reqwest::get(api.url("/metrics")).await.unwrap().text().await.unwrap();
-    assert!(m.contains(r#"http_requests_total{route="/api/v1/ventas",status="200"} 1"#), "{m}");
-    assert!(m.contains(r#"http_requests_total{route="/api/v1/ventas",status="422"} 2"#), "{m}");
-    assert!(m.contains(r#"http_request_duration_seconds_count{route="/api/v1/ventas"} 3"#), "{m}");
+    assert!(
+        m.contains(r#"http_requests_total{route="/api/v1/ventas",status="200"} 1"#),
+        "{m}"
+    );
+    assert!(
+        m.contains(r#"http_requests_total{route="/api/v1/ventas",status="422"} 2"#),
+        "{m}"
+    );
+    assert!(
+        m.contains(r#"http_request_duration_seconds_count{route="/api/v1/ventas"} 3"#),
+        "{m}"
+    );
 }
 
 #[tokio::test]
@@ -45,11 +54,18 @@ async fn shutdown_drains_in_flight_requests() {
     eventually("the request is in flight", || down.calls() == 1).await;
     api.stop.take().unwrap().send(()).unwrap();
     let state = api.state.clone();
-    eventually("not ready while draining", || !state.ready.load(std::sync::atomic::Ordering::Relaxed)).await;
+    eventually("not ready while draining", || {
+        !state.ready.load(std::sync::atomic::Ordering::Relaxed)
+    })
+    .await;
     assert!(!in_flight.is_finished(), "still in flight when shutdown began");
     // The in-flight sale still gets its answer...
     let (status, _, body) = in_flight.await.unwrap();
     assert_eq!(status, 200, "{body}");
     // ...and then the server stops.
-    tokio::time::timeout(Duration::from_secs(3), api.done).await.expect("server stopped").unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(3), api.done)
+        .await
+        .expect("server stopped")
+        .unwrap()
+        .unwrap();
 }

@@ -17,7 +17,9 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
         ".{0,80}".prop_map(Value::String),
     ];
     leaf.prop_recursive(3, 24, 6, |inner| {
@@ -37,18 +39,32 @@ fn field_literal() -> impl Strategy<Value = String> {
         Just("-0".to_owned()),
         Just("123456789012345678901234567890".to_owned()),
         (-10i64..10).prop_map(|n| n.to_string()),
-        prop::sample::select(vec!["\"Belleza\"", "\"hogar\"", "\"ROPA\"", "\"Electronica\"", "\"\"", "\" \""]).prop_map(str::to_owned),
+        prop::sample::select(vec![
+            "\"Belleza\"",
+            "\"hogar\"",
+            "\"ROPA\"",
+            "\"Electronica\"",
+            "\"\"",
+            "\" \""
+        ])
+        .prop_map(str::to_owned),
         "[ -~]{0,70}".prop_map(|s| serde_json::Value::String(s).to_string()),
         (-2.0e6f64..2.0e6).prop_map(|f| f.to_string()),
     ]
 }
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
-    let sale_like = prop::collection::vec((prop::sample::select(vec!["categoria", "producto_id", "precio", "cantidad_vendida", "x"]), field_literal()), 0..6)
-        .prop_map(|kv| {
-            let parts: Vec<String> = kv.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
-            format!("{{{}}}", parts.join(",")).into_bytes()
-        });
+    let sale_like = prop::collection::vec(
+        (
+            prop::sample::select(vec!["categoria", "producto_id", "precio", "cantidad_vendida", "x"]),
+            field_literal(),
+        ),
+        0..6,
+    )
+    .prop_map(|kv| {
+        let parts: Vec<String> = kv.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+        format!("{{{}}}", parts.join(",")).into_bytes()
+    });
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..300),
         json_value().prop_map(|v| v.to_string().into_bytes()),
@@ -58,12 +74,18 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 
 fn valid_sale() -> impl Strategy<Value = String> {
     (
-        prop_oneof![prop::sample::select(vec!["\"Electronica\"", "\"ropa\"", "\"HOGAR\"", "\"Belleza\""]).prop_map(str::to_owned), (1..=4i32).prop_map(|n| n.to_string())],
+        prop_oneof![
+            prop::sample::select(vec!["\"Electronica\"", "\"ropa\"", "\"HOGAR\"", "\"Belleza\""])
+                .prop_map(str::to_owned),
+            (1..=4i32).prop_map(|n| n.to_string())
+        ],
         "[A-Za-z0-9._-]{1,64}",
         0.01f64..=1_000_000.0,
         1..=i32::MAX,
     )
-        .prop_map(|(c, id, p, q)| format!(r#"{{"categoria":{c},"producto_id":"{id}","precio":{p},"cantidad_vendida":{q}}}"#))
+        .prop_map(|(c, id, p, q)| {
+            format!(r#"{{"categoria":{c},"producto_id":"{id}","precio":{p},"cantidad_vendida":{q}}}"#)
+        })
 }
 
 struct Harness {
@@ -73,10 +95,19 @@ struct Harness {
 }
 
 fn harness() -> Harness {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let (app, down) = rt.block_on(async {
         let down = fake_http().await; // healthy: accepts everything
-        let cfg = config(&["--downstream-url", &format!("http://{}", down.addr), "--downstream-timeout-ms", "5000"]);
+        let cfg = config(&[
+            "--downstream-url",
+            &format!("http://{}", down.addr),
+            "--downstream-timeout-ms",
+            "5000",
+        ]);
         (router(rust_api::server::build_state(&cfg).await.unwrap()), down)
     });
     Harness { rt, app, _down: down }
@@ -84,7 +115,10 @@ fn harness() -> Harness {
 
 fn call(h: &Harness, content_type: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
     h.rt.block_on(async {
-        let req = Request::post("/api/v1/ventas").header("content-type", content_type).body(Body::from(body)).unwrap();
+        let req = Request::post("/api/v1/ventas")
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
         let resp = h.app.clone().oneshot(req).await.unwrap();
         let s = resp.status().as_u16();
         (s, resp.into_body().collect().await.unwrap().to_bytes().to_vec())
