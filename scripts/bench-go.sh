@@ -9,16 +9,18 @@
 # what it started.
 #
 #   scripts/bench-go.sh [--concurrency N] [--duration 10s] [--sales 200000] [--only writer|consumer]
+#                       [--featured-category Belleza|""] [--naive-limit 5m]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-concurrency=64 duration=10s sales=200000 only="" naive_limit=5m
+concurrency=64 duration=10s sales=200000 only="" naive_limit=5m featured=Belleza
 while [ $# -gt 0 ]; do
   case "$1" in
     --concurrency) concurrency="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --sales) sales="$2"; shift 2 ;;
     --naive-limit) naive_limit="$2"; shift 2 ;;
+    --featured-category) featured="$2"; shift 2 ;;   # "" = price streams for every product
     --only) only="$2"; shift 2 ;;
     -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "bench-go: unknown option $1" >&2; exit 2 ;;
@@ -45,5 +47,5 @@ if [ -z "$only" ] || [ "$only" = writer ]; then
   bin/bench writer -brokers "$KAFKA_BOOTSTRAP" -concurrency "$concurrency" -duration "$duration"
 fi
 if [ -z "$only" ] || [ "$only" = consumer ]; then
-  bin/bench consumer -brokers "$KAFKA_BOOTSTRAP" -valkey-server "$VALKEY_SERVER" -sales "$sales" -naive-limit "$naive_limit"
+  bin/bench consumer -brokers "$KAFKA_BOOTSTRAP" -valkey-server "$VALKEY_SERVER" -sales "$sales" -naive-limit "$naive_limit" -featured-category "$featured"
 fi

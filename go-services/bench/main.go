@@ -39,8 +39,9 @@ func main() {
 		valkeyServer := fs.String("valkey-server", os.Getenv("VALKEY_SERVER"), "valkey-server binary (a private instance is started)")
 		sales := fs.Int("sales", 200000, "sales pre-filled into the topic")
 		naiveLimit := fs.Duration("naive-limit", 5*time.Minute, "stop the naive consumer after this long and extrapolate")
+		featured := fs.String("featured-category", "Belleza", "keep price streams only for this category, as the pipeline runs (empty: every product)")
 		fs.Parse(os.Args[2:])
-		err = benchConsumers(strings.Split(*brokers, ","), *valkeyServer, int32(*partitions), *sales, *naiveLimit)
+		err = benchConsumers(strings.Split(*brokers, ","), *valkeyServer, int32(*partitions), *sales, *naiveLimit, *featured)
 	default:
 		err = fmt.Errorf("unknown benchmark %q", os.Args[1])
 	}
