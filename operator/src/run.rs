@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::ListParams;
-use kube::core::DynamicObject;
+use kube::core::{DeserializeGuard, DynamicObject};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::{watcher, Controller};
 use kube::{Api, Client};
@@ -154,7 +154,7 @@ pub async fn run_controller(
     ready: Arc<AtomicBool>,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), StartError> {
-    let pipelines: Api<BlackFridayPipeline> = Api::all(client.clone());
+    let pipelines: Api<DeserializeGuard<BlackFridayPipeline>> = Api::all(client.clone());
     pipelines.list(&ListParams::default().limit(1)).await.map_err(StartError::CrdMissing)?;
     let installed = discovery::installed(&client).await?;
     info!(providers = ?installed.0, "platform add-ons found");

@@ -295,10 +295,10 @@ pub struct IngressTls {
 #[x_kube(validation = Rule::new("self.minReplicas <= self.maxReplicas").message("minReplicas must be <= maxReplicas"))]
 pub struct AutoscalingSpec {
     #[serde(default = "one")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1000))]
     pub min_replicas: i32,
     #[serde(default = "three")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1000))]
     pub max_replicas: i32,
     /// Average CPU utilization (percent of the CPU request) the HPA aims for.
     #[serde(default = "thirty")]
@@ -405,7 +405,7 @@ impl WriterRoute {
 pub struct GrpcClientSpec {
     /// Fixed replica count; no HPA then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 1000))]
     pub replicas: Option<i32>,
     /// HPA bounds (default 1–3 at 30 % CPU).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -420,7 +420,7 @@ pub struct GrpcClientSpec {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct WriterSpec {
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 1000))]
     pub replicas: i32,
     #[serde(default)]
     pub resources: ResourcesSpec,
@@ -497,7 +497,7 @@ fn default_kafka_cluster() -> String {
 #[serde(rename_all = "camelCase")]
 pub struct KafkaNodePoolSpec {
     #[serde(default = "one")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 100))]
     pub replicas: i32,
     #[serde(default)]
     pub storage: KafkaStorageSpec,
@@ -559,7 +559,7 @@ pub struct KafkaTopicSpec {
     pub name: String,
     /// Partitions: the most consumer pods that can share the work. Kafka can't decrease it.
     #[serde(default = "three")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 10000))]
     #[x_kube(validation = Rule::new("self >= oldSelf").message("partitions cannot decrease"))]
     pub partitions: i32,
     /// Copies of each partition (≤ brokers).
@@ -591,7 +591,7 @@ fn default_retention_ms() -> i64 {
 pub struct ConsumerSpec {
     /// Fixed replica count; no HPA then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 1000))]
     pub replicas: Option<i32>,
     /// HPA bounds (default 1–2 at 30 % CPU).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
+use k8s_openapi::api::core::v1::ObjectReference;
 use kube::api::{Patch, PatchParams};
+use kube::core::DeserializeGuard;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -41,9 +43,28 @@ pub struct Context {
     pub failures: Mutex<HashMap<String, u32>>,
 }
 
-pub async fn reconcile(pipeline: Arc<BlackFridayPipeline>, ctx: Arc<Context>) -> Result<Action> {
+/// The watch delivers `DeserializeGuard`s, so one object that does not fit our types (e.g. left
+/// by an older CRD) is reported on itself instead of breaking the watch for every pipeline.
+pub async fn reconcile(guard: Arc<DeserializeGuard<BlackFridayPipeline>>, ctx: Arc<Context>) -> Result<Action> {
     let started = Instant::now();
-    let result = reconcile_inner(&pipeline, &ctx).await;
+    let pipeline = match &guard.0 {
+        Ok(pipeline) => pipeline,
+        Err(invalid) => {
+            let reference = ObjectReference {
+                api_version: Some(BlackFridayPipeline::api_version(&()).into_owned()),
+                kind: Some(BlackFridayPipeline::kind(&()).into_owned()),
+                name: invalid.metadata.name.clone(),
+                uid: invalid.metadata.uid.clone(),
+                ..Default::default()
+            };
+            let note = format!("the object does not match blackfriday.dev/v1alpha1: {}", invalid.error);
+            publish_to(&ctx, &reference, EventType::Warning, "UnreadableObject", "Read", &note).await;
+            warn!(pipeline = ?invalid.metadata.name, error = %invalid.error, "unreadable pipeline");
+            ctx.metrics.observe(started.elapsed(), Some("UnreadableObject"));
+            return Ok(Action::await_change());
+        }
+    };
+    let result = reconcile_inner(pipeline, &ctx).await;
     let failure = match &result {
         Ok(outcome) => outcome.refused,
         Err(error) => Some(error.reason()),
@@ -69,7 +90,7 @@ impl From<Action> for Outcome {
 }
 
 /// Exponential backoff per pipeline: 1 s, 2 s, 4 s … capped at 5 minutes.
-pub fn error_policy(pipeline: Arc<BlackFridayPipeline>, error: &Error, ctx: Arc<Context>) -> Action {
+pub fn error_policy(pipeline: Arc<DeserializeGuard<BlackFridayPipeline>>, error: &Error, ctx: Arc<Context>) -> Action {
     let mut failures = ctx.failures.lock().expect("not poisoned");
     let count = failures.entry(pipeline.uid().unwrap_or_default()).or_insert(0);
     *count = count.saturating_add(1);
@@ -190,12 +211,16 @@ async fn write_status(
     Ok(())
 }
 
-/// Events are best effort: a failure to record one must not fail the reconcile.
 async fn publish(ctx: &Context, pipeline: &BlackFridayPipeline, type_: EventType, reason: &str, action: &str, note: &str) {
+    publish_to(ctx, &pipeline.object_ref(&()), type_, reason, action, note).await
+}
+
+/// Events are best effort: a failure to record one must not fail the reconcile.
+async fn publish_to(ctx: &Context, regarding: &ObjectReference, type_: EventType, reason: &str, action: &str, note: &str) {
     let mut note = note.to_string();
     note.truncate(1000);
     let event = Event { type_, reason: reason.into(), note: Some(note), action: action.into(), secondary: None };
-    if let Err(e) = ctx.recorder.publish(&event, &pipeline.object_ref(&())).await {
+    if let Err(e) = ctx.recorder.publish(&event, regarding).await {
         warn!(error = %e, reason, "could not publish an event");
     }
 }
