@@ -57,7 +57,7 @@ def _counts(args):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="bfdash")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("lint", "run"):
+    for name in ("lint", "run", "vars"):
         s = sub.add_parser(name)
         s.add_argument("--dashboard", default=str(load.DASHBOARD_FILE))
         s.add_argument("--datasources", action="append", help="datasource provisioning YAML")
@@ -83,6 +83,10 @@ def main(argv=None):
     if args.cmd == "counts":
         return _counts(args)
     dash, dss, src = _source(args)
+    if args.cmd == "vars":
+        for k, v in load.variables(dash).items():
+            print(f"{k}={v}")
+        return 0
     if args.cmd == "lint":
         errs = lint.lint_dashboard(dash, dss or None)
         for d in dss:
