@@ -30,7 +30,7 @@ def test_tally_matches_server_and_catalogue_from_registry(registry, tmp_path):
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
     assert sink.bad == 0, "every sale must be valid for the API contract"
     assert r["ok_by_category"] == sink.ok
-    assert r["ok_total"] == sum(sink.ok.values()) == r["requests"] > 50
+    assert r["ok_total"] == sum(sink.ok.values()) == r["requests"] > 20
     assert r["catalog"]["source"] == "oci" and r["catalog"]["reference"] == ref
     # featured category (Belleza) weighted 4:1:1:1
     assert sink.ok["Belleza"] > max(v for k, v in sink.ok.items() if k != "Belleza")
