@@ -1,6 +1,5 @@
 import os
 import pathlib
-import shlex
 import socket
 import subprocess
 import sys
@@ -10,22 +9,6 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools/dashboard"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-
-
-def bench_env():
-    env = {}
-    f = ROOT / ".bench/env"
-    if f.exists():
-        for line in f.read_text().splitlines():
-            if "=" in line and not line.startswith("#"):
-                k, v = line.split("=", 1)
-                try:
-                    v = shlex.split(v)[0] if v else ""
-                except ValueError:
-                    pass
-                env[k] = v
-    env.update({k: v for k, v in os.environ.items() if k in ("KAFKA_BOOTSTRAP", "VALKEY_ADDR", "OCI_REGISTRY", "ORAS")})
-    return env
 
 
 def free_port():

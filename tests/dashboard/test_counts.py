@@ -2,7 +2,7 @@
 import json
 import subprocess
 
-from conftest import ROOT
+from dashenv import ROOT
 from contract_keys import write_sales
 from sales import make_sales
 

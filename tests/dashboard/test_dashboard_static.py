@@ -5,7 +5,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import ROOT
+from dashenv import ROOT
 
 from bfdash import lint, load
 

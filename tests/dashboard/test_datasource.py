@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 import yaml
-from conftest import ROOT
+from dashenv import ROOT
 from contract_keys import write_sales
 from sales import make_sales
 

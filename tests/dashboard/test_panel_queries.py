@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import ROOT, bench_env
+from dashenv import ROOT, bench_env
 from contract_keys import write_sales
 from sales import encode_proto, expected, make_sales
 

@@ -2,7 +2,10 @@
 what it answered 2xx per category: the reference the locustfile's own tally is checked against."""
 import http.server
 import json
+import pathlib
 import threading
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 class Sink:

@@ -6,7 +6,7 @@ import subprocess
 
 import catalog
 import pytest
-from conftest import ROOT
+from sale_sink import ROOT
 
 
 @pytest.fixture()

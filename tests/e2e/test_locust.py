@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from sale_sink import ROOT
 from sale_sink import Sink
 
 
