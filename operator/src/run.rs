@@ -7,6 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service};
+use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::ListParams;
 use kube::core::{DeserializeGuard, DynamicObject};
 use kube::runtime::events::{Recorder, Reporter};
@@ -160,11 +163,20 @@ pub async fn run_controller(
     info!(providers = ?installed.0, "platform add-ons found");
 
     let owned = watcher::Config::default().labels(&format!("{}={}", names::LABEL_MANAGED_BY, names::MANAGER));
+    // Owned children are watched (metadata only, filtered by our label) so a deleted or edited
+    // child is put back within seconds, and Deployment status changes refresh the conditions.
     let mut controller = Controller::new(pipelines, watcher::Config::default())
-        .owns(Api::<Deployment>::all(client.clone()), owned.clone());
+        .owns(Api::<Deployment>::all(client.clone()), owned.clone())
+        .owns(Api::<Service>::all(client.clone()), owned.clone())
+        .owns(Api::<ConfigMap>::all(client.clone()), owned.clone())
+        .owns(Api::<Secret>::all(client.clone()), owned.clone())
+        .owns(Api::<PersistentVolumeClaim>::all(client.clone()), owned.clone())
+        .owns(Api::<Namespace>::all(client.clone()), owned.clone())
+        .owns(Api::<HorizontalPodAutoscaler>::all(client.clone()), owned.clone())
+        .owns(Api::<Ingress>::all(client.clone()), owned.clone());
     // Watch the foreign children whose status feeds conditions — only if their CRDs exist now;
     // later installs are picked up by the periodic resync (a watch on a missing API would fail).
-    for kind in [ChildKind::Kafka, ChildKind::KafkaTopic, ChildKind::VirtualMachine] {
+    for kind in [ChildKind::Kafka, ChildKind::KafkaNodePool, ChildKind::KafkaTopic, ChildKind::VirtualMachine] {
         let provider = kind.provider().unwrap_or(Provider::Strimzi);
         if installed.has(provider) {
             let ar = kind.api_resource();

@@ -287,6 +287,14 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     })
     .await;
 
+    // Drift: a child deleted by hand is put back (the controller watches its children).
+    api_for(&admin, ChildKind::Service, Some("ingest")).delete("rust-api", &DeleteParams::default()).await.unwrap();
+    // Well inside the 30 s resync: it is the watch that brings it back.
+    eventually("the deleted Service is recreated", Duration::from_secs(20), || async {
+        get(&admin, ChildKind::Service, Some("ingest"), "rust-api").await.is_some_and(|s| s.metadata.deletion_timestamp.is_none())
+    })
+    .await;
+
     // 2. Experiment knobs: writers, Valkey replicas, partitions, forward mode → children follow.
     spec["spec"]["grpcServer1"]["replicas"] = json!(2);
     spec["spec"]["valkey"]["replicas"] = json!(3);
