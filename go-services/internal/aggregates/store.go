@@ -10,6 +10,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/valkey-io/valkey-go"
@@ -112,8 +113,20 @@ func (s *Store) Apply(ctx context.Context, sales []Sale) (Result, error) {
 	if len(sales) == 0 {
 		return Result{}, nil
 	}
-	cmd := s.client.B().Fcall().Function(FunctionName).Numkeys(1).Key(OffsetsKey(s.opts.Topic)).Arg(s.opts.Args(sales)...).Build()
-	vals, err := s.client.Do(ctx, cmd).AsIntSlice()
+	args := s.opts.Args(sales)
+	call := func() ([]int64, error) {
+		cmd := s.client.B().Fcall().Function(FunctionName).Numkeys(1).Key(OffsetsKey(s.opts.Topic)).Arg(args...).Build()
+		return s.client.Do(ctx, cmd).AsIntSlice()
+	}
+	vals, err := call()
+	if err != nil && strings.Contains(err.Error(), "Function not found") {
+		// Valkey lost its functions (restarted without persistence, FUNCTION FLUSH, a new
+		// primary that never got them): load the library again and retry once.
+		if lerr := s.Load(ctx); lerr != nil {
+			return Result{}, fmt.Errorf("%w; reloading the library: %v", err, lerr)
+		}
+		vals, err = call()
+	}
 	if err != nil {
 		return Result{}, err
 	}

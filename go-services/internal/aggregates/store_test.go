@@ -158,3 +158,16 @@ func TestTiesAcrossBatchesAndSeriesCategory(t *testing.T) {
 		t.Errorf("avg_units Belleza = %q, want 2.5", avg)
 	}
 }
+
+func TestLostFunctionIsReloaded(t *testing.T) {
+	st, v := store(t, aggregates.Options{Topic: "t"})
+	ctx := context.Background()
+	if err := v.Client.Do(ctx, v.Client.B().FunctionFlush().Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	batch := testenv.AsAggregates(testenv.Sales(10, 2, 3))
+	if res, err := st.Apply(ctx, batch); err != nil || res.Applied != 10 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	check(t, v, aggregates.Expect(batch, aggregates.Options{}))
+}

@@ -32,7 +32,8 @@ func AdminMux(state *health.State) *http.ServeMux {
 
 // Serve runs an HTTP server on ln until ctx ends, then shuts it down within grace.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	// IdleTimeout closes keep-alive connections a client forgot; rust-api's pool reconnects.
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
