@@ -132,8 +132,10 @@ def test_panels_after_real_consumer(valkey_addr, client, tmp_path):
 
     from confluent_kafka import Producer
     topic = f"dash-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["bash", str(ROOT / "scripts/bench/kafka.sh"), "topic", topic, "3"], check=True,
-                   capture_output=True)
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": env["KAFKA_BOOTSTRAP"]})
+    for f in admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)]).values():
+        f.result(30)
     sales = make_sales(400, seed=11)
     prod = Producer({"bootstrap.servers": env["KAFKA_BOOTSTRAP"], "enable.idempotence": True, "acks": "all"})
     for s in sales:
