@@ -33,7 +33,13 @@ pub fn router(state: AdminState) -> Router {
         .route(
             "/metrics",
             get(|State(s): State<AdminState>| async move {
-                ([("content-type", "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.encode())
+                (
+                    [(
+                        "content-type",
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    s.metrics.encode(),
+                )
             }),
         )
         .with_state(state)
@@ -60,7 +66,10 @@ mod tests {
         metrics.observe(std::time::Duration::from_millis(5), None);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AdminState { ready: ready.clone(), metrics };
+        let state = AdminState {
+            ready: ready.clone(),
+            metrics,
+        };
         tokio::spawn(async move { axum::serve(listener, router(state)).await.unwrap() });
 
         assert!(get(addr, "/healthz").await.starts_with("HTTP/1.1 200"));
@@ -68,6 +77,9 @@ mod tests {
         ready.store(true, Ordering::Relaxed);
         assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 200"));
         let metrics = get(addr, "/metrics").await;
-        assert!(metrics.contains("blackfriday_operator_reconciles_total"), "{metrics}");
+        assert!(
+            metrics.contains("blackfriday_operator_reconciles_total"),
+            "{metrics}"
+        );
     }
 }

@@ -35,14 +35,21 @@ pub const FEATURED_CATEGORY: &str = "FEATURED_CATEGORY";
 pub const KEY_TTL: &str = "KEY_TTL";
 
 fn plain(name: &str, value: impl Into<String>) -> EnvVar {
-    EnvVar { name: name.into(), value: Some(value.into()), value_from: None }
+    EnvVar {
+        name: name.into(),
+        value: Some(value.into()),
+        value_from: None,
+    }
 }
 
 /// rust-api: listens on 8080 (API, /healthz, /readyz, /metrics); forwards over HTTP to
 /// grpc-client (rest) or gRPC to every writer pod (grpc; the targets are headless Services).
 pub fn rust_api(p: &ValidPipeline) -> Vec<EnvVar> {
     vec![
-        plain(RUST_LISTEN_ADDR, format!("0.0.0.0:{}", names::RUST_API_PORT)),
+        plain(
+            RUST_LISTEN_ADDR,
+            format!("0.0.0.0:{}", names::RUST_API_PORT),
+        ),
         plain(FORWARD_MODE, p.spec.rust_api.forward_mode.as_str()),
         plain(DOWNSTREAM_URL, p.grpc_client_url.clone()),
         plain(WRITER_TARGETS, p.writer_targets.join(",")),

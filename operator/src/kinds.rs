@@ -68,16 +68,28 @@ impl ChildKind {
             Self::ServiceAccount => ("", "v1", "ServiceAccount", "serviceaccounts"),
             Self::Secret => ("", "v1", "Secret", "secrets"),
             Self::ConfigMap => ("", "v1", "ConfigMap", "configmaps"),
-            Self::PersistentVolumeClaim => ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
+            Self::PersistentVolumeClaim => {
+                ("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims")
+            }
             Self::Service => ("", "v1", "Service", "services"),
             Self::Deployment => ("apps", "v1", "Deployment", "deployments"),
-            Self::HorizontalPodAutoscaler => ("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+            Self::HorizontalPodAutoscaler => (
+                "autoscaling",
+                "v2",
+                "HorizontalPodAutoscaler",
+                "horizontalpodautoscalers",
+            ),
             Self::Ingress => ("networking.k8s.io", "v1", "Ingress", "ingresses"),
             Self::Kafka => ("kafka.strimzi.io", "v1", "Kafka", "kafkas"),
             Self::KafkaNodePool => ("kafka.strimzi.io", "v1", "KafkaNodePool", "kafkanodepools"),
             Self::KafkaTopic => ("kafka.strimzi.io", "v1", "KafkaTopic", "kafkatopics"),
             Self::VirtualMachine => ("kubevirt.io", "v1", "VirtualMachine", "virtualmachines"),
-            Self::VerticalPodAutoscaler => ("autoscaling.k8s.io", "v1", "VerticalPodAutoscaler", "verticalpodautoscalers"),
+            Self::VerticalPodAutoscaler => (
+                "autoscaling.k8s.io",
+                "v1",
+                "VerticalPodAutoscaler",
+                "verticalpodautoscalers",
+            ),
         }
     }
 

@@ -46,7 +46,10 @@ pub async fn try_acquire_or_renew(client: &Client, cfg: &LeaseConfig) -> Result<
     match api.get_opt(&cfg.name).await? {
         None => {
             let lease = Lease {
-                metadata: ObjectMeta { name: Some(cfg.name.clone()), ..Default::default() },
+                metadata: ObjectMeta {
+                    name: Some(cfg.name.clone()),
+                    ..Default::default()
+                },
                 spec: Some(LeaseSpec {
                     holder_identity: Some(cfg.identity.clone()),
                     lease_duration_seconds: Some(duration_secs),
@@ -66,8 +69,13 @@ pub async fn try_acquire_or_renew(client: &Client, cfg: &LeaseConfig) -> Result<
             let spec = lease.spec.clone().unwrap_or_default();
             let mine = spec.holder_identity.as_deref() == Some(cfg.identity.as_str());
             let free = spec.holder_identity.as_deref().is_none_or(str::is_empty);
-            let held_for = SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(duration_secs)));
-            let expired = spec.renew_time.as_ref().is_none_or(|t| t.0 + held_for < now);
+            let held_for = SignedDuration::from_secs(i64::from(
+                spec.lease_duration_seconds.unwrap_or(duration_secs),
+            ));
+            let expired = spec
+                .renew_time
+                .as_ref()
+                .is_none_or(|t| t.0 + held_for < now);
             if !(mine || free || expired) {
                 return Ok(false);
             }
@@ -75,7 +83,11 @@ pub async fn try_acquire_or_renew(client: &Client, cfg: &LeaseConfig) -> Result<
             lease.spec = Some(LeaseSpec {
                 holder_identity: Some(cfg.identity.clone()),
                 lease_duration_seconds: Some(duration_secs),
-                acquire_time: if mine { spec.acquire_time } else { Some(MicroTime(now)) },
+                acquire_time: if mine {
+                    spec.acquire_time
+                } else {
+                    Some(MicroTime(now))
+                },
                 renew_time: Some(MicroTime(now)),
                 lease_transitions: Some(transitions),
                 ..Default::default()
@@ -98,7 +110,8 @@ pub async fn release(client: &Client, cfg: &LeaseConfig) -> Result<(), kube::Err
             if spec.holder_identity.as_deref() == Some(cfg.identity.as_str()) {
                 spec.holder_identity = None;
                 spec.renew_time = None;
-                api.replace(&cfg.name, &PostParams::default(), &lease).await?;
+                api.replace(&cfg.name, &PostParams::default(), &lease)
+                    .await?;
             }
         }
     }
@@ -106,7 +119,11 @@ pub async fn release(client: &Client, cfg: &LeaseConfig) -> Result<(), kube::Err
 }
 
 /// Wait until this identity holds the Lease (or `stop` resolves: then `false`).
-pub async fn acquire(client: &Client, cfg: &LeaseConfig, mut stop: tokio::sync::watch::Receiver<bool>) -> bool {
+pub async fn acquire(
+    client: &Client,
+    cfg: &LeaseConfig,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> bool {
     loop {
         match try_acquire_or_renew(client, cfg).await {
             Ok(true) => return true,

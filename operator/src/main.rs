@@ -3,7 +3,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "blackfriday-operator", version, about = "Reconciles BlackFridayPipeline resources")]
+#[command(
+    name = "blackfriday-operator",
+    version,
+    about = "Reconciles BlackFridayPipeline resources"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -33,10 +33,27 @@ impl Default for Metrics {
         let reconciles = Family::<ResultLabels, Counter>::default();
         let failures = Family::<ReasonLabels, Counter>::default();
         let duration = Histogram::new([0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]);
-        registry.register("reconciles", "Reconciles by result (ok, error)", reconciles.clone());
-        registry.register("reconcile_failures", "Failed reconciles by stable error reason", failures.clone());
-        registry.register("reconcile_duration_seconds", "Duration of one reconcile", duration.clone());
-        Self { registry: Mutex::new(registry), reconciles, failures, duration }
+        registry.register(
+            "reconciles",
+            "Reconciles by result (ok, error)",
+            reconciles.clone(),
+        );
+        registry.register(
+            "reconcile_failures",
+            "Failed reconciles by stable error reason",
+            failures.clone(),
+        );
+        registry.register(
+            "reconcile_duration_seconds",
+            "Duration of one reconcile",
+            duration.clone(),
+        );
+        Self {
+            registry: Mutex::new(registry),
+            reconciles,
+            failures,
+            duration,
+        }
     }
 }
 
@@ -44,20 +61,29 @@ impl Metrics {
     pub fn observe(&self, elapsed: Duration, failure: Option<&str>) {
         self.duration.observe(elapsed.as_secs_f64());
         let result = if failure.is_some() { "error" } else { "ok" };
-        self.reconciles.get_or_create(&ResultLabels { result: result.into() }).inc();
+        self.reconciles
+            .get_or_create(&ResultLabels {
+                result: result.into(),
+            })
+            .inc();
         if let Some(reason) = failure {
             self.count_failure(reason);
         }
     }
 
     fn count_failure(&self, reason: &str) {
-        self.failures.get_or_create(&ReasonLabels { reason: reason.into() }).inc();
+        self.failures
+            .get_or_create(&ReasonLabels {
+                reason: reason.into(),
+            })
+            .inc();
     }
 
     /// The OpenMetrics text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();
-        encode(&mut out, &self.registry.lock().expect("not poisoned")).expect("writing to a String cannot fail");
+        encode(&mut out, &self.registry.lock().expect("not poisoned"))
+            .expect("writing to a String cannot fail");
         out
     }
 }
@@ -73,9 +99,23 @@ mod tests {
         m.observe(Duration::from_millis(30), Some("ApplyFailed"));
         m.observe(Duration::from_millis(30), Some("InvalidSpec"));
         let text = m.encode();
-        assert!(text.contains(r#"blackfriday_operator_reconciles_total{result="ok"} 1"#), "{text}");
-        assert!(text.contains(r#"blackfriday_operator_reconciles_total{result="error"} 2"#), "{text}");
-        assert!(text.contains(r#"blackfriday_operator_reconcile_failures_total{reason="ApplyFailed"} 1"#), "{text}");
-        assert!(text.contains("blackfriday_operator_reconcile_duration_seconds_count 3"), "{text}");
+        assert!(
+            text.contains(r#"blackfriday_operator_reconciles_total{result="ok"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"blackfriday_operator_reconciles_total{result="error"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"blackfriday_operator_reconcile_failures_total{reason="ApplyFailed"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("blackfriday_operator_reconcile_duration_seconds_count 3"),
+            "{text}"
+        );
     }
 }

@@ -22,7 +22,8 @@ pub enum RenderError {
 /// defaults the API server would, so a minimal manifest renders the complete system.
 pub fn parse_pipeline(text: &str) -> Result<BlackFridayPipeline, RenderError> {
     for document in serde_yaml::Deserializer::from_str(text) {
-        let value = serde_yaml::Value::deserialize(document).map_err(|e| RenderError::Parse(e.to_string()))?;
+        let value = serde_yaml::Value::deserialize(document)
+            .map_err(|e| RenderError::Parse(e.to_string()))?;
         if value.get("kind").and_then(|k| k.as_str()) == Some("BlackFridayPipeline") {
             return serde_yaml::from_value(value).map_err(|e| RenderError::Parse(e.to_string()));
         }

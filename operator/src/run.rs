@@ -55,10 +55,14 @@ pub enum StartError {
 pub fn main(args: RunArgs) -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,kube=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,kube=warn".into()),
         )
         .init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     runtime.block_on(async move {
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(async move {
@@ -140,7 +144,8 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -158,11 +163,18 @@ pub async fn run_controller(
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), StartError> {
     let pipelines: Api<DeserializeGuard<BlackFridayPipeline>> = Api::all(client.clone());
-    pipelines.list(&ListParams::default().limit(1)).await.map_err(StartError::CrdMissing)?;
+    pipelines
+        .list(&ListParams::default().limit(1))
+        .await
+        .map_err(StartError::CrdMissing)?;
     let installed = discovery::installed(&client).await?;
     info!(providers = ?installed.0, "platform add-ons found");
 
-    let owned = watcher::Config::default().labels(&format!("{}={}", names::LABEL_MANAGED_BY, names::MANAGER));
+    let owned = watcher::Config::default().labels(&format!(
+        "{}={}",
+        names::LABEL_MANAGED_BY,
+        names::MANAGER
+    ));
     // Owned children are watched (metadata only, filtered by our label) so a deleted or edited
     // child is put back within seconds, and Deployment status changes refresh the conditions.
     let mut controller = Controller::new(pipelines, watcher::Config::default())
@@ -170,23 +182,45 @@ pub async fn run_controller(
         .owns(Api::<Service>::all(client.clone()), owned.clone())
         .owns(Api::<ConfigMap>::all(client.clone()), owned.clone())
         .owns(Api::<Secret>::all(client.clone()), owned.clone())
-        .owns(Api::<PersistentVolumeClaim>::all(client.clone()), owned.clone())
+        .owns(
+            Api::<PersistentVolumeClaim>::all(client.clone()),
+            owned.clone(),
+        )
         .owns(Api::<Namespace>::all(client.clone()), owned.clone())
-        .owns(Api::<HorizontalPodAutoscaler>::all(client.clone()), owned.clone())
+        .owns(
+            Api::<HorizontalPodAutoscaler>::all(client.clone()),
+            owned.clone(),
+        )
         .owns(Api::<Ingress>::all(client.clone()), owned.clone());
     // Watch the foreign children whose status feeds conditions — only if their CRDs exist now;
     // later installs are picked up by the periodic resync (a watch on a missing API would fail).
-    for kind in [ChildKind::Kafka, ChildKind::KafkaNodePool, ChildKind::KafkaTopic, ChildKind::VirtualMachine] {
+    for kind in [
+        ChildKind::Kafka,
+        ChildKind::KafkaNodePool,
+        ChildKind::KafkaTopic,
+        ChildKind::VirtualMachine,
+    ] {
         let provider = kind.provider().unwrap_or(Provider::Strimzi);
         if installed.has(provider) {
             let ar = kind.api_resource();
-            controller = controller.owns_with(Api::<DynamicObject>::all_with(client.clone(), &ar), ar, owned.clone());
+            controller = controller.owns_with(
+                Api::<DynamicObject>::all_with(client.clone(), &ar),
+                ar,
+                owned.clone(),
+            );
         } else {
-            warn!(kind = kind.kind(), provider = provider.as_str(), "not watching: CRD missing");
+            warn!(
+                kind = kind.kind(),
+                provider = provider.as_str(),
+                "not watching: CRD missing"
+            );
         }
     }
 
-    let reporter = Reporter { controller: names::MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
+    let reporter = Reporter {
+        controller: names::MANAGER.into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
     let context = Arc::new(Context {
         client: client.clone(),
         recorder: Recorder::new(client, reporter),

@@ -8,8 +8,8 @@
 use std::fmt;
 
 use crate::crd::{
-    AutoscalingSpec, BlackFridayPipeline, BlackFridayPipelineSpec, Category, KafkaMode, ResourcesSpec,
-    WriterRoute,
+    AutoscalingSpec, BlackFridayPipeline, BlackFridayPipelineSpec, Category, KafkaMode,
+    ResourcesSpec, WriterRoute,
 };
 use crate::names;
 
@@ -101,7 +101,11 @@ impl ValidPipeline {
     }
     /// `host:port` of a writer tier's headless Service.
     pub fn writer_address(&self, writer: &str) -> String {
-        format!("{}:{}", self.service_host(writer, self.ns_ingest()), names::WRITER_PORT)
+        format!(
+            "{}:{}",
+            self.service_host(writer, self.ns_ingest()),
+            names::WRITER_PORT
+        )
     }
     /// In-cluster DNS name of a Service.
     pub fn service_host(&self, service: &str, namespace: &str) -> String {
@@ -134,7 +138,12 @@ pub fn default_product(category: Category) -> String {
 /// Check a whole pipeline object.
 pub fn validate(pipeline: &BlackFridayPipeline) -> Result<ValidPipeline, InvalidSpec> {
     let name = pipeline.metadata.name.clone().unwrap_or_default();
-    validate_spec(&name, pipeline.metadata.uid.clone(), pipeline.metadata.generation, &pipeline.spec)
+    validate_spec(
+        &name,
+        pipeline.metadata.uid.clone(),
+        pipeline.metadata.generation,
+        &pipeline.spec,
+    )
 }
 
 pub fn validate_spec(
@@ -146,10 +155,16 @@ pub fn validate_spec(
     let mut errors = Errors::default();
 
     if name.is_empty() || name.len() > 63 || !is_dns_label(name) {
-        errors.add("metadata.name", "must be a DNS label (it becomes a label value)");
+        errors.add(
+            "metadata.name",
+            "must be a DNS label (it becomes a label value)",
+        );
     }
     if !is_dns_subdomain(&spec.cluster_domain) {
-        errors.add("spec.clusterDomain", "must be a DNS name such as cluster.local");
+        errors.add(
+            "spec.clusterDomain",
+            "must be a DNS name such as cluster.local",
+        );
     }
 
     // Registry and images.
@@ -157,31 +172,63 @@ pub fn validate_spec(
         errors.add("spec.registry.host", "must be host[:port] without a path");
     }
     if spec.registry.repository.trim().is_empty() || spec.registry.repository.contains(' ') {
-        errors.add("spec.registry.repository", "must be a non-empty repository path");
+        errors.add(
+            "spec.registry.repository",
+            "must be a non-empty repository path",
+        );
     }
     if spec.registry.tag.is_empty() || !spec.registry.tag.chars().all(is_tag_char) {
-        errors.add("spec.registry.tag", "must be a valid image tag ([A-Za-z0-9_.-])");
+        errors.add(
+            "spec.registry.tag",
+            "must be a valid image tag ([A-Za-z0-9_.-])",
+        );
     }
-    let image = |component: &str, over: &Option<String>, field: &str, errors: &mut Errors| -> String {
-        match over {
-            Some(reference) => {
-                if reference.trim().is_empty() || reference.contains(char::is_whitespace) {
-                    errors.add(field, "must be a full image reference without spaces");
+    let image =
+        |component: &str, over: &Option<String>, field: &str, errors: &mut Errors| -> String {
+            match over {
+                Some(reference) => {
+                    if reference.trim().is_empty() || reference.contains(char::is_whitespace) {
+                        errors.add(field, "must be a full image reference without spaces");
+                    }
+                    reference.clone()
                 }
-                reference.clone()
+                None => format!(
+                    "{}/{}/{}:{}",
+                    spec.registry.host, spec.registry.repository, component, spec.registry.tag
+                ),
             }
-            None => format!(
-                "{}/{}/{}:{}",
-                spec.registry.host, spec.registry.repository, component, spec.registry.tag
-            ),
-        }
-    };
+        };
     let images = Images {
-        rust_api: image(names::RUST_API, &spec.images.rust_api, "spec.images.rustApi", &mut errors),
-        grpc_client: image(names::GRPC_CLIENT, &spec.images.grpc_client, "spec.images.grpcClient", &mut errors),
-        grpc_server: image(names::GRPC_SERVER_IMAGE, &spec.images.grpc_server, "spec.images.grpcServer", &mut errors),
-        consumer: image(names::CONSUMER, &spec.images.consumer, "spec.images.consumer", &mut errors),
-        valkey_disk: image(names::VALKEY_DISK_IMAGE, &spec.images.valkey_disk, "spec.images.valkeyDisk", &mut errors),
+        rust_api: image(
+            names::RUST_API,
+            &spec.images.rust_api,
+            "spec.images.rustApi",
+            &mut errors,
+        ),
+        grpc_client: image(
+            names::GRPC_CLIENT,
+            &spec.images.grpc_client,
+            "spec.images.grpcClient",
+            &mut errors,
+        ),
+        grpc_server: image(
+            names::GRPC_SERVER_IMAGE,
+            &spec.images.grpc_server,
+            "spec.images.grpcServer",
+            &mut errors,
+        ),
+        consumer: image(
+            names::CONSUMER,
+            &spec.images.consumer,
+            "spec.images.consumer",
+            &mut errors,
+        ),
+        valkey_disk: image(
+            names::VALKEY_DISK_IMAGE,
+            &spec.images.valkey_disk,
+            "spec.images.valkeyDisk",
+            &mut errors,
+        ),
     };
 
     // Namespaces: ours must differ from each other and from the Grafana release's, which we
@@ -198,10 +245,16 @@ pub fn validate_spec(
         }
     }
     if ns.ingest == ns.kafka || ns.ingest == ns.valkey || ns.kafka == ns.valkey {
-        errors.add("spec.namespaces", "ingest, kafka and valkey namespaces must differ");
+        errors.add(
+            "spec.namespaces",
+            "ingest, kafka and valkey namespaces must differ",
+        );
     }
     if [&ns.ingest, &ns.kafka, &ns.valkey].contains(&&spec.grafana.namespace) {
-        errors.add("spec.grafana.namespace", "must differ from the tier namespaces (the operator owns those)");
+        errors.add(
+            "spec.grafana.namespace",
+            "must differ from the tier namespaces (the operator owns those)",
+        );
     }
 
     // Ingress.
@@ -213,13 +266,24 @@ pub fn validate_spec(
             errors.add("spec.ingress.host", "must be a DNS name");
         }
         if spec.ingress.tls.is_some() && spec.ingress.host.is_empty() {
-            errors.add("spec.ingress.tls", "needs spec.ingress.host (a certificate names a host)");
+            errors.add(
+                "spec.ingress.tls",
+                "needs spec.ingress.host (a certificate names a host)",
+            );
         }
     }
 
     // Scaling and resources.
-    check_autoscaling("spec.rustApi.autoscaling", &spec.rust_api.autoscaling, &mut errors);
-    check_resources("spec.rustApi.resources", &spec.rust_api.resources, &mut errors);
+    check_autoscaling(
+        "spec.rustApi.autoscaling",
+        &spec.rust_api.autoscaling,
+        &mut errors,
+    );
+    check_resources(
+        "spec.rustApi.resources",
+        &spec.rust_api.resources,
+        &mut errors,
+    );
     let grpc_client_scaling = scaling(
         "spec.grpcClient",
         spec.grpc_client.replicas,
@@ -227,12 +291,23 @@ pub fn validate_spec(
         AutoscalingSpec::new(1, 3),
         &mut errors,
     );
-    check_resources("spec.grpcClient.resources", &spec.grpc_client.resources, &mut errors);
-    for (field, writer) in [("spec.grpcServer1", &spec.grpc_server1), ("spec.grpcServer2", &spec.grpc_server2)] {
+    check_resources(
+        "spec.grpcClient.resources",
+        &spec.grpc_client.resources,
+        &mut errors,
+    );
+    for (field, writer) in [
+        ("spec.grpcServer1", &spec.grpc_server1),
+        ("spec.grpcServer2", &spec.grpc_server2),
+    ] {
         if writer.replicas < 0 {
             errors.add(&format!("{field}.replicas"), "must be >= 0");
         }
-        check_resources(&format!("{field}.resources"), &writer.resources, &mut errors);
+        check_resources(
+            &format!("{field}.resources"),
+            &writer.resources,
+            &mut errors,
+        );
     }
     let consumer_scaling = scaling(
         "spec.consumer",
@@ -241,7 +316,11 @@ pub fn validate_spec(
         AutoscalingSpec::new(1, 2),
         &mut errors,
     );
-    check_resources("spec.consumer.resources", &spec.consumer.resources, &mut errors);
+    check_resources(
+        "spec.consumer.resources",
+        &spec.consumer.resources,
+        &mut errors,
+    );
     if spec.consumer.group.trim().is_empty() {
         errors.add("spec.consumer.group", "must not be empty");
     }
@@ -254,14 +333,24 @@ pub fn validate_spec(
                 errors.add("spec.kafka.nodePool.replicas", "must be >= 1");
             }
             if kafka.topic.replicas > kafka.node_pool.replicas {
-                errors.add("spec.kafka.topic.replicas", "must be <= spec.kafka.nodePool.replicas (one copy per broker)");
+                errors.add(
+                    "spec.kafka.topic.replicas",
+                    "must be <= spec.kafka.nodePool.replicas (one copy per broker)",
+                );
             }
             if kafka.node_pool.storage.type_ == crate::crd::KafkaStorageType::PersistentClaim
                 && !is_quantity(&kafka.node_pool.storage.size)
             {
-                errors.add("spec.kafka.nodePool.storage.size", "must be a quantity such as 10Gi");
+                errors.add(
+                    "spec.kafka.nodePool.storage.size",
+                    "must be a quantity such as 10Gi",
+                );
             }
-            check_resources("spec.kafka.nodePool.resources", &kafka.node_pool.resources, &mut errors);
+            check_resources(
+                "spec.kafka.nodePool.resources",
+                &kafka.node_pool.resources,
+                &mut errors,
+            );
             format!(
                 "{}-kafka-bootstrap.{}.svc.{}:{}",
                 kafka.cluster_name,
@@ -271,11 +360,20 @@ pub fn validate_spec(
             )
         }
         KafkaMode::External => match &kafka.bootstrap_servers {
-            Some(servers) if servers.split(',').all(|s| s.trim().rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())) => {
+            Some(servers)
+                if servers.split(',').all(|s| {
+                    s.trim()
+                        .rsplit_once(':')
+                        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+                }) =>
+            {
                 servers.clone()
             }
             _ => {
-                errors.add("spec.kafka.bootstrapServers", "must be host:port[,host:port] when mode is external");
+                errors.add(
+                    "spec.kafka.bootstrapServers",
+                    "must be host:port[,host:port] when mode is external",
+                );
                 String::new()
             }
         },
@@ -308,24 +406,45 @@ pub fn validate_spec(
         errors.add("spec.valkey.passwordSecret.name", "must be a Secret name");
     }
     if valkey.password_secret.key.is_empty()
-        || !valkey.password_secret.key.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+        || !valkey
+            .password_secret
+            .key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
     {
-        errors.add("spec.valkey.passwordSecret.key", "must be a Secret key ([-._a-zA-Z0-9]+)");
+        errors.add(
+            "spec.valkey.passwordSecret.key",
+            "must be a Secret key ([-._a-zA-Z0-9]+)",
+        );
     }
 
     // Grafana.
     let grafana = &spec.grafana;
     let carnet_category = category_for_carnet(&grafana.carnet);
     if carnet_category.is_none() || !grafana.carnet.chars().all(|c| c.is_ascii_digit()) {
-        errors.add("spec.grafana.carnet", "must be digits (its last digit picks the featured category)");
+        errors.add(
+            "spec.grafana.carnet",
+            "must be digits (its last digit picks the featured category)",
+        );
     }
-    let featured_category = grafana.featured_category.or(carnet_category).unwrap_or(Category::Belleza);
-    let featured_product = grafana.featured_product.clone().unwrap_or_else(|| default_product(featured_category));
+    let featured_category = grafana
+        .featured_category
+        .or(carnet_category)
+        .unwrap_or(Category::Belleza);
+    let featured_product = grafana
+        .featured_product
+        .clone()
+        .unwrap_or_else(|| default_product(featured_category));
     if featured_product.is_empty()
         || featured_product.len() > 64
-        || !featured_product.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || !featured_product
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     {
-        errors.add("spec.grafana.featuredProduct", "must be 1-64 letters, digits, '-', '_' or '.'");
+        errors.add(
+            "spec.grafana.featuredProduct",
+            "must be 1-64 letters, digits, '-', '_' or '.'",
+        );
     }
     for (field, label) in [
         ("spec.grafana.datasourceLabel", &grafana.datasource_label),
@@ -335,28 +454,50 @@ pub fn validate_spec(
             errors.add(field, "must be a label key");
         }
     }
-    if grafana.label_value.len() > 63 || !grafana.label_value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if grafana.label_value.len() > 63
+        || !grafana
+            .label_value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         errors.add("spec.grafana.labelValue", "must be a label value");
     }
 
     errors.finish()?;
 
-    let writer_host = |writer: &str| format!("{writer}.{}.svc.{}:{}", ns.ingest, spec.cluster_domain, names::WRITER_PORT);
+    let writer_host = |writer: &str| {
+        format!(
+            "{writer}.{}.svc.{}:{}",
+            ns.ingest,
+            spec.cluster_domain,
+            names::WRITER_PORT
+        )
+    };
     let mut writer_targets = Vec::new();
     let route = spec.grpc_client.writer_route;
-    if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer1) && spec.grpc_server1.replicas > 0 {
+    if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer1)
+        && spec.grpc_server1.replicas > 0
+    {
         writer_targets.push(writer_host(names::GRPC_SERVER_1));
     }
-    if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer2) && spec.grpc_server2.replicas > 0 {
+    if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer2)
+        && spec.grpc_server2.replicas > 0
+    {
         writer_targets.push(writer_host(names::GRPC_SERVER_2));
     }
 
-    let effective_route = match (route, spec.grpc_server1.replicas > 0, spec.grpc_server2.replicas > 0) {
+    let effective_route = match (
+        route,
+        spec.grpc_server1.replicas > 0,
+        spec.grpc_server2.replicas > 0,
+    ) {
         (WriterRoute::Both, false, true) => WriterRoute::GrpcServer2,
         (WriterRoute::Both, true, false) => WriterRoute::GrpcServer1,
         (route, _, _) => route,
     };
-    let svc = |service: &str, namespace: &str| format!("{service}.{namespace}.svc.{}", spec.cluster_domain);
+    let svc = |service: &str, namespace: &str| {
+        format!("{service}.{namespace}.svc.{}", spec.cluster_domain)
+    };
     Ok(ValidPipeline {
         name: name.to_string(),
         uid,
@@ -367,11 +508,23 @@ pub fn validate_spec(
         featured_category,
         featured_product,
         kafka_bootstrap,
-        valkey_primary_addr: format!("{}:{}", svc(names::VALKEY_PRIMARY_SERVICE, &ns.valkey), names::VALKEY_PORT),
-        valkey_read_addr: format!("{}:{}", svc(names::VALKEY_READ_SERVICE, &ns.valkey), names::VALKEY_PORT),
+        valkey_primary_addr: format!(
+            "{}:{}",
+            svc(names::VALKEY_PRIMARY_SERVICE, &ns.valkey),
+            names::VALKEY_PORT
+        ),
+        valkey_read_addr: format!(
+            "{}:{}",
+            svc(names::VALKEY_READ_SERVICE, &ns.valkey),
+            names::VALKEY_PORT
+        ),
         writer_targets,
         effective_route,
-        grpc_client_url: format!("http://{}:{}", svc(names::GRPC_CLIENT, &ns.ingest), names::GRPC_CLIENT_PORT),
+        grpc_client_url: format!(
+            "http://{}:{}",
+            svc(names::GRPC_CLIENT, &ns.ingest),
+            names::GRPC_CLIENT_PORT
+        ),
         spec: spec.clone(),
     })
 }
@@ -381,7 +534,10 @@ struct Errors(Vec<FieldError>);
 
 impl Errors {
     fn add(&mut self, field: &str, message: &str) {
-        self.0.push(FieldError { field: field.to_string(), message: message.to_string() });
+        self.0.push(FieldError {
+            field: field.to_string(),
+            message: message.to_string(),
+        });
     }
     fn finish(self) -> Result<(), InvalidSpec> {
         if self.0.is_empty() {
@@ -426,7 +582,10 @@ fn check_autoscaling(field: &str, hpa: &AutoscalingSpec, errors: &mut Errors) {
         errors.add(&format!("{field}.minReplicas"), "must be <= maxReplicas");
     }
     if !(1..=100).contains(&hpa.target_cpu_utilization_percentage) {
-        errors.add(&format!("{field}.targetCpuUtilizationPercentage"), "must be between 1 and 100");
+        errors.add(
+            &format!("{field}.targetCpuUtilizationPercentage"),
+            "must be between 1 and 100",
+        );
     }
 }
 
@@ -439,7 +598,10 @@ fn check_resources(field: &str, resources: &ResourcesSpec, errors: &mut Errors) 
     ] {
         if let Some(value) = value {
             if !is_quantity(value) {
-                errors.add(&format!("{field}.{name}"), "must be a quantity such as 250m or 256Mi");
+                errors.add(
+                    &format!("{field}.{name}"),
+                    "must be a quantity such as 250m or 256Mi",
+                );
             }
         }
     }
@@ -448,25 +610,47 @@ fn check_resources(field: &str, resources: &ResourcesSpec, errors: &mut Errors) 
 /// A Kubernetes resource quantity: a decimal number with an optional SI/binary suffix or exponent.
 pub fn is_quantity(s: &str) -> bool {
     let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let number_end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let number_end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (number, suffix) = s.split_at(number_end);
-    let number_ok = !number.is_empty()
-        && number != "."
-        && number.matches('.').count() <= 1;
+    let number_ok = !number.is_empty() && number != "." && number.matches('.').count() <= 1;
     let suffix_ok = matches!(
         suffix,
-        "" | "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei"
+        "" | "n"
+            | "u"
+            | "m"
+            | "k"
+            | "M"
+            | "G"
+            | "T"
+            | "P"
+            | "E"
+            | "Ki"
+            | "Mi"
+            | "Gi"
+            | "Ti"
+            | "Pi"
+            | "Ei"
     ) || (suffix.len() > 1
         && suffix.starts_with(['e', 'E'])
-        && suffix[1..].strip_prefix(['+', '-']).unwrap_or(&suffix[1..]).chars().all(|c| c.is_ascii_digit())
-        && !suffix[1..].strip_prefix(['+', '-']).unwrap_or(&suffix[1..]).is_empty());
+        && suffix[1..]
+            .strip_prefix(['+', '-'])
+            .unwrap_or(&suffix[1..])
+            .chars()
+            .all(|c| c.is_ascii_digit())
+        && !suffix[1..]
+            .strip_prefix(['+', '-'])
+            .unwrap_or(&suffix[1..])
+            .is_empty());
     number_ok && suffix_ok
 }
 
 fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -487,7 +671,9 @@ fn is_label_key(s: &str) -> bool {
     };
     !name.is_empty()
         && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
@@ -511,12 +697,30 @@ mod tests {
     #[test]
     fn the_default_spec_is_valid_and_resolves_everything() {
         let v = valid(&BlackFridayPipelineSpec::default()).unwrap();
-        assert_eq!(v.images.rust_api, "zot.blackfriday.internal:5000/blackfriday/rust-api:latest");
-        assert_eq!(v.images.grpc_server, "zot.blackfriday.internal:5000/blackfriday/grpc-server:latest");
-        assert_eq!(v.kafka_bootstrap, "blackfriday-kafka-bootstrap.kafka.svc.cluster.local:9092");
-        assert_eq!(v.valkey_primary_addr, "valkey-primary.valkey.svc.cluster.local:6379");
-        assert_eq!(v.grpc_client_scaling, Scaling::Autoscaled(AutoscalingSpec::new(1, 3)));
-        assert_eq!(v.consumer_scaling, Scaling::Autoscaled(AutoscalingSpec::new(1, 2)));
+        assert_eq!(
+            v.images.rust_api,
+            "zot.blackfriday.internal:5000/blackfriday/rust-api:latest"
+        );
+        assert_eq!(
+            v.images.grpc_server,
+            "zot.blackfriday.internal:5000/blackfriday/grpc-server:latest"
+        );
+        assert_eq!(
+            v.kafka_bootstrap,
+            "blackfriday-kafka-bootstrap.kafka.svc.cluster.local:9092"
+        );
+        assert_eq!(
+            v.valkey_primary_addr,
+            "valkey-primary.valkey.svc.cluster.local:6379"
+        );
+        assert_eq!(
+            v.grpc_client_scaling,
+            Scaling::Autoscaled(AutoscalingSpec::new(1, 3))
+        );
+        assert_eq!(
+            v.consumer_scaling,
+            Scaling::Autoscaled(AutoscalingSpec::new(1, 2))
+        );
         assert_eq!(v.writer_targets.len(), 2);
         assert_eq!(v.featured_category, Category::Belleza);
         assert_eq!(v.featured_product, "BEL-001");
@@ -552,14 +756,20 @@ mod tests {
     fn image_overrides_replace_the_registry_reference() {
         let mut spec = BlackFridayPipelineSpec::default();
         spec.images.consumer = Some("other:5000/x/consumer:dev".into());
-        assert_eq!(valid(&spec).unwrap().images.consumer, "other:5000/x/consumer:dev");
+        assert_eq!(
+            valid(&spec).unwrap().images.consumer,
+            "other:5000/x/consumer:dev"
+        );
     }
 
     #[test]
     fn min_above_max_names_the_field() {
         let mut spec = BlackFridayPipelineSpec::default();
         spec.rust_api.autoscaling.min_replicas = 5;
-        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.rustApi.autoscaling.minReplicas"]);
+        assert_eq!(
+            fields(valid(&spec).unwrap_err()),
+            ["spec.rustApi.autoscaling.minReplicas"]
+        );
     }
 
     #[test]
@@ -602,14 +812,20 @@ mod tests {
     fn topic_replicas_cannot_exceed_brokers() {
         let mut spec = BlackFridayPipelineSpec::default();
         spec.kafka.topic.replicas = 3;
-        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.kafka.topic.replicas"]);
+        assert_eq!(
+            fields(valid(&spec).unwrap_err()),
+            ["spec.kafka.topic.replicas"]
+        );
     }
 
     #[test]
     fn external_kafka_needs_bootstrap_servers() {
         let mut spec = BlackFridayPipelineSpec::default();
         spec.kafka.mode = KafkaMode::External;
-        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.kafka.bootstrapServers"]);
+        assert_eq!(
+            fields(valid(&spec).unwrap_err()),
+            ["spec.kafka.bootstrapServers"]
+        );
         spec.kafka.bootstrap_servers = Some("k1:9092,k2:9092".into());
         assert_eq!(valid(&spec).unwrap().kafka_bootstrap, "k1:9092,k2:9092");
     }
@@ -618,7 +834,10 @@ mod tests {
     fn grafana_namespace_must_not_be_a_tier_namespace() {
         let mut spec = BlackFridayPipelineSpec::default();
         spec.grafana.namespace = "ingest".into();
-        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.grafana.namespace"]);
+        assert_eq!(
+            fields(valid(&spec).unwrap_err()),
+            ["spec.grafana.namespace"]
+        );
     }
 
     #[test]
@@ -639,7 +858,9 @@ mod tests {
     #[test]
     fn tls_needs_a_host() {
         let mut spec = BlackFridayPipelineSpec::default();
-        spec.ingress.tls = Some(crate::crd::IngressTls { secret_name: "cert".into() });
+        spec.ingress.tls = Some(crate::crd::IngressTls {
+            secret_name: "cert".into(),
+        });
         assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.ingress.tls"]);
     }
 }

@@ -4,7 +4,8 @@
 
 /// Plain scalars that YAML 1.1 reads as booleans.
 const YAML11_BOOLEANS: [&str; 18] = [
-    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF", "Yes", "No",
+    "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off", "Off",
+    "OFF", "Yes", "No",
 ];
 
 /// Quote every plain scalar value (after `key: ` or `- `) that a YAML 1.1 parser would misread.
@@ -17,7 +18,9 @@ pub fn yaml11_safe(text: &str) -> String {
         };
         let value_start = body.rfind(": ").map(|i| i + 2).or_else(|| {
             let trimmed = body.trim_start();
-            trimmed.starts_with("- ").then(|| body.len() - trimmed.len() + 2)
+            trimmed
+                .starts_with("- ")
+                .then(|| body.len() - trimmed.len() + 2)
         });
         match value_start {
             Some(start) if YAML11_BOOLEANS.contains(&&body[start..]) => {
@@ -40,6 +43,9 @@ mod tests {
     #[test]
     fn booleans_of_yaml_1_1_are_quoted() {
         let text = "a: Off\nlist:\n- Off\n- Initial\nb: 'yes'\nc: Offline\nd: true\n  - on\n";
-        assert_eq!(yaml11_safe(text), "a: 'Off'\nlist:\n- 'Off'\n- Initial\nb: 'yes'\nc: Offline\nd: true\n  - 'on'\n");
+        assert_eq!(
+            yaml11_safe(text),
+            "a: 'Off'\nlist:\n- 'Off'\n- Initial\nb: 'yes'\nc: Offline\nd: true\n  - 'on'\n"
+        );
     }
 }

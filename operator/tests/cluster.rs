@@ -45,7 +45,8 @@ async fn client_from(path: &str) -> Client {
 /// (admin, operator) clients, or None when there is no bench.
 async fn bench() -> Option<(Client, Client)> {
     let admin = std::env::var("KUBECONFIG").ok()?;
-    let operator = std::env::var("KUBECONFIG_OPERATOR").expect("the bench writes KUBECONFIG_OPERATOR next to KUBECONFIG");
+    let operator = std::env::var("KUBECONFIG_OPERATOR")
+        .expect("the bench writes KUBECONFIG_OPERATOR next to KUBECONFIG");
     Some((client_from(&admin).await, client_from(&operator).await))
 }
 
@@ -64,11 +65,17 @@ async fn apply_file(admin: &Client, path: &str) {
         let object: DynamicObject = serde_json::from_value(value.clone()).unwrap();
         let (group, version) = match value["apiVersion"].as_str().unwrap().split_once('/') {
             Some((g, v)) => (g.to_string(), v.to_string()),
-            None => (String::new(), value["apiVersion"].as_str().unwrap().to_string()),
+            None => (
+                String::new(),
+                value["apiVersion"].as_str().unwrap().to_string(),
+            ),
         };
         let kind = value["kind"].as_str().unwrap();
         let plural = format!("{}s", kind.to_lowercase());
-        let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(&group, &version, kind), &plural);
+        let ar = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk(&group, &version, kind),
+            &plural,
+        );
         let api: Api<DynamicObject> = match &object.metadata.namespace {
             Some(ns) => Api::namespaced_with(admin.clone(), ns, &ar),
             None => Api::all_with(admin.clone(), &ar),
@@ -94,7 +101,11 @@ async fn install(admin: &Client) {
     .await
     .unwrap();
     apply_file(admin, "config/manager/namespace.yaml").await;
-    for f in ["service_account.yaml", "cluster_role.yaml", "cluster_role_binding.yaml"] {
+    for f in [
+        "service_account.yaml",
+        "cluster_role.yaml",
+        "cluster_role_binding.yaml",
+    ] {
         apply_file(admin, &format!("config/rbac/{f}")).await;
     }
     // Grafana's namespace belongs to its Helm release: it exists before any pipeline.
@@ -136,13 +147,21 @@ impl RunningController {
     fn start(operator: Client) -> Self {
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            run_controller(operator, Arc::new(Metrics::default()), Arc::new(AtomicBool::new(false)), async move {
-                let _ = rx.await;
-            })
+            run_controller(
+                operator,
+                Arc::new(Metrics::default()),
+                Arc::new(AtomicBool::new(false)),
+                async move {
+                    let _ = rx.await;
+                },
+            )
             .await
             .expect("the controller starts under its own RBAC");
         });
-        Self { stop: Some(tx), task }
+        Self {
+            stop: Some(tx),
+            task,
+        }
     }
 
     async fn stop(mut self) {
@@ -156,24 +175,45 @@ fn sample_value() -> Value {
     let value: Value = serde_yaml::from_str(&text).unwrap();
     // The bench has no Zot pull Secret; copying is covered by the condition test below.
     let mut value = value;
-    value["spec"]["registry"].as_object_mut().unwrap().remove("pullSecret");
+    value["spec"]["registry"]
+        .as_object_mut()
+        .unwrap()
+        .remove("pullSecret");
     value
 }
 
 async fn apply_pipeline(admin: &Client, value: &Value) -> Result<BlackFridayPipeline, kube::Error> {
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
-    api.patch(NAME, &PatchParams::apply("blackfriday-test-user").force(), &Patch::Apply(value)).await
+    api.patch(
+        NAME,
+        &PatchParams::apply("blackfriday-test-user").force(),
+        &Patch::Apply(value),
+    )
+    .await
 }
 
 async fn pipeline(admin: &Client) -> BlackFridayPipeline {
-    Api::<BlackFridayPipeline>::all(admin.clone()).get(NAME).await.unwrap()
+    Api::<BlackFridayPipeline>::all(admin.clone())
+        .get(NAME)
+        .await
+        .unwrap()
 }
 
 fn condition(p: &BlackFridayPipeline, type_: &str) -> Option<(String, String, String)> {
-    p.status.as_ref()?.conditions.iter().find(|c| c.type_ == type_).map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+    p.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
 }
 
-async fn get(client: &Client, kind: ChildKind, ns: Option<&str>, name: &str) -> Option<DynamicObject> {
+async fn get(
+    client: &Client,
+    kind: ChildKind,
+    ns: Option<&str>,
+    name: &str,
+) -> Option<DynamicObject> {
     api_for(client, kind, ns).get_opt(name).await.unwrap()
 }
 
@@ -189,12 +229,21 @@ async fn gone(client: &Client, kind: ChildKind, ns: Option<&str>, name: &str) ->
 /// `kubernetes.io/pvc-protection` finalizer forever (and its namespace stays Terminating).
 /// Do that controller's job: no pod uses these PVCs (there is no kubelet), so release them.
 async fn release_deleted_pvcs(admin: &Client, ns: &str) {
-    let pvcs: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> = Api::namespaced(admin.clone(), ns);
-    let Ok(list) = pvcs.list(&ListParams::default()).await else { return };
+    let pvcs: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
+        Api::namespaced(admin.clone(), ns);
+    let Ok(list) = pvcs.list(&ListParams::default()).await else {
+        return;
+    };
     for pvc in list.items {
         if pvc.metadata.deletion_timestamp.is_some() {
             let name = pvc.metadata.name.unwrap_or_default();
-            let _ = pvcs.patch(&name, &PatchParams::default(), &Patch::Merge(json!({"metadata": {"finalizers": null}}))).await;
+            let _ = pvcs
+                .patch(
+                    &name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+                )
+                .await;
         }
     }
 }
@@ -217,7 +266,10 @@ async fn all_children_exist(admin: &Client, value: &Value) -> bool {
         if child.kind == ChildKind::VerticalPodAutoscaler {
             continue;
         }
-        if get(admin, child.kind, child.namespace(), child.name()).await.is_none() {
+        if get(admin, child.kind, child.namespace(), child.name())
+            .await
+            .is_none()
+        {
             return false;
         }
     }
@@ -235,16 +287,25 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
     if api.get_opt(NAME).await.unwrap().is_some() {
         api.delete(NAME, &DeleteParams::default()).await.unwrap();
-        eventually("the old pipeline is gone", WAIT, || async { api.get_opt(NAME).await.unwrap().is_none() }).await;
+        eventually("the old pipeline is gone", WAIT, || async {
+            api.get_opt(NAME).await.unwrap().is_none()
+        })
+        .await;
     }
-    eventually("the namespaces of an earlier run are gone", GC_WAIT, || namespaces_gone(&admin)).await;
+    eventually("the namespaces of an earlier run are gone", GC_WAIT, || {
+        namespaces_gone(&admin)
+    })
+    .await;
 
     let controller = RunningController::start(operator.clone());
 
     // 1. The sample: every child exists, passed strict validation, and status tells the truth.
     let mut spec = sample_value();
     apply_pipeline(&admin, &spec).await.unwrap();
-    eventually("every child of the sample exists", WAIT, || all_children_exist(&admin, &spec)).await;
+    eventually("every child of the sample exists", WAIT, || {
+        all_children_exist(&admin, &spec)
+    })
+    .await;
     eventually("status is written for generation 1", WAIT, || async {
         let p = pipeline(&admin).await;
         p.status.as_ref().and_then(|s| s.observed_generation) == p.metadata.generation
@@ -259,9 +320,17 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     assert_eq!(condition(&p, "Ready").unwrap().0, "False");
     assert_eq!(condition(&p, "Progressing").unwrap().0, "True");
     let kafka = condition(&p, "Kafka").unwrap();
-    assert_eq!((kafka.0.as_str(), kafka.1.as_str()), ("False", "KafkaNotReady"), "{kafka:?}");
+    assert_eq!(
+        (kafka.0.as_str(), kafka.1.as_str()),
+        ("False", "KafkaNotReady"),
+        "{kafka:?}"
+    );
     let valkey = condition(&p, "Valkey").unwrap();
-    assert_eq!((valkey.0.as_str(), valkey.1.as_str()), ("False", "VirtualMachinesNotReady"), "{valkey:?}");
+    assert_eq!(
+        (valkey.0.as_str(), valkey.1.as_str()),
+        ("False", "VirtualMachinesNotReady"),
+        "{valkey:?}"
+    );
     assert!(valkey.2.contains("0/2 VMs ready"), "{valkey:?}");
     let rust_api = condition(&p, "RustApi").unwrap();
     assert_eq!(rust_api.0, "False");
@@ -270,13 +339,29 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     // HPA-owned Deployments were applied without replicas: our manager does not own the field.
     let deployments: Api<Deployment> = Api::namespaced(admin.clone(), "ingest");
     let rust_api_dep = deployments.get("rust-api").await.unwrap();
-    let owns_replicas = rust_api_dep.metadata.managed_fields.unwrap_or_default().iter().any(|m| {
-        m.manager.as_deref() == Some("blackfriday-operator")
-            && m.fields_v1.as_ref().is_some_and(|f| f.0.get("f:spec").and_then(|s| s.get("f:replicas")).is_some())
-    });
+    let owns_replicas = rust_api_dep
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .iter()
+        .any(|m| {
+            m.manager.as_deref() == Some("blackfriday-operator")
+                && m.fields_v1.as_ref().is_some_and(|f| {
+                    f.0.get("f:spec")
+                        .and_then(|s| s.get("f:replicas"))
+                        .is_some()
+                })
+        });
     assert!(!owns_replicas, "rust-api replicas belong to its HPA");
     // Every child is owned by the pipeline (garbage collection).
-    let vm = get(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-0").await.unwrap();
+    let vm = get(
+        &admin,
+        ChildKind::VirtualMachine,
+        Some("valkey"),
+        "valkey-0",
+    )
+    .await
+    .unwrap();
     assert_eq!(vm.metadata.owner_references.unwrap()[0].name, NAME);
     // Status is deterministic: once the children settle (the deployment controller reports),
     // reconciles with nothing changed write nothing — the object stops changing.
@@ -288,11 +373,20 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     .await;
 
     // Drift: a child deleted by hand is put back (the controller watches its children).
-    api_for(&admin, ChildKind::Service, Some("ingest")).delete("rust-api", &DeleteParams::default()).await.unwrap();
+    api_for(&admin, ChildKind::Service, Some("ingest"))
+        .delete("rust-api", &DeleteParams::default())
+        .await
+        .unwrap();
     // Well inside the 30 s resync: it is the watch that brings it back.
-    eventually("the deleted Service is recreated", Duration::from_secs(20), || async {
-        get(&admin, ChildKind::Service, Some("ingest"), "rust-api").await.is_some_and(|s| s.metadata.deletion_timestamp.is_none())
-    })
+    eventually(
+        "the deleted Service is recreated",
+        Duration::from_secs(20),
+        || async {
+            get(&admin, ChildKind::Service, Some("ingest"), "rust-api")
+                .await
+                .is_some_and(|s| s.metadata.deletion_timestamp.is_none())
+        },
+    )
     .await;
 
     // 2. Experiment knobs: writers, Valkey replicas, partitions, forward mode → children follow.
@@ -303,40 +397,101 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     apply_pipeline(&admin, &spec).await.unwrap();
     eventually("the children follow the edit", WAIT, || async {
         let writer = deployments.get("grpc-server-1").await.unwrap();
-        let topic = get(&admin, ChildKind::KafkaTopic, Some("kafka"), "ventas").await.unwrap();
+        let topic = get(&admin, ChildKind::KafkaTopic, Some("kafka"), "ventas")
+            .await
+            .unwrap();
         let rust_api = deployments.get("rust-api").await.unwrap();
-        let env = rust_api.spec.unwrap().template.spec.unwrap().containers[0].env.clone().unwrap_or_default();
+        let env = rust_api.spec.unwrap().template.spec.unwrap().containers[0]
+            .env
+            .clone()
+            .unwrap_or_default();
         writer.spec.unwrap().replicas == Some(2)
-            && get(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-2").await.is_some()
+            && get(
+                &admin,
+                ChildKind::VirtualMachine,
+                Some("valkey"),
+                "valkey-2",
+            )
+            .await
+            .is_some()
             && topic.data["spec"]["partitions"] == 6
-            && env.iter().any(|e| e.name == "FORWARD_MODE" && e.value.as_deref() == Some("grpc"))
+            && env
+                .iter()
+                .any(|e| e.name == "FORWARD_MODE" && e.value.as_deref() == Some("grpc"))
     })
     .await;
 
     // 3. Valkey 3 → 1: VMs 1 and 2 and their data PVCs are pruned (retention Delete).
     spec["spec"]["valkey"]["replicas"] = json!(1);
     apply_pipeline(&admin, &spec).await.unwrap();
-    eventually("valkey-1 and valkey-2 are pruned with their PVCs", WAIT, || async {
-        gone(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-1").await
-            && gone(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-2").await
-            && gone(&admin, ChildKind::PersistentVolumeClaim, Some("valkey"), "valkey-data-2").await
-            && get(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-0").await.is_some()
-    })
+    eventually(
+        "valkey-1 and valkey-2 are pruned with their PVCs",
+        WAIT,
+        || async {
+            gone(
+                &admin,
+                ChildKind::VirtualMachine,
+                Some("valkey"),
+                "valkey-1",
+            )
+            .await
+                && gone(
+                    &admin,
+                    ChildKind::VirtualMachine,
+                    Some("valkey"),
+                    "valkey-2",
+                )
+                .await
+                && gone(
+                    &admin,
+                    ChildKind::PersistentVolumeClaim,
+                    Some("valkey"),
+                    "valkey-data-2",
+                )
+                .await
+                && get(
+                    &admin,
+                    ChildKind::VirtualMachine,
+                    Some("valkey"),
+                    "valkey-0",
+                )
+                .await
+                .is_some()
+        },
+    )
     .await;
 
     // 4. Specs the API server refuses (schema + CEL).
     for (what, patch) in [
-        ("min > max", json!({"grpcClient": {"autoscaling": {"minReplicas": 3, "maxReplicas": 1}}})),
+        (
+            "min > max",
+            json!({"grpcClient": {"autoscaling": {"minReplicas": 3, "maxReplicas": 1}}}),
+        ),
         ("replicas < 0", json!({"grpcServer2": {"replicas": -1}})),
-        ("unknown category", json!({"grafana": {"featuredCategory": "Juguetes"}})),
-        ("partitions < 1", json!({"kafka": {"topic": {"partitions": 0}}})),
-        ("partitions decrease", json!({"kafka": {"topic": {"partitions": 2}}})),
-        ("replicas and autoscaling", json!({"consumer": {"replicas": 2, "autoscaling": {"minReplicas": 1, "maxReplicas": 2}}})),
+        (
+            "unknown category",
+            json!({"grafana": {"featuredCategory": "Juguetes"}}),
+        ),
+        (
+            "partitions < 1",
+            json!({"kafka": {"topic": {"partitions": 0}}}),
+        ),
+        (
+            "partitions decrease",
+            json!({"kafka": {"topic": {"partitions": 2}}}),
+        ),
+        (
+            "replicas and autoscaling",
+            json!({"consumer": {"replicas": 2, "autoscaling": {"minReplicas": 1, "maxReplicas": 2}}}),
+        ),
     ] {
         let mut bad = spec.clone();
         json_merge(&mut bad["spec"], &patch);
         let err = apply_pipeline(&admin, &bad).await.expect_err(what);
-        assert!(matches!(err, kube::Error::Api(ref s) if s.code == 422), "{what}: {err}");
+        assert!(
+            matches!(err, kube::Error::Api(ref s) if s.code == 422),
+            "{what}: {err}"
+        );
     }
 
     // 5. A spec the schema accepts but the operator cannot use: Degraded + Warning Event, named field.
@@ -345,16 +500,26 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     apply_pipeline(&admin, &bad).await.unwrap();
     eventually("Degraded names spec.valkey.memory", WAIT, || async {
         let p = pipeline(&admin).await;
-        condition(&p, "Degraded").is_some_and(|(s, r, m)| s == "True" && r == "InvalidSpec" && m.contains("spec.valkey.memory"))
+        condition(&p, "Degraded").is_some_and(|(s, r, m)| {
+            s == "True" && r == "InvalidSpec" && m.contains("spec.valkey.memory")
+        })
     })
     .await;
     eventually("a Warning event names the field", WAIT, || async {
         let events: Api<Event> = Api::all(admin.clone());
-        events.list(&ListParams::default()).await.unwrap().items.iter().any(|e| {
-            e.reason.as_deref() == Some("InvalidSpec")
-                && e.type_.as_deref() == Some("Warning")
-                && e.note.as_deref().is_some_and(|n| n.contains("spec.valkey.memory"))
-        })
+        events
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .any(|e| {
+                e.reason.as_deref() == Some("InvalidSpec")
+                    && e.type_.as_deref() == Some("Warning")
+                    && e.note
+                        .as_deref()
+                        .is_some_and(|n| n.contains("spec.valkey.memory"))
+            })
     })
     .await;
     apply_pipeline(&admin, &spec).await.unwrap();
@@ -367,17 +532,35 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     let mut with_vpa = spec.clone();
     with_vpa["spec"]["vpa"] = json!({"enabled": true});
     apply_pipeline(&admin, &with_vpa).await.unwrap();
-    eventually("the Vpa condition says the CRD is missing, the rest still applied", WAIT, || async {
-        let p = pipeline(&admin).await;
-        condition(&p, "Vpa").is_some_and(|(s, r, m)| s == "False" && r == "VpaNotInstalled" && m.contains("autoscaling.k8s.io/v1"))
-            && condition(&p, "Degraded").is_some_and(|(s, r, _)| s == "True" && r == "VpaNotInstalled")
-    })
+    eventually(
+        "the Vpa condition says the CRD is missing, the rest still applied",
+        WAIT,
+        || async {
+            let p = pipeline(&admin).await;
+            condition(&p, "Vpa").is_some_and(|(s, r, m)| {
+                s == "False" && r == "VpaNotInstalled" && m.contains("autoscaling.k8s.io/v1")
+            }) && condition(&p, "Degraded")
+                .is_some_and(|(s, r, _)| s == "True" && r == "VpaNotInstalled")
+        },
+    )
     .await;
     assert!(all_children_exist(&admin, &with_vpa).await);
     // Discovery itself, against the real API server.
-    assert!(discovery::serves(&operator, "kafka.strimzi.io/v1", &["kafkas", "kafkatopics"]).await.unwrap());
-    assert!(discovery::serves(&operator, "kubevirt.io/v1", &["virtualmachines"]).await.unwrap());
-    assert!(!discovery::serves(&operator, "nothing.blackfriday.dev/v1", &["things"]).await.unwrap());
+    assert!(
+        discovery::serves(&operator, "kafka.strimzi.io/v1", &["kafkas", "kafkatopics"])
+            .await
+            .unwrap()
+    );
+    assert!(
+        discovery::serves(&operator, "kubevirt.io/v1", &["virtualmachines"])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !discovery::serves(&operator, "nothing.blackfriday.dev/v1", &["things"])
+            .await
+            .unwrap()
+    );
     apply_pipeline(&admin, &spec).await.unwrap();
 
     // 7. Paused: edits are not applied, the status says so; unpausing applies them.
@@ -389,11 +572,28 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(deployments.get("grpc-server-2").await.unwrap().spec.unwrap().replicas, Some(2), "paused: no apply");
+    assert_eq!(
+        deployments
+            .get("grpc-server-2")
+            .await
+            .unwrap()
+            .spec
+            .unwrap()
+            .replicas,
+        Some(2),
+        "paused: no apply"
+    );
     spec["spec"]["paused"] = json!(false);
     apply_pipeline(&admin, &spec).await.unwrap();
     eventually("unpaused: the edit lands", WAIT, || async {
-        deployments.get("grpc-server-2").await.unwrap().spec.unwrap().replicas == Some(4)
+        deployments
+            .get("grpc-server-2")
+            .await
+            .unwrap()
+            .spec
+            .unwrap()
+            .replicas
+            == Some(4)
             && condition(&pipeline(&admin).await, "Paused").is_some_and(|(s, _, _)| s == "False")
     })
     .await;
@@ -423,34 +623,89 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     spec["spec"]["valkey"]["storage"]["onDelete"] = json!("Retain");
     apply_pipeline(&admin, &spec).await.unwrap();
     eventually("the data PVC is no longer owned", WAIT, || async {
-        let pvc = get(&admin, ChildKind::PersistentVolumeClaim, Some("valkey"), "valkey-data-0").await.unwrap();
-        let ns = get(&admin, ChildKind::Namespace, None, "valkey").await.unwrap();
-        pvc.metadata.owner_references.unwrap_or_default().is_empty() && ns.metadata.owner_references.unwrap_or_default().is_empty()
+        let pvc = get(
+            &admin,
+            ChildKind::PersistentVolumeClaim,
+            Some("valkey"),
+            "valkey-data-0",
+        )
+        .await
+        .unwrap();
+        let ns = get(&admin, ChildKind::Namespace, None, "valkey")
+            .await
+            .unwrap();
+        pvc.metadata.owner_references.unwrap_or_default().is_empty()
+            && ns.metadata.owner_references.unwrap_or_default().is_empty()
     })
     .await;
 
     // 10. Delete the pipeline: the garbage collector removes every owned child.
     api.delete(NAME, &DeleteParams::default()).await.unwrap();
-    eventually("children are garbage-collected, retained data stays", GC_WAIT, || async {
-        gone(&admin, ChildKind::Namespace, None, "ingest").await
-            && gone(&admin, ChildKind::Namespace, None, "kafka").await
-            && gone(&admin, ChildKind::VirtualMachine, Some("valkey"), "valkey-0").await
-            && gone(&admin, ChildKind::Service, Some("valkey"), "valkey-primary").await
-            && gone(&admin, ChildKind::Secret, Some("grafana"), "blackfriday-valkey-datasource").await
-            && gone(&admin, ChildKind::ConfigMap, Some("grafana"), "blackfriday-dashboard").await
+    eventually(
+        "children are garbage-collected, retained data stays",
+        GC_WAIT,
+        || async {
+            gone(&admin, ChildKind::Namespace, None, "ingest").await
+                && gone(&admin, ChildKind::Namespace, None, "kafka").await
+                && gone(
+                    &admin,
+                    ChildKind::VirtualMachine,
+                    Some("valkey"),
+                    "valkey-0",
+                )
+                .await
+                && gone(&admin, ChildKind::Service, Some("valkey"), "valkey-primary").await
+                && gone(
+                    &admin,
+                    ChildKind::Secret,
+                    Some("grafana"),
+                    "blackfriday-valkey-datasource",
+                )
+                .await
+                && gone(
+                    &admin,
+                    ChildKind::ConfigMap,
+                    Some("grafana"),
+                    "blackfriday-dashboard",
+                )
+                .await
+        },
+    )
+    .await;
+    let pvc = get(
+        &admin,
+        ChildKind::PersistentVolumeClaim,
+        Some("valkey"),
+        "valkey-data-0",
+    )
+    .await;
+    assert!(
+        pvc.is_some_and(|p| p.metadata.deletion_timestamp.is_none()),
+        "retained PVC must survive"
+    );
+    assert!(
+        get(&admin, ChildKind::Secret, Some("valkey"), "valkey-auth")
+            .await
+            .is_some(),
+        "its password too"
+    );
+    // Clean up what was retained, as a user would once the data is no longer needed.
+    api_for(&admin, ChildKind::Namespace, None)
+        .delete("valkey", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the retained namespace is gone", GC_WAIT, || {
+        namespaces_gone(&admin)
     })
     .await;
-    let pvc = get(&admin, ChildKind::PersistentVolumeClaim, Some("valkey"), "valkey-data-0").await;
-    assert!(pvc.is_some_and(|p| p.metadata.deletion_timestamp.is_none()), "retained PVC must survive");
-    assert!(get(&admin, ChildKind::Secret, Some("valkey"), "valkey-auth").await.is_some(), "its password too");
-    // Clean up what was retained, as a user would once the data is no longer needed.
-    api_for(&admin, ChildKind::Namespace, None).delete("valkey", &DeleteParams::default()).await.unwrap();
-    eventually("the retained namespace is gone", GC_WAIT, || namespaces_gone(&admin)).await;
     controller.stop().await;
 
     // Leave the bench as found: other suites check that the operator identity has no grants.
     let bindings: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(admin.clone());
-    bindings.delete("blackfriday-operator", &DeleteParams::default()).await.unwrap();
+    bindings
+        .delete("blackfriday-operator", &DeleteParams::default())
+        .await
+        .unwrap();
 }
 
 fn json_merge(target: &mut Value, patch: &Value) {
@@ -468,7 +723,10 @@ fn json_merge(target: &mut Value, patch: &Value) {
 fn parse_of_the_sample_is_the_one_the_cluster_test_uses() {
     // Keeps sample_value() honest without a cluster.
     let text = std::fs::read_to_string(repo("config/samples/pipeline.yaml")).unwrap();
-    assert_eq!(parse_pipeline(&text).unwrap().metadata.name.as_deref(), Some(NAME));
+    assert_eq!(
+        parse_pipeline(&text).unwrap().metadata.name.as_deref(),
+        Some(NAME)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -480,23 +738,40 @@ async fn leader_election_hands_over_under_the_operator_identity() {
     };
     apply_file(&admin, "config/manager/namespace.yaml").await;
     apply_file(&admin, "config/rbac/leader_election_role.yaml").await;
-    let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(admin.clone(), "blackfriday-system");
-    let _ = leases.delete("blackfriday-operator", &DeleteParams::default()).await;
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> =
+        Api::namespaced(admin.clone(), "blackfriday-system");
+    let _ = leases
+        .delete("blackfriday-operator", &DeleteParams::default())
+        .await;
 
     let mut a = LeaseConfig::new("blackfriday-system", "replica-a");
     a.duration = Duration::from_secs(2);
     let mut b = a.clone();
     b.identity = "replica-b".into();
     // RBAC bindings take a moment to reach the authorizer.
-    eventually("replica-a leads", WAIT, || async { try_acquire_or_renew(&operator, &a).await.unwrap_or(false) }).await;
-    assert!(!try_acquire_or_renew(&operator, &b).await.unwrap(), "b must wait while a renews");
-    assert!(try_acquire_or_renew(&operator, &a).await.unwrap(), "a renews");
-    // a stops renewing: after the lease duration b takes over.
-    eventually("replica-b takes over an expired lease", Duration::from_secs(10), || async {
-        try_acquire_or_renew(&operator, &b).await.unwrap()
+    eventually("replica-a leads", WAIT, || async {
+        try_acquire_or_renew(&operator, &a).await.unwrap_or(false)
     })
     .await;
-    assert!(!try_acquire_or_renew(&operator, &a).await.unwrap(), "a lost it");
+    assert!(
+        !try_acquire_or_renew(&operator, &b).await.unwrap(),
+        "b must wait while a renews"
+    );
+    assert!(
+        try_acquire_or_renew(&operator, &a).await.unwrap(),
+        "a renews"
+    );
+    // a stops renewing: after the lease duration b takes over.
+    eventually(
+        "replica-b takes over an expired lease",
+        Duration::from_secs(10),
+        || async { try_acquire_or_renew(&operator, &b).await.unwrap() },
+    )
+    .await;
+    assert!(
+        !try_acquire_or_renew(&operator, &a).await.unwrap(),
+        "a lost it"
+    );
     // A graceful release hands over at once.
     release(&operator, &b).await.unwrap();
     assert!(try_acquire_or_renew(&operator, &a).await.unwrap());
@@ -504,7 +779,16 @@ async fn leader_election_hands_over_under_the_operator_identity() {
     assert_eq!(lease.spec.unwrap().lease_transitions, Some(2));
 
     // Leave the bench as found (other suites check the operator identity has no grants).
-    let bindings: Api<k8s_openapi::api::rbac::v1::RoleBinding> = Api::namespaced(admin.clone(), "blackfriday-system");
-    bindings.delete("blackfriday-operator-leader-election", &DeleteParams::default()).await.unwrap();
-    let _ = leases.delete("blackfriday-operator", &DeleteParams::default()).await;
+    let bindings: Api<k8s_openapi::api::rbac::v1::RoleBinding> =
+        Api::namespaced(admin.clone(), "blackfriday-system");
+    bindings
+        .delete(
+            "blackfriday-operator-leader-election",
+            &DeleteParams::default(),
+        )
+        .await
+        .unwrap();
+    let _ = leases
+        .delete("blackfriday-operator", &DeleteParams::default())
+        .await;
 }

@@ -22,10 +22,19 @@ fn rendered_config(index: i32, data_dir: &std::path::Path) -> String {
     let user_data = cloud_init_user_data(&p, index);
     let cloud: serde_yaml::Value = serde_yaml::from_str(&user_data).expect("user-data is YAML");
     let files = cloud["write_files"].as_sequence().unwrap();
-    let conf = files.iter().find(|f| f["path"] == "/etc/valkey/blackfriday.conf").unwrap();
+    let conf = files
+        .iter()
+        .find(|f| f["path"] == "/etc/valkey/blackfriday.conf")
+        .unwrap();
     let text = conf["content"].as_str().unwrap();
-    assert!(text.contains("dir /var/lib/valkey\n"), "AOF on the persistent disk: {text}");
-    let mut text = text.replace("dir /var/lib/valkey", &format!("dir {}", data_dir.display()));
+    assert!(
+        text.contains("dir /var/lib/valkey\n"),
+        "AOF on the persistent disk: {text}"
+    );
+    let mut text = text.replace(
+        "dir /var/lib/valkey",
+        &format!("dir {}", data_dir.display()),
+    );
     text.push_str(&format!("requirepass \"{PASSWORD}\"\n"));
     if index > 0 {
         text.push_str(&format!("masterauth \"{PASSWORD}\"\n"));
@@ -55,7 +64,11 @@ impl Drop for TempDir {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Start valkey-server from the rendered config; only the address, port and data dir are
@@ -75,10 +88,17 @@ fn start(binary: &str, index: i32, primary_port: Option<u16>) -> Server {
         cmd.args(["--replicaof", "127.0.0.1", &primary.to_string()]);
     }
     let child = cmd.spawn().expect("valkey-server starts");
-    let server = Server { child, port, _dir: TempDir(dir) };
+    let server = Server {
+        child,
+        port,
+        _dir: TempDir(dir),
+    };
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "valkey-server did not listen on {port}");
+        assert!(
+            Instant::now() < deadline,
+            "valkey-server did not listen on {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     server
@@ -87,7 +107,9 @@ fn start(binary: &str, index: i32, primary_port: Option<u16>) -> Server {
 /// One RESP command, its reply as text (bulk strings and arrays flattened, one item per line).
 fn command(port: u16, args: &[&str]) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let mut request = format!("*{}\r\n", args.len());
     for a in args {
         request.push_str(&format!("${}\r\n{a}\r\n", a.len()));
@@ -113,7 +135,10 @@ fn read_reply(reader: &mut BufReader<TcpStream>) -> String {
         }
         Some('*') => {
             let n: i64 = line[1..].parse().unwrap();
-            (0..n.max(0)).map(|_| read_reply(reader)).collect::<Vec<_>>().join("\n")
+            (0..n.max(0))
+                .map(|_| read_reply(reader))
+                .collect::<Vec<_>>()
+                .join("\n")
         }
         _ => line,
     }
@@ -122,7 +147,9 @@ fn read_reply(reader: &mut BufReader<TcpStream>) -> String {
 fn authed(port: u16, args: &[&str]) -> String {
     // A fresh connection per call: AUTH then the command, in one pipeline.
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let mut request = format!("*2\r\n$4\r\nAUTH\r\n${}\r\n{PASSWORD}\r\n", PASSWORD.len());
     request.push_str(&format!("*{}\r\n", args.len()));
     for a in args {
@@ -142,20 +169,34 @@ fn primary_and_replica_run_from_the_rendered_config() {
     };
     let primary = start(&binary, 0, None);
     // The password is required.
-    assert!(command(primary.port, &["PING"]).starts_with("-NOAUTH"), "requirepass must be on");
-    assert_eq!(authed(primary.port, &["CONFIG", "GET", "appendonly"]), "appendonly\nyes");
+    assert!(
+        command(primary.port, &["PING"]).starts_with("-NOAUTH"),
+        "requirepass must be on"
+    );
+    assert_eq!(
+        authed(primary.port, &["CONFIG", "GET", "appendonly"]),
+        "appendonly\nyes"
+    );
     assert!(authed(primary.port, &["INFO", "replication"]).contains("role:master"));
 
     let replica = start(&binary, 1, Some(primary.port));
-    assert_eq!(authed(replica.port, &["CONFIG", "GET", "replica-read-only"]), "replica-read-only\nyes");
+    assert_eq!(
+        authed(replica.port, &["CONFIG", "GET", "replica-read-only"]),
+        "replica-read-only\nyes"
+    );
     assert_eq!(authed(primary.port, &["SET", "bf:test", "42"]), "+OK");
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let info = authed(replica.port, &["INFO", "replication"]);
-        if info.contains("master_link_status:up") && authed(replica.port, &["GET", "bf:test"]) == "42" {
+        if info.contains("master_link_status:up")
+            && authed(replica.port, &["GET", "bf:test"]) == "42"
+        {
             break;
         }
-        assert!(Instant::now() < deadline, "the replica did not sync with masterauth: {info}");
+        assert!(
+            Instant::now() < deadline,
+            "the replica did not sync with masterauth: {info}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     // Writes go to the primary only.
@@ -166,17 +207,33 @@ fn primary_and_replica_run_from_the_rendered_config() {
 /// scripts/setup.d/40-operator.sh). Skips when `cloud-init` is not installed.
 #[test]
 fn user_data_passes_the_cloud_init_schema() {
-    if Command::new("cloud-init").arg("--version").output().is_err() {
+    if Command::new("cloud-init")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         eprintln!("skipped: no cloud-init (apt-get install cloud-init)");
         return;
     }
     let p = validate_spec("bf", None, Some(1), &BlackFridayPipelineSpec::default()).unwrap();
     for index in [0, 1] {
-        let path = std::env::temp_dir().join(format!("bf-user-data-{}-{index}.yaml", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("bf-user-data-{}-{index}.yaml", std::process::id()));
         std::fs::write(&path, cloud_init_user_data(&p, index)).unwrap();
-        let out = Command::new("cloud-init").args(["schema", "--config-file"]).arg(&path).output().unwrap();
+        let out = Command::new("cloud-init")
+            .args(["schema", "--config-file"])
+            .arg(&path)
+            .output()
+            .unwrap();
         let _ = std::fs::remove_file(&path);
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success() && text.contains("Valid cloud-config"), "valkey-{index}: {text}");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success() && text.contains("Valid cloud-config"),
+            "valkey-{index}: {text}"
+        );
     }
 }

@@ -45,7 +45,10 @@ fn hpa(p: &ValidPipeline, target: &str, bounds: &AutoscalingSpec) -> Child {
 /// rust-api always; grpc-client and the consumer unless they have fixed replicas.
 pub fn horizontal(p: &ValidPipeline) -> Vec<Child> {
     let mut out = vec![hpa(p, names::RUST_API, &p.spec.rust_api.autoscaling)];
-    for (target, scaling) in [(names::GRPC_CLIENT, &p.grpc_client_scaling), (names::CONSUMER, &p.consumer_scaling)] {
+    for (target, scaling) in [
+        (names::GRPC_CLIENT, &p.grpc_client_scaling),
+        (names::CONSUMER, &p.consumer_scaling),
+    ] {
         if let Scaling::Autoscaled(bounds) = scaling {
             out.push(hpa(p, target, bounds));
         }

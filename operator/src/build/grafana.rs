@@ -53,7 +53,10 @@ fn datasource(p: &ValidPipeline, inputs: &ClusterInputs) -> Child {
     let secret = Secret {
         metadata,
         type_: Some("Opaque".into()),
-        data: Some(BTreeMap::from([("blackfriday-valkey.yaml".into(), ByteString(yaml.into_bytes()))])),
+        data: Some(BTreeMap::from([(
+            "blackfriday-valkey.yaml".into(),
+            ByteString(yaml.into_bytes()),
+        )])),
         ..Default::default()
     };
     Child::new(ChildKind::Secret, &secret)
@@ -64,7 +67,10 @@ fn dashboard(p: &ValidPipeline) -> Child {
     metadata.labels = Some(sidecar_labels(p, &p.spec.grafana.dashboard_label));
     let config_map = ConfigMap {
         metadata,
-        data: Some(BTreeMap::from([("blackfriday.json".into(), dashboard_json(p))])),
+        data: Some(BTreeMap::from([(
+            "blackfriday.json".into(),
+            dashboard_json(p),
+        )])),
         ..Default::default()
     };
     Child::new(ChildKind::ConfigMap, &config_map)
@@ -72,7 +78,8 @@ fn dashboard(p: &ValidPipeline) -> Child {
 
 /// The embedded dashboard with its constant variables set from the spec.
 pub fn dashboard_json(p: &ValidPipeline) -> String {
-    let mut dashboard: Value = serde_json::from_str(DASHBOARD_JSON).expect("assets/grafana/dashboard.json is JSON");
+    let mut dashboard: Value =
+        serde_json::from_str(DASHBOARD_JSON).expect("assets/grafana/dashboard.json is JSON");
     set_constants(
         &mut dashboard,
         &[
@@ -90,7 +97,9 @@ fn set_constants(dashboard: &mut Value, values: &[(&str, &str)]) {
     if !dashboard["templating"]["list"].is_array() {
         dashboard["templating"] = json!({"list": []});
     }
-    let list = dashboard["templating"]["list"].as_array_mut().expect("checked above");
+    let list = dashboard["templating"]["list"]
+        .as_array_mut()
+        .expect("checked above");
     for (name, value) in values {
         let current = json!({"text": value, "value": value, "selected": true});
         let position = list.iter().position(|v| v["name"] == *name);
@@ -120,7 +129,13 @@ mod tests {
         let p = validate_spec("x", None, None, &spec).unwrap();
         let dashboard: Value = serde_json::from_str(&dashboard_json(&p)).unwrap();
         let get = |name: &str| {
-            dashboard["templating"]["list"].as_array().unwrap().iter().find(|v| v["name"] == name).unwrap()["query"].clone()
+            dashboard["templating"]["list"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["name"] == name)
+                .unwrap()["query"]
+                .clone()
         };
         assert_eq!(get("carnet"), "201900016");
         assert_eq!(get("categoria"), Category::Hogar.as_str());

@@ -1,8 +1,8 @@
 //! The Ingress in front of rust-api (class nginx by default; optional TLS).
 
 use k8s_openapi::api::networking::v1::{
-    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend,
-    IngressSpec, IngressTLS, ServiceBackendPort,
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
+    IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
 };
 
 use super::{meta, Child};
@@ -21,7 +21,10 @@ pub fn build(p: &ValidPipeline) -> Vec<Child> {
         spec: Some(IngressSpec {
             ingress_class_name: Some(spec.class_name.clone()),
             tls: spec.tls.as_ref().map(|tls| {
-                vec![IngressTLS { hosts: host.clone().map(|h| vec![h]), secret_name: Some(tls.secret_name.clone()) }]
+                vec![IngressTLS {
+                    hosts: host.clone().map(|h| vec![h]),
+                    secret_name: Some(tls.secret_name.clone()),
+                }]
             }),
             rules: Some(vec![IngressRule {
                 host,
@@ -32,7 +35,10 @@ pub fn build(p: &ValidPipeline) -> Vec<Child> {
                         backend: IngressBackend {
                             service: Some(IngressServiceBackend {
                                 name: names::RUST_API.into(),
-                                port: Some(ServiceBackendPort { name: None, number: Some(names::RUST_API_PORT) }),
+                                port: Some(ServiceBackendPort {
+                                    name: None,
+                                    number: Some(names::RUST_API_PORT),
+                                }),
                             }),
                             resource: None,
                         },

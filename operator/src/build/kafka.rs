@@ -94,17 +94,24 @@ fn node_pool(p: &ValidPipeline) -> Child {
     let spec = &p.spec.kafka;
     let storage = &spec.node_pool.storage;
     let mut volume = match storage.type_ {
-        KafkaStorageType::Ephemeral => json!({"id": 0, "type": "ephemeral", "kraftMetadata": "shared"}),
+        KafkaStorageType::Ephemeral => {
+            json!({"id": 0, "type": "ephemeral", "kraftMetadata": "shared"})
+        }
         KafkaStorageType::PersistentClaim => json!({
             "id": 0, "type": "persistent-claim", "size": storage.size,
             "deleteClaim": storage.delete_claim, "kraftMetadata": "shared"
         }),
     };
-    if let (KafkaStorageType::PersistentClaim, Some(class)) = (storage.type_, &storage.storage_class_name) {
+    if let (KafkaStorageType::PersistentClaim, Some(class)) =
+        (storage.type_, &storage.storage_class_name)
+    {
         volume["class"] = json!(class);
     }
     let mut metadata = meta(p, p.ns_kafka(), names::KAFKA_NODE_POOL, "kafka");
-    metadata.labels.get_or_insert_with(Default::default).insert(STRIMZI_CLUSTER_LABEL.into(), spec.cluster_name.clone());
+    metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(STRIMZI_CLUSTER_LABEL.into(), spec.cluster_name.clone());
     let mut pool_spec = json!({
         "replicas": spec.node_pool.replicas,
         "roles": ["controller", "broker"],
@@ -113,14 +120,20 @@ fn node_pool(p: &ValidPipeline) -> Child {
     if let Some(resources) = resources(&spec.node_pool.resources) {
         pool_spec["resources"] = resources;
     }
-    Child::new(ChildKind::KafkaNodePool, &json!({"metadata": metadata, "spec": pool_spec}))
+    Child::new(
+        ChildKind::KafkaNodePool,
+        &json!({"metadata": metadata, "spec": pool_spec}),
+    )
 }
 
 fn topic(p: &ValidPipeline) -> Child {
     let spec = &p.spec.kafka;
     let (_, min_isr) = replication(spec.topic.replicas);
     let mut metadata = meta(p, p.ns_kafka(), &spec.topic.name, "kafka");
-    metadata.labels.get_or_insert_with(Default::default).insert(STRIMZI_CLUSTER_LABEL.into(), spec.cluster_name.clone());
+    metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(STRIMZI_CLUSTER_LABEL.into(), spec.cluster_name.clone());
     let object = json!({
         "metadata": metadata,
         "spec": {

@@ -55,10 +55,14 @@ impl Child {
     /// Wrap a typed object (k8s-openapi or our foreign structs) as a child of `kind`.
     pub fn new(kind: ChildKind, object: &impl Serialize) -> Self {
         let value = serde_json::to_value(object).expect("child objects always serialize");
-        let mut object: DynamicObject = serde_json::from_value(value).expect("child objects have metadata");
+        let mut object: DynamicObject =
+            serde_json::from_value(value).expect("child objects have metadata");
         // apiVersion/kind come from the kind table so foreign objects built from json! are uniform.
         let ar = kind.api_resource();
-        object.types = Some(kube::core::TypeMeta { api_version: ar.api_version, kind: ar.kind });
+        object.types = Some(kube::core::TypeMeta {
+            api_version: ar.api_version,
+            kind: ar.kind,
+        });
         Self { kind, object }
     }
 
@@ -72,7 +76,12 @@ impl Child {
 
     /// `Kind/namespace/name`, how tests and logs name a child.
     pub fn key(&self) -> String {
-        format!("{}/{}/{}", self.kind.kind(), self.namespace().unwrap_or("-"), self.name())
+        format!(
+            "{}/{}/{}",
+            self.kind.kind(),
+            self.namespace().unwrap_or("-"),
+            self.name()
+        )
     }
 }
 
@@ -84,7 +93,9 @@ pub struct Desired {
 
 impl Desired {
     pub fn find(&self, kind: ChildKind, namespace: Option<&str>, name: &str) -> Option<&Child> {
-        self.children.iter().find(|c| c.kind == kind && c.namespace() == namespace && c.name() == name)
+        self.children
+            .iter()
+            .find(|c| c.kind == kind && c.namespace() == namespace && c.name() == name)
     }
 
     pub fn of_kind(&self, kind: ChildKind) -> impl Iterator<Item = &Child> {
@@ -129,14 +140,21 @@ pub fn desired(p: &ValidPipeline, inputs: &ClusterInputs) -> Desired {
 /// Children that must outlive the pipeline when `valkey.storage.onDelete` is Retain: the data
 /// PVCs, the password they were written with, and the namespace that holds them (deleting a
 /// namespace deletes its PVCs).
-pub fn is_retained(p: &ValidPipeline, kind: ChildKind, namespace: Option<&str>, name: &str) -> bool {
+pub fn is_retained(
+    p: &ValidPipeline,
+    kind: ChildKind,
+    namespace: Option<&str>,
+    name: &str,
+) -> bool {
     if p.spec.valkey.storage.on_delete != DataRetention::Retain {
         return false;
     }
     match kind {
         ChildKind::PersistentVolumeClaim => true,
         ChildKind::Namespace => name == p.ns_valkey(),
-        ChildKind::Secret => namespace == Some(p.ns_valkey()) && name == p.spec.valkey.password_secret.name,
+        ChildKind::Secret => {
+            namespace == Some(p.ns_valkey()) && name == p.spec.valkey.password_secret.name
+        }
         _ => false,
     }
 }
@@ -144,7 +162,9 @@ pub fn is_retained(p: &ValidPipeline, kind: ChildKind, namespace: Option<&str>, 
 fn stamp_ownership(p: &ValidPipeline, child: &mut Child) {
     let retained = is_retained(p, child.kind, child.namespace(), child.name());
     let meta = &mut child.object.metadata;
-    meta.labels.get_or_insert_with(Default::default).extend(names::ownership_labels(&p.name));
+    meta.labels
+        .get_or_insert_with(Default::default)
+        .extend(names::ownership_labels(&p.name));
     if let (Some(uid), false) = (&p.uid, retained) {
         meta.owner_references = Some(vec![owner_reference(&p.name, uid)]);
     }
@@ -188,16 +208,26 @@ pub(crate) fn config_hash(parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crd::{BlackFridayPipelineSpec, IngressTls, KafkaMode, KafkaStorageType, SecretRef, ValkeyDiskSource};
+    use crate::crd::{
+        BlackFridayPipelineSpec, IngressTls, KafkaMode, KafkaStorageType, SecretRef,
+        ValkeyDiskSource,
+    };
     use crate::validate::validate_spec;
 
     fn build(spec: &BlackFridayPipelineSpec, uid: Option<&str>) -> Desired {
         let p = validate_spec("bf", uid.map(str::to_string), Some(1), spec).unwrap();
-        desired(&p, &ClusterInputs { valkey_password: Some("s3cret".into()), ..Default::default() })
+        desired(
+            &p,
+            &ClusterInputs {
+                valkey_password: Some("s3cret".into()),
+                ..Default::default()
+            },
+        )
     }
 
     fn get<'a>(d: &'a Desired, kind: ChildKind, ns: Option<&str>, name: &str) -> &'a Child {
-        d.find(kind, ns, name).unwrap_or_else(|| panic!("{kind:?} {ns:?}/{name} missing"))
+        d.find(kind, ns, name)
+            .unwrap_or_else(|| panic!("{kind:?} {ns:?}/{name} missing"))
     }
 
     #[test]
@@ -205,7 +235,12 @@ mod tests {
         let d = build(&BlackFridayPipelineSpec::default(), Some("u-1"));
         for child in &d.children {
             let owner = &child.object.metadata.owner_references.as_ref().unwrap()[0];
-            assert_eq!((owner.uid.as_str(), owner.controller), ("u-1", Some(true)), "{}", child.key());
+            assert_eq!(
+                (owner.uid.as_str(), owner.controller),
+                ("u-1", Some(true)),
+                "{}",
+                child.key()
+            );
         }
     }
 
@@ -215,15 +250,36 @@ mod tests {
         spec.valkey.storage.on_delete = DataRetention::Retain;
         let d = build(&spec, Some("u-1"));
         for (kind, ns, name) in [
-            (ChildKind::PersistentVolumeClaim, Some("valkey"), "valkey-data-0"),
+            (
+                ChildKind::PersistentVolumeClaim,
+                Some("valkey"),
+                "valkey-data-0",
+            ),
             (ChildKind::Secret, Some("valkey"), "valkey-auth"),
             (ChildKind::Namespace, None, "valkey"),
         ] {
-            assert!(get(&d, kind, ns, name).object.metadata.owner_references.is_none(), "{name}");
+            assert!(
+                get(&d, kind, ns, name)
+                    .object
+                    .metadata
+                    .owner_references
+                    .is_none(),
+                "{name}"
+            );
         }
         // The consumer's copy and the VMs still go with the pipeline.
-        assert!(get(&d, ChildKind::Secret, Some("ingest"), "valkey-auth").object.metadata.owner_references.is_some());
-        assert!(get(&d, ChildKind::VirtualMachine, Some("valkey"), "valkey-0").object.metadata.owner_references.is_some());
+        assert!(get(&d, ChildKind::Secret, Some("ingest"), "valkey-auth")
+            .object
+            .metadata
+            .owner_references
+            .is_some());
+        assert!(
+            get(&d, ChildKind::VirtualMachine, Some("valkey"), "valkey-0")
+                .object
+                .metadata
+                .owner_references
+                .is_some()
+        );
     }
 
     #[test]
@@ -231,12 +287,19 @@ mod tests {
         let mut spec = BlackFridayPipelineSpec::default();
         spec.ingress.host = "ventas.example.com".into();
         spec.ingress.class_name = "nginx-public".into();
-        spec.ingress.tls = Some(IngressTls { secret_name: "ventas-tls".into() });
+        spec.ingress.tls = Some(IngressTls {
+            secret_name: "ventas-tls".into(),
+        });
         let d = build(&spec, None);
-        let ingress = &get(&d, ChildKind::Ingress, Some("ingest"), "rust-api").object.data["spec"];
+        let ingress = &get(&d, ChildKind::Ingress, Some("ingest"), "rust-api")
+            .object
+            .data["spec"];
         assert_eq!(ingress["ingressClassName"], "nginx-public");
         assert_eq!(ingress["tls"][0]["hosts"][0], "ventas.example.com");
-        assert_eq!(ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"], 8080);
+        assert_eq!(
+            ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"],
+            8080
+        );
         spec.ingress.enabled = false;
         assert_eq!(build(&spec, None).of_kind(ChildKind::Ingress).count(), 0);
     }
@@ -249,12 +312,26 @@ mod tests {
         spec.kafka.topic.replicas = 3;
         let d = build(&spec, None);
         let pool = &get(&d, ChildKind::KafkaNodePool, Some("kafka"), "dual-role").object;
-        assert_eq!(pool.metadata.labels.as_ref().unwrap()["strimzi.io/cluster"], "blackfriday");
-        assert_eq!(pool.data["spec"]["roles"], serde_json::json!(["controller", "broker"]));
-        assert_eq!(pool.data["spec"]["storage"]["volumes"][0]["type"], "ephemeral");
-        let kafka = &get(&d, ChildKind::Kafka, Some("kafka"), "blackfriday").object.data["spec"]["kafka"];
+        assert_eq!(
+            pool.metadata.labels.as_ref().unwrap()["strimzi.io/cluster"],
+            "blackfriday"
+        );
+        assert_eq!(
+            pool.data["spec"]["roles"],
+            serde_json::json!(["controller", "broker"])
+        );
+        assert_eq!(
+            pool.data["spec"]["storage"]["volumes"][0]["type"],
+            "ephemeral"
+        );
+        let kafka = &get(&d, ChildKind::Kafka, Some("kafka"), "blackfriday")
+            .object
+            .data["spec"]["kafka"];
         assert_eq!(kafka["config"]["min.insync.replicas"], 2);
-        assert!(kafka.get("replicas").is_none(), "v1 keeps replicas on the node pool");
+        assert!(
+            kafka.get("replicas").is_none(),
+            "v1 keeps replicas on the node pool"
+        );
         spec.kafka.mode = KafkaMode::External;
         spec.kafka.bootstrap_servers = Some("k:9092".into());
         assert_eq!(build(&spec, None).of_kind(ChildKind::Kafka).count(), 0);
@@ -265,49 +342,110 @@ mod tests {
         let mut spec = BlackFridayPipelineSpec::default();
         spec.valkey.disk.source = ValkeyDiskSource::DataVolume;
         let d = build(&spec, None);
-        let vm = &get(&d, ChildKind::VirtualMachine, Some("valkey"), "valkey-1").object.data["spec"];
-        assert_eq!(vm["dataVolumeTemplates"][0]["metadata"]["name"], "valkey-root-1");
-        assert_eq!(vm["template"]["spec"]["volumes"][0]["dataVolume"]["name"], "valkey-root-1");
+        let vm = &get(&d, ChildKind::VirtualMachine, Some("valkey"), "valkey-1")
+            .object
+            .data["spec"];
+        assert_eq!(
+            vm["dataVolumeTemplates"][0]["metadata"]["name"],
+            "valkey-root-1"
+        );
+        assert_eq!(
+            vm["template"]["spec"]["volumes"][0]["dataVolume"]["name"],
+            "valkey-root-1"
+        );
         assert_eq!(vm["runStrategy"], "Always");
-        assert_eq!(vm["template"]["spec"]["domain"]["devices"]["interfaces"][0]["masquerade"], serde_json::json!({}));
+        assert_eq!(
+            vm["template"]["spec"]["domain"]["devices"]["interfaces"][0]["masquerade"],
+            serde_json::json!({})
+        );
     }
 
     #[test]
     fn pull_secret_is_copied_and_referenced_only_when_configured() {
         let d = build(&BlackFridayPipelineSpec::default(), None);
-        assert!(d.find(ChildKind::Secret, Some("ingest"), names::PULL_SECRET).is_none());
+        assert!(d
+            .find(ChildKind::Secret, Some("ingest"), names::PULL_SECRET)
+            .is_none());
         let mut spec = BlackFridayPipelineSpec::default();
-        spec.registry.pull_secret = Some(SecretRef { name: "zot".into(), namespace: "ops".into() });
+        spec.registry.pull_secret = Some(SecretRef {
+            name: "zot".into(),
+            namespace: "ops".into(),
+        });
         let d = build(&spec, None);
         for ns in ["ingest", "kafka", "valkey"] {
-            assert!(d.find(ChildKind::Secret, Some(ns), names::PULL_SECRET).is_some(), "{ns}");
+            assert!(
+                d.find(ChildKind::Secret, Some(ns), names::PULL_SECRET)
+                    .is_some(),
+                "{ns}"
+            );
         }
-        let vm = &get(&d, ChildKind::VirtualMachine, Some("valkey"), "valkey-0").object.data;
-        assert_eq!(vm["spec"]["template"]["spec"]["volumes"][0]["containerDisk"]["imagePullSecret"], names::PULL_SECRET);
+        let vm = &get(&d, ChildKind::VirtualMachine, Some("valkey"), "valkey-0")
+            .object
+            .data;
+        assert_eq!(
+            vm["spec"]["template"]["spec"]["volumes"][0]["containerDisk"]["imagePullSecret"],
+            names::PULL_SECRET
+        );
     }
 
     #[test]
     fn grafana_datasource_points_at_the_read_service_with_the_password() {
         let d = build(&BlackFridayPipelineSpec::default(), None);
-        let secret = &get(&d, ChildKind::Secret, Some("grafana"), names::GRAFANA_DATASOURCE).object;
-        assert_eq!(secret.metadata.labels.as_ref().unwrap()["grafana_datasource"], "1");
-        let encoded = secret.data["data"]["blackfriday-valkey.yaml"].as_str().unwrap();
+        let secret = &get(
+            &d,
+            ChildKind::Secret,
+            Some("grafana"),
+            names::GRAFANA_DATASOURCE,
+        )
+        .object;
+        assert_eq!(
+            secret.metadata.labels.as_ref().unwrap()["grafana_datasource"],
+            "1"
+        );
+        let encoded = secret.data["data"]["blackfriday-valkey.yaml"]
+            .as_str()
+            .unwrap();
         use base64::Engine as _;
-        let yaml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded).unwrap()).unwrap();
+        let yaml = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap(),
+        )
+        .unwrap();
         assert!(yaml.contains("uid: valkey"), "{yaml}");
-        assert!(yaml.contains("url: redis://valkey-read.valkey.svc.cluster.local:6379"), "{yaml}");
+        assert!(
+            yaml.contains("url: redis://valkey-read.valkey.svc.cluster.local:6379"),
+            "{yaml}"
+        );
         assert!(yaml.contains("password: s3cret"), "{yaml}");
-        let dashboard = &get(&d, ChildKind::ConfigMap, Some("grafana"), names::GRAFANA_DASHBOARD).object;
-        assert_eq!(dashboard.metadata.labels.as_ref().unwrap()["grafana_dashboard"], "1");
+        let dashboard = &get(
+            &d,
+            ChildKind::ConfigMap,
+            Some("grafana"),
+            names::GRAFANA_DASHBOARD,
+        )
+        .object;
+        assert_eq!(
+            dashboard.metadata.labels.as_ref().unwrap()["grafana_dashboard"],
+            "1"
+        );
     }
 
     #[test]
     fn a_rotated_password_rolls_the_consumer() {
         let p = validate_spec("bf", None, Some(1), &BlackFridayPipelineSpec::default()).unwrap();
         let hash = |password: &str| {
-            let d = desired(&p, &ClusterInputs { valkey_password: Some(password.into()), ..Default::default() });
-            d.find(ChildKind::Deployment, Some("ingest"), names::CONSUMER).unwrap().object.data["spec"]["template"]
-                ["metadata"]["annotations"][names::ANNOTATION_CONFIG_HASH]
+            let d = desired(
+                &p,
+                &ClusterInputs {
+                    valkey_password: Some(password.into()),
+                    ..Default::default()
+                },
+            );
+            d.find(ChildKind::Deployment, Some("ingest"), names::CONSUMER)
+                .unwrap()
+                .object
+                .data["spec"]["template"]["metadata"]["annotations"][names::ANNOTATION_CONFIG_HASH]
                 .clone()
         };
         assert_ne!(hash("a"), hash("b"));

@@ -34,7 +34,10 @@ pub fn build(p: &ValidPipeline, inputs: &ClusterInputs) -> Vec<Child> {
             let secret = Secret {
                 metadata,
                 type_: Some(
-                    inputs.pull_secret.as_ref().map_or("kubernetes.io/dockerconfigjson".into(), |s| s.type_.clone()),
+                    inputs
+                        .pull_secret
+                        .as_ref()
+                        .map_or("kubernetes.io/dockerconfigjson".into(), |s| s.type_.clone()),
                 ),
                 data: inputs.pull_secret.as_ref().map(|s| s.data.clone()),
                 ..Default::default()
@@ -49,7 +52,10 @@ pub fn build(p: &ValidPipeline, inputs: &ClusterInputs) -> Vec<Child> {
         let secret = Secret {
             metadata: meta(p, ns, &p.spec.valkey.password_secret.name, names::VALKEY),
             type_: Some("Opaque".into()),
-            data: Some(BTreeMap::from([(key.clone(), ByteString(password.as_bytes().to_vec()))])),
+            data: Some(BTreeMap::from([(
+                key.clone(),
+                ByteString(password.as_bytes().to_vec()),
+            )])),
             ..Default::default()
         };
         children.push(Child::new(ChildKind::Secret, &secret));
@@ -58,5 +64,8 @@ pub fn build(p: &ValidPipeline, inputs: &ClusterInputs) -> Vec<Child> {
 }
 
 pub fn valkey_password(inputs: &ClusterInputs) -> &str {
-    inputs.valkey_password.as_deref().unwrap_or(OFFLINE_PASSWORD)
+    inputs
+        .valkey_password
+        .as_deref()
+        .unwrap_or(OFFLINE_PASSWORD)
 }

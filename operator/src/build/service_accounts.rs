@@ -9,7 +9,12 @@ use crate::names;
 use crate::validate::ValidPipeline;
 
 /// The programs that run as pods, each with its own identity.
-pub const PROGRAMS: [&str; 4] = [names::RUST_API, names::GRPC_CLIENT, names::GRPC_SERVER_IMAGE, names::CONSUMER];
+pub const PROGRAMS: [&str; 4] = [
+    names::RUST_API,
+    names::GRPC_CLIENT,
+    names::GRPC_SERVER_IMAGE,
+    names::CONSUMER,
+];
 
 pub fn build(p: &ValidPipeline) -> Vec<Child> {
     PROGRAMS
@@ -29,9 +34,9 @@ pub fn build(p: &ValidPipeline) -> Vec<Child> {
 
 /// The copied pull Secret, if the registry needs one.
 pub fn pull_secrets(p: &ValidPipeline) -> Option<Vec<LocalObjectReference>> {
-    p.spec
-        .registry
-        .pull_secret
-        .as_ref()
-        .map(|_| vec![LocalObjectReference { name: names::PULL_SECRET.to_string() }])
+    p.spec.registry.pull_secret.as_ref().map(|_| {
+        vec![LocalObjectReference {
+            name: names::PULL_SECRET.to_string(),
+        }]
+    })
 }

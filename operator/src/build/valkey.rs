@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, Service, ServicePort, ServiceSpec, VolumeResourceRequirements,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, Service, ServicePort, ServiceSpec,
+    VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -38,14 +39,22 @@ pub fn persistent_volume_claims(p: &ValidPipeline) -> Vec<Child> {
     (0..p.spec.valkey.replicas)
         .map(|index| {
             let pvc = PersistentVolumeClaim {
-                metadata: meta(p, p.ns_valkey(), &names::valkey_data_pvc(index), names::VALKEY),
+                metadata: meta(
+                    p,
+                    p.ns_valkey(),
+                    &names::valkey_data_pvc(index),
+                    names::VALKEY,
+                ),
                 spec: Some(PersistentVolumeClaimSpec {
                     access_modes: Some(vec!["ReadWriteOnce".into()]),
                     // Filesystem mode: KubeVirt creates disk.img inside and the guest formats it.
                     volume_mode: Some("Filesystem".into()),
                     storage_class_name: storage.storage_class_name.clone(),
                     resources: Some(VolumeResourceRequirements {
-                        requests: Some(BTreeMap::from([("storage".into(), Quantity(storage.size.clone()))])),
+                        requests: Some(BTreeMap::from([(
+                            "storage".into(),
+                            Quantity(storage.size.clone()),
+                        )])),
                         limits: None,
                     }),
                     ..Default::default()
@@ -80,18 +89,28 @@ pub fn services(p: &ValidPipeline) -> Vec<Child> {
         };
         Child::new(ChildKind::Service, &svc)
     };
-    vec![service(names::VALKEY_PRIMARY_SERVICE, Some("primary")), service(names::VALKEY_READ_SERVICE, None)]
+    vec![
+        service(names::VALKEY_PRIMARY_SERVICE, Some("primary")),
+        service(names::VALKEY_READ_SERVICE, None),
+    ]
 }
 
 pub fn virtual_machines(p: &ValidPipeline) -> Vec<Child> {
-    (0..p.spec.valkey.replicas).map(|index| virtual_machine(p, index)).collect()
+    (0..p.spec.valkey.replicas)
+        .map(|index| virtual_machine(p, index))
+        .collect()
 }
 
 fn virtual_machine(p: &ValidPipeline, index: i32) -> Child {
     let valkey = &p.spec.valkey;
     let name = names::valkey_vm(index);
     let user_data = cloud_init_user_data(p, index);
-    let pull_secret = p.spec.registry.pull_secret.as_ref().map(|_| names::PULL_SECRET);
+    let pull_secret = p
+        .spec
+        .registry
+        .pull_secret
+        .as_ref()
+        .map(|_| names::PULL_SECRET);
 
     let (root_volume, data_volume_templates) = match valkey.disk.source {
         ValkeyDiskSource::ContainerDisk => {
@@ -102,7 +121,10 @@ fn virtual_machine(p: &ValidPipeline, index: i32) -> Child {
             if let Some(secret) = pull_secret {
                 container_disk["imagePullSecret"] = json!(secret);
             }
-            (json!({"name": "root", "containerDisk": container_disk}), None)
+            (
+                json!({"name": "root", "containerDisk": container_disk}),
+                None,
+            )
         }
         ValkeyDiskSource::DataVolume => {
             let dv = names::valkey_root_dv(index);
@@ -115,7 +137,10 @@ fn virtual_machine(p: &ValidPipeline, index: i32) -> Child {
                     "storage": {"resources": {"requests": {"storage": valkey.disk.size}}}
                 }
             });
-            (json!({"name": "root", "dataVolume": {"name": dv}}), Some(vec![template]))
+            (
+                json!({"name": "root", "dataVolume": {"name": dv}}),
+                Some(vec![template]),
+            )
         }
     };
 
@@ -166,6 +191,12 @@ fn virtual_machine(p: &ValidPipeline, index: i32) -> Child {
         spec["dataVolumeTemplates"] = json!(templates);
     }
     let mut metadata = meta(p, p.ns_valkey(), &name, names::VALKEY);
-    metadata.labels.get_or_insert_with(Default::default).insert(names::LABEL_VALKEY_ROLE.into(), role(index).into());
-    Child::new(ChildKind::VirtualMachine, &json!({"metadata": metadata, "spec": spec}))
+    metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(names::LABEL_VALKEY_ROLE.into(), role(index).into());
+    Child::new(
+        ChildKind::VirtualMachine,
+        &json!({"metadata": metadata, "spec": spec}),
+    )
 }

@@ -15,13 +15,21 @@ pub fn cloud_init_user_data(p: &ValidPipeline, index: i32) -> String {
     let key = &p.spec.valkey.password_secret.key;
     let primary_host = p.service_host(names::VALKEY_PRIMARY_SERVICE, p.ns_valkey());
     let port = names::VALKEY_PORT;
-    let role = if primary { "primary".to_string() } else { format!("replica of {primary_host}") };
+    let role = if primary {
+        "primary".to_string()
+    } else {
+        format!("replica of {primary_host}")
+    };
     let replication = if primary {
         String::new()
     } else {
         format!("      replicaof {primary_host} {port}\n      replica-read-only yes\n")
     };
-    let masterauth = if primary { "" } else { "        printf 'masterauth \"%s\"\\n' \"$PASS\"\n" };
+    let masterauth = if primary {
+        ""
+    } else {
+        "        printf 'masterauth \"%s\"\\n' \"$PASS\"\n"
+    };
     format!(
         r#"#cloud-config
 # valkey-{index}: {role}. Rendered by blackfriday-operator.

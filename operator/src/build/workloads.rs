@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec, SeccompProfile, PodTemplateSpec, Probe, ResourceRequirements,
-    SecurityContext, Capabilities, Service, ServicePort, ServiceSpec,
+    Capabilities, Container, ContainerPort, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecurityContext, Service,
+    ServicePort, ServiceSpec,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -88,14 +89,20 @@ fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<
             hashed_extra: vec![],
         },
     ];
-    for (name, writer) in [(names::GRPC_SERVER_1, &spec.grpc_server1), (names::GRPC_SERVER_2, &spec.grpc_server2)] {
+    for (name, writer) in [
+        (names::GRPC_SERVER_1, &spec.grpc_server1),
+        (names::GRPC_SERVER_2, &spec.grpc_server2),
+    ] {
         programs.push(Program {
             name,
             service_account: names::GRPC_SERVER_IMAGE,
             image: &p.images.grpc_server,
             replicas: Some(writer.replicas),
             env: env::writer(p, name),
-            ports: vec![("grpc", names::WRITER_PORT), ("metrics", names::WRITER_METRICS_PORT)],
+            ports: vec![
+                ("grpc", names::WRITER_PORT),
+                ("metrics", names::WRITER_METRICS_PORT),
+            ],
             probe_port: names::WRITER_METRICS_PORT,
             resources: &writer.resources,
             hashed_extra: vec![],
@@ -118,7 +125,9 @@ fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<
 
 /// Requests are always set: the HPA measures CPU as a share of the request.
 fn resources(r: &ResourcesSpec) -> ResourceRequirements {
-    let q = |v: &Option<String>, default: &str| Quantity(v.clone().unwrap_or_else(|| default.to_string()));
+    let q = |v: &Option<String>, default: &str| {
+        Quantity(v.clone().unwrap_or_else(|| default.to_string()))
+    };
     ResourceRequirements {
         requests: Some(BTreeMap::from([
             ("cpu".to_string(), q(&r.cpu_request, "100m")),
@@ -140,10 +149,16 @@ fn deployment(p: &ValidPipeline, program: &Program) -> Deployment {
     let template_meta = ObjectMeta {
         labels: Some(names::component_labels(&p.name, program.name)),
         annotations: Some(BTreeMap::from([
-            (names::ANNOTATION_CONFIG_HASH.to_string(), config_hash(&hashed)),
+            (
+                names::ANNOTATION_CONFIG_HASH.to_string(),
+                config_hash(&hashed),
+            ),
             // Every program serves Prometheus metrics on its probe port.
             ("prometheus.io/scrape".to_string(), "true".to_string()),
-            ("prometheus.io/port".to_string(), program.probe_port.to_string()),
+            (
+                "prometheus.io/port".to_string(),
+                program.probe_port.to_string(),
+            ),
             ("prometheus.io/path".to_string(), "/metrics".to_string()),
         ])),
         ..Default::default()
@@ -171,7 +186,10 @@ fn deployment(p: &ValidPipeline, program: &Program) -> Deployment {
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             read_only_root_filesystem: Some(true),
-            capabilities: Some(Capabilities { drop: Some(vec!["ALL".into()]), add: None }),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                add: None,
+            }),
             ..Default::default()
         }),
         ..Default::default()
@@ -193,7 +211,10 @@ fn deployment(p: &ValidPipeline, program: &Program) -> Deployment {
                         run_as_non_root: Some(true),
                         run_as_user: Some(65532),
                         run_as_group: Some(65532),
-                        seccomp_profile: Some(SeccompProfile { type_: "RuntimeDefault".into(), localhost_profile: None }),
+                        seccomp_profile: Some(SeccompProfile {
+                            type_: "RuntimeDefault".into(),
+                            localhost_profile: None,
+                        }),
                         ..Default::default()
                     }),
                     service_account_name: Some(program.service_account.to_string()),
@@ -235,7 +256,8 @@ pub fn services(p: &ValidPipeline) -> Vec<Child> {
                             port: *port,
                             target_port: Some(IntOrString::Int(*port)),
                             protocol: Some("TCP".into()),
-                            app_protocol: (*port_name == "grpc").then(|| "kubernetes.io/h2c".to_string()),
+                            app_protocol: (*port_name == "grpc")
+                                .then(|| "kubernetes.io/h2c".to_string()),
                             ..Default::default()
                         })
                         .collect(),
@@ -246,12 +268,23 @@ pub fn services(p: &ValidPipeline) -> Vec<Child> {
         };
         Child::new(ChildKind::Service, &svc)
     };
-    let writer_ports = [("grpc", names::WRITER_PORT), ("metrics", names::WRITER_METRICS_PORT)];
+    let writer_ports = [
+        ("grpc", names::WRITER_PORT),
+        ("metrics", names::WRITER_METRICS_PORT),
+    ];
     vec![
         service(names::RUST_API, &[("http", names::RUST_API_PORT)], false),
-        service(names::GRPC_CLIENT, &[("http", names::GRPC_CLIENT_PORT)], false),
+        service(
+            names::GRPC_CLIENT,
+            &[("http", names::GRPC_CLIENT_PORT)],
+            false,
+        ),
         service(names::GRPC_SERVER_1, &writer_ports, true),
         service(names::GRPC_SERVER_2, &writer_ports, true),
-        service(names::CONSUMER, &[("metrics", names::CONSUMER_METRICS_PORT)], false),
+        service(
+            names::CONSUMER,
+            &[("metrics", names::CONSUMER_METRICS_PORT)],
+            false,
+        ),
     ]
 }

@@ -24,10 +24,28 @@ use super::status::BlackFridayPipelineStatus;
     status = "BlackFridayPipelineStatus",
     derive = "PartialEq",
     doc = "A Black Friday sales pipeline, reconciled by blackfriday-operator",
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
-    printcolumn(name = "Writers", type_ = "integer", json_path = ".status.writerReplicas", description = "grpc-server-1 + grpc-server-2 replicas"),
-    printcolumn(name = "Valkey", type_ = "integer", json_path = ".spec.valkey.replicas", description = "Valkey VM replicas (primary + replicas)"),
-    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(
+        name = "Writers",
+        type_ = "integer",
+        json_path = ".status.writerReplicas",
+        description = "grpc-server-1 + grpc-server-2 replicas"
+    ),
+    printcolumn(
+        name = "Valkey",
+        type_ = "integer",
+        json_path = ".spec.valkey.replicas",
+        description = "Valkey VM replicas (primary + replicas)"
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!(self.grafana.namespace in [self.namespaces.ingest, self.namespaces.kafka, self.namespaces.valkey])").message("grafana.namespace must differ from the tier namespaces (the operator owns those)"))]
@@ -209,21 +227,34 @@ pub struct ImageOverrides {
 pub struct NamespacesSpec {
     /// rust-api, grpc-client, the writers and the consumer.
     #[serde(default = "default_ns_ingest")]
-    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
     pub ingest: String,
     /// The Strimzi Kafka cluster and topic.
     #[serde(default = "default_ns_kafka")]
-    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
     pub kafka: String,
     /// The Valkey virtual machines and their Services and disks.
     #[serde(default = "default_ns_valkey")]
-    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
     pub valkey: String,
 }
 
 impl Default for NamespacesSpec {
     fn default() -> Self {
-        Self { ingest: default_ns_ingest(), kafka: default_ns_kafka(), valkey: default_ns_valkey() }
+        Self {
+            ingest: default_ns_ingest(),
+            kafka: default_ns_kafka(),
+            valkey: default_ns_valkey(),
+        }
     }
 }
 
@@ -308,7 +339,11 @@ pub struct AutoscalingSpec {
 
 impl AutoscalingSpec {
     pub fn new(min: i32, max: i32) -> Self {
-        Self { min_replicas: min, max_replicas: max, target_cpu_utilization_percentage: 30 }
+        Self {
+            min_replicas: min,
+            max_replicas: max,
+            target_cpu_utilization_percentage: 30,
+        }
     }
 }
 
@@ -428,10 +463,16 @@ pub struct WriterSpec {
 
 impl WriterSpec {
     pub fn one() -> Self {
-        Self { replicas: 1, resources: ResourcesSpec::default() }
+        Self {
+            replicas: 1,
+            resources: ResourcesSpec::default(),
+        }
     }
     pub fn two() -> Self {
-        Self { replicas: 2, resources: ResourcesSpec::default() }
+        Self {
+            replicas: 2,
+            resources: ResourcesSpec::default(),
+        }
     }
 }
 
@@ -461,7 +502,10 @@ pub struct KafkaSpec {
     pub mode: KafkaMode,
     /// Name of the Strimzi Kafka object (Services are `<name>-kafka-bootstrap`).
     #[serde(default = "default_kafka_cluster")]
-    #[schemars(length(min = 1, max = 40), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 40),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
     pub cluster_name: String,
     /// `host:port,...` of an existing Kafka (mode external).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -507,7 +551,11 @@ pub struct KafkaNodePoolSpec {
 
 impl Default for KafkaNodePoolSpec {
     fn default() -> Self {
-        Self { replicas: 1, storage: KafkaStorageSpec::default(), resources: ResourcesSpec::default() }
+        Self {
+            replicas: 1,
+            storage: KafkaStorageSpec::default(),
+            resources: ResourcesSpec::default(),
+        }
     }
 }
 
@@ -555,7 +603,10 @@ pub enum KafkaStorageType {
 pub struct KafkaTopicSpec {
     /// Topic name (Kafka-side name, also the KafkaTopic object's name).
     #[serde(default = "default_topic")]
-    #[schemars(length(min = 1, max = 249), regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 249),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    )]
     pub name: String,
     /// Partitions: the most consumer pods that can share the work. Kafka can't decrease it.
     #[serde(default = "three")]
@@ -574,7 +625,12 @@ pub struct KafkaTopicSpec {
 
 impl Default for KafkaTopicSpec {
     fn default() -> Self {
-        Self { name: default_topic(), partitions: 3, replicas: 1, retention_ms: default_retention_ms() }
+        Self {
+            name: default_topic(),
+            partitions: 3,
+            replicas: 1,
+            retention_ms: default_retention_ms(),
+        }
     }
 }
 
@@ -606,7 +662,12 @@ pub struct ConsumerSpec {
 
 impl Default for ConsumerSpec {
     fn default() -> Self {
-        Self { replicas: None, autoscaling: None, group: default_group(), resources: ResourcesSpec::default() }
+        Self {
+            replicas: None,
+            autoscaling: None,
+            group: default_group(),
+            resources: ResourcesSpec::default(),
+        }
     }
 }
 
@@ -692,7 +753,10 @@ pub struct ValkeyDiskSpec {
 
 impl Default for ValkeyDiskSpec {
     fn default() -> Self {
-        Self { source: ValkeyDiskSource::ContainerDisk, size: default_root_size() }
+        Self {
+            source: ValkeyDiskSource::ContainerDisk,
+            size: default_root_size(),
+        }
     }
 }
 
@@ -716,7 +780,11 @@ pub struct ValkeyStorageSpec {
 
 impl Default for ValkeyStorageSpec {
     fn default() -> Self {
-        Self { size: default_valkey_size(), storage_class_name: None, on_delete: DataRetention::Delete }
+        Self {
+            size: default_valkey_size(),
+            storage_class_name: None,
+            on_delete: DataRetention::Delete,
+        }
     }
 }
 
@@ -746,7 +814,10 @@ pub struct PasswordSecretSpec {
 
 impl Default for PasswordSecretSpec {
     fn default() -> Self {
-        Self { name: default_password_secret(), key: default_password_key() }
+        Self {
+            name: default_password_secret(),
+            key: default_password_key(),
+        }
     }
 }
 
@@ -785,7 +856,10 @@ pub struct GrafanaSpec {
     pub enabled: bool,
     /// Namespace of the Grafana Helm release (its sidecars watch it). Not created by the operator.
     #[serde(default = "default_grafana_ns")]
-    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    #[schemars(
+        length(min = 1, max = 63),
+        regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    )]
     pub namespace: String,
     /// Label the datasource sidecar looks for (`sidecar.datasources.label`).
     #[serde(default = "default_ds_label")]

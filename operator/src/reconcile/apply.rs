@@ -24,5 +24,6 @@ pub fn api_for(client: &Client, kind: ChildKind, namespace: Option<&str>) -> Api
 /// Apply one child; returns the object as stored (with its status, which conditions read).
 pub async fn apply(client: &Client, child: &Child) -> Result<DynamicObject, kube::Error> {
     let api = api_for(client, child.kind, child.namespace());
-    api.patch(child.name(), &params(), &Patch::Apply(&child.object)).await
+    api.patch(child.name(), &params(), &Patch::Apply(&child.object))
+        .await
 }

@@ -33,13 +33,31 @@ pub struct Observed {
 
 impl Observed {
     fn ok(type_: &str, reason: &str, message: impl Into<String>) -> Self {
-        Self { type_: type_.into(), status: true, reason: reason.into(), message: message.into(), blocking: false }
+        Self {
+            type_: type_.into(),
+            status: true,
+            reason: reason.into(),
+            message: message.into(),
+            blocking: false,
+        }
     }
     fn waiting(type_: &str, reason: &str, message: impl Into<String>) -> Self {
-        Self { type_: type_.into(), status: false, reason: reason.into(), message: message.into(), blocking: false }
+        Self {
+            type_: type_.into(),
+            status: false,
+            reason: reason.into(),
+            message: message.into(),
+            blocking: false,
+        }
     }
     fn blocked(type_: &str, reason: &str, message: impl Into<String>) -> Self {
-        Self { type_: type_.into(), status: false, reason: reason.into(), message: message.into(), blocking: true }
+        Self {
+            type_: type_.into(),
+            status: false,
+            reason: reason.into(),
+            message: message.into(),
+            blocking: true,
+        }
     }
 }
 
@@ -65,7 +83,10 @@ fn not_installed(provider: Provider, what: &str, install: &str) -> String {
 
 /// Failures of children whose key starts with one of `prefixes`.
 fn failures(o: &Observations, keys: &[String]) -> Option<String> {
-    let messages: Vec<String> = keys.iter().filter_map(|k| o.failed.get(k).map(|m| format!("{k}: {m}"))).collect();
+    let messages: Vec<String> = keys
+        .iter()
+        .filter_map(|k| o.failed.get(k).map(|m| format!("{k}: {m}")))
+        .collect();
     (!messages.is_empty()).then(|| messages.join("; "))
 }
 
@@ -92,7 +113,11 @@ pub fn components(p: &ValidPipeline, o: &Observations) -> Vec<Observed> {
             Some(message) => Observed::blocked(type_, "ApplyFailed", message),
             None => match o.applied.get(&keys[0]) {
                 Some(deployment) => deployment_condition(type_, deployment),
-                None => Observed::waiting(type_, "NotApplied", "the Deployment has not been applied yet"),
+                None => Observed::waiting(
+                    type_,
+                    "NotApplied",
+                    "the Deployment has not been applied yet",
+                ),
             },
         });
     }
@@ -106,14 +131,21 @@ pub fn components(p: &ValidPipeline, o: &Observations) -> Vec<Observed> {
     } else {
         let keys = [
             key(ChildKind::Secret, p.ns_grafana(), names::GRAFANA_DATASOURCE),
-            key(ChildKind::ConfigMap, p.ns_grafana(), names::GRAFANA_DASHBOARD),
+            key(
+                ChildKind::ConfigMap,
+                p.ns_grafana(),
+                names::GRAFANA_DASHBOARD,
+            ),
         ];
         match failures(o, &keys) {
             Some(message) => Observed::blocked("Grafana", "ApplyFailed", message),
             None => Observed::ok(
                 "Grafana",
                 "Provisioned",
-                format!("datasource and dashboard are in namespace {} for the sidecars", p.ns_grafana()),
+                format!(
+                    "datasource and dashboard are in namespace {} for the sidecars",
+                    p.ns_grafana()
+                ),
             ),
         }
     });
@@ -130,17 +162,37 @@ pub fn components(p: &ValidPipeline, o: &Observations) -> Vec<Observed> {
                     .as_array()
                     .map(|list| {
                         list.iter()
-                            .filter_map(|i| i["ip"].as_str().or(i["hostname"].as_str()).map(str::to_string))
+                            .filter_map(|i| {
+                                i["ip"]
+                                    .as_str()
+                                    .or(i["hostname"].as_str())
+                                    .map(str::to_string)
+                            })
                             .collect()
                     })
                     .unwrap_or_default();
                 if addresses.is_empty() {
-                    Observed::waiting("Ingress", "AwaitingAddress", format!("no address from ingress class {} yet", p.spec.ingress.class_name))
+                    Observed::waiting(
+                        "Ingress",
+                        "AwaitingAddress",
+                        format!(
+                            "no address from ingress class {} yet",
+                            p.spec.ingress.class_name
+                        ),
+                    )
                 } else {
-                    Observed::ok("Ingress", "Admitted", format!("reachable at {}", addresses.join(", ")))
+                    Observed::ok(
+                        "Ingress",
+                        "Admitted",
+                        format!("reachable at {}", addresses.join(", ")),
+                    )
                 }
             }
-            (None, None) => Observed::waiting("Ingress", "NotApplied", "the Ingress has not been applied yet"),
+            (None, None) => Observed::waiting(
+                "Ingress",
+                "NotApplied",
+                "the Ingress has not been applied yet",
+            ),
         }
     });
 
@@ -162,7 +214,11 @@ pub fn components(p: &ValidPipeline, o: &Observations) -> Vec<Observed> {
         out.push(if o.installed.has(Provider::Vpa) {
             Observed::ok("Vpa", "Applied", "VerticalPodAutoscalers applied")
         } else {
-            Observed::blocked("Vpa", "VpaNotInstalled", not_installed(Provider::Vpa, "spec.vpa", "the Kubernetes autoscaler's VPA"))
+            Observed::blocked(
+                "Vpa",
+                "VpaNotInstalled",
+                not_installed(Provider::Vpa, "spec.vpa", "the Kubernetes autoscaler's VPA"),
+            )
         });
     }
     out
@@ -179,7 +235,11 @@ fn deployment_condition(type_: &str, deployment: &DynamicObject) -> Observed {
     }
     let counts = format!("{available}/{wanted} replicas available");
     if observed < generation {
-        Observed::waiting(type_, "RolloutPending", format!("{counts}; the deployment controller has not seen generation {generation} yet"))
+        Observed::waiting(
+            type_,
+            "RolloutPending",
+            format!("{counts}; the deployment controller has not seen generation {generation} yet"),
+        )
     } else if available >= wanted {
         Observed::ok(type_, "Available", counts)
     } else {
@@ -198,7 +258,10 @@ fn strimzi_ready(object: &DynamicObject) -> (bool, String) {
         .unwrap_or(Value::Null);
     let current = status["observedGeneration"].as_i64().unwrap_or(0) >= generation;
     let is_ready = current && ready["status"] == "True";
-    let message = ready["message"].as_str().unwrap_or("no Ready condition from Strimzi yet").to_string();
+    let message = ready["message"]
+        .as_str()
+        .unwrap_or("no Ready condition from Strimzi yet")
+        .to_string();
     (is_ready, message)
 }
 
@@ -207,7 +270,15 @@ fn kafka_condition(p: &ValidPipeline, o: &Observations) -> Observed {
         return Observed::ok("Kafka", "External", format!("using {}", p.kafka_bootstrap));
     }
     if !o.installed.has(Provider::Strimzi) {
-        return Observed::blocked("Kafka", "StrimziNotInstalled", not_installed(Provider::Strimzi, "Kafka, KafkaNodePool, KafkaTopic", "config/platform/strimzi"));
+        return Observed::blocked(
+            "Kafka",
+            "StrimziNotInstalled",
+            not_installed(
+                Provider::Strimzi,
+                "Kafka, KafkaNodePool, KafkaTopic",
+                "config/platform/strimzi",
+            ),
+        );
     }
     let ns = p.ns_kafka();
     let keys = [
@@ -224,14 +295,24 @@ fn kafka_condition(p: &ValidPipeline, o: &Observations) -> Observed {
             Some(object) => {
                 let (ready, message) = strimzi_ready(object);
                 if !ready {
-                    waiting.push(format!("{what} {}: {message}", object.metadata.name.as_deref().unwrap_or_default()));
+                    waiting.push(format!(
+                        "{what} {}: {message}",
+                        object.metadata.name.as_deref().unwrap_or_default()
+                    ));
                 }
             }
             None => waiting.push(format!("{what} not applied yet")),
         }
     }
     if waiting.is_empty() {
-        Observed::ok("Kafka", "Ready", format!("Kafka and topic {} are ready at {}", p.spec.kafka.topic.name, p.kafka_bootstrap))
+        Observed::ok(
+            "Kafka",
+            "Ready",
+            format!(
+                "Kafka and topic {} are ready at {}",
+                p.spec.kafka.topic.name, p.kafka_bootstrap
+            ),
+        )
     } else {
         Observed::waiting("Kafka", "KafkaNotReady", waiting.join("; "))
     }
@@ -243,14 +324,39 @@ fn valkey_condition(p: &ValidPipeline, o: &Observations) -> Observed {
         return Observed::ok("Valkey", "ScaledToZero", "spec.valkey.replicas is 0");
     }
     if !o.installed.has(Provider::KubeVirt) {
-        return Observed::blocked("Valkey", "KubeVirtNotInstalled", not_installed(Provider::KubeVirt, "VirtualMachine", "config/platform/kubevirt"));
+        return Observed::blocked(
+            "Valkey",
+            "KubeVirtNotInstalled",
+            not_installed(
+                Provider::KubeVirt,
+                "VirtualMachine",
+                "config/platform/kubevirt",
+            ),
+        );
     }
-    if p.spec.valkey.disk.source == ValkeyDiskSource::DataVolume && !o.installed.has(Provider::Cdi) {
-        return Observed::blocked("Valkey", "CdiNotInstalled", not_installed(Provider::Cdi, "spec.valkey.disk.source dataVolume", "config/platform/kubevirt"));
+    if p.spec.valkey.disk.source == ValkeyDiskSource::DataVolume && !o.installed.has(Provider::Cdi)
+    {
+        return Observed::blocked(
+            "Valkey",
+            "CdiNotInstalled",
+            not_installed(
+                Provider::Cdi,
+                "spec.valkey.disk.source dataVolume",
+                "config/platform/kubevirt",
+            ),
+        );
     }
     let ns = p.ns_valkey();
-    let mut keys: Vec<String> = (0..replicas).map(|i| key(ChildKind::VirtualMachine, ns, &names::valkey_vm(i))).collect();
-    keys.extend((0..replicas).map(|i| key(ChildKind::PersistentVolumeClaim, ns, &names::valkey_data_pvc(i))));
+    let mut keys: Vec<String> = (0..replicas)
+        .map(|i| key(ChildKind::VirtualMachine, ns, &names::valkey_vm(i)))
+        .collect();
+    keys.extend((0..replicas).map(|i| {
+        key(
+            ChildKind::PersistentVolumeClaim,
+            ns,
+            &names::valkey_data_pvc(i),
+        )
+    }));
     if let Some(message) = failures(o, &keys) {
         return Observed::blocked("Valkey", "ApplyFailed", message);
     }
@@ -262,16 +368,26 @@ fn valkey_condition(p: &ValidPipeline, o: &Observations) -> Observed {
             Some(vm) => details.push(format!(
                 "{}: {}",
                 vm.metadata.name.as_deref().unwrap_or_default(),
-                vm.data["status"]["printableStatus"].as_str().unwrap_or("no status from KubeVirt yet")
+                vm.data["status"]["printableStatus"]
+                    .as_str()
+                    .unwrap_or("no status from KubeVirt yet")
             )),
             None => details.push(format!("{k} not applied yet")),
         }
     }
     let counts = format!("{ready}/{replicas} VMs ready");
     if ready == replicas {
-        Observed::ok("Valkey", "Ready", format!("{counts}; primary at {}", p.valkey_primary_addr))
+        Observed::ok(
+            "Valkey",
+            "Ready",
+            format!("{counts}; primary at {}", p.valkey_primary_addr),
+        )
     } else {
-        Observed::waiting("Valkey", "VirtualMachinesNotReady", format!("{counts} ({})", details.join(", ")))
+        Observed::waiting(
+            "Valkey",
+            "VirtualMachinesNotReady",
+            format!("{counts} ({})", details.join(", ")),
+        )
     }
 }
 
@@ -279,39 +395,85 @@ fn valkey_condition(p: &ValidPipeline, o: &Observations) -> Observed {
 pub fn summary(components: &[Observed], paused: bool) -> Vec<Observed> {
     let not_ready: Vec<&Observed> = components.iter().filter(|c| !c.status).collect();
     let blocking: Vec<&Observed> = not_ready.iter().copied().filter(|c| c.blocking).collect();
-    let names = |list: &[&Observed]| list.iter().map(|c| c.type_.as_str()).collect::<Vec<_>>().join(", ");
+    let names = |list: &[&Observed]| {
+        list.iter()
+            .map(|c| c.type_.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let ready = if not_ready.is_empty() {
         Observed::ok(READY, "AllComponentsReady", "every component is ready")
     } else {
-        Observed::waiting(READY, "ComponentsNotReady", format!("not ready: {}", names(&not_ready)))
+        Observed::waiting(
+            READY,
+            "ComponentsNotReady",
+            format!("not ready: {}", names(&not_ready)),
+        )
     };
     let degraded = match blocking.first() {
-        Some(first) => Observed::ok(DEGRADED, &first.reason, blocking.iter().map(|c| format!("{}: {}", c.type_, c.message)).collect::<Vec<_>>().join("; ")),
+        Some(first) => Observed::ok(
+            DEGRADED,
+            &first.reason,
+            blocking
+                .iter()
+                .map(|c| format!("{}: {}", c.type_, c.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
         None => Observed::waiting(DEGRADED, "AsExpected", "no component is blocked"),
     };
     let progressing = if paused {
         Observed::waiting(PROGRESSING, "Paused", "spec.paused is true")
     } else if not_ready.len() > blocking.len() {
-        let converging: Vec<&Observed> = not_ready.iter().copied().filter(|c| !c.blocking).collect();
-        Observed::ok(PROGRESSING, "Converging", format!("waiting for: {}", names(&converging)))
+        let converging: Vec<&Observed> =
+            not_ready.iter().copied().filter(|c| !c.blocking).collect();
+        Observed::ok(
+            PROGRESSING,
+            "Converging",
+            format!("waiting for: {}", names(&converging)),
+        )
     } else if blocking.is_empty() {
         Observed::waiting(PROGRESSING, "Reconciled", "the children match the spec")
     } else {
-        Observed::waiting(PROGRESSING, "Blocked", "waiting will not help; see Degraded")
+        Observed::waiting(
+            PROGRESSING,
+            "Blocked",
+            "waiting will not help; see Degraded",
+        )
     };
     let paused = if paused {
-        Observed::ok(PAUSED, "Paused", "spec.paused is true: children are left as they are")
+        Observed::ok(
+            PAUSED,
+            "Paused",
+            "spec.paused is true: children are left as they are",
+        )
     } else {
         Observed::waiting(PAUSED, "Reconciling", "spec.paused is false")
     };
     vec![ready, progressing, degraded, paused]
 }
 
+/// While `spec.paused`: the two conditions that change (the others keep their last word).
+pub fn paused() -> Vec<Observed> {
+    vec![
+        Observed::ok(
+            PAUSED,
+            "Paused",
+            "spec.paused is true: children are left as they are",
+        ),
+        Observed::waiting(PROGRESSING, "Paused", "spec.paused is true"),
+    ]
+}
+
 /// The summary for a spec the operator refuses: nothing is applied; components keep what they said.
 pub fn invalid_spec(message: &str) -> Vec<Observed> {
     vec![
         Observed::waiting(READY, "InvalidSpec", message),
-        Observed::waiting(PROGRESSING, "InvalidSpec", "fix the spec; nothing is applied until then"),
+        Observed::waiting(
+            PROGRESSING,
+            "InvalidSpec",
+            "fix the spec; nothing is applied until then",
+        ),
         Observed::blocked(DEGRADED, "InvalidSpec", message).with_status(true),
         Observed::waiting(PAUSED, "Reconciling", "spec.paused is false"),
     ]
@@ -326,7 +488,12 @@ impl Observed {
 
 /// Turn observations into `metav1.Condition`s, keeping `lastTransitionTime` (and any previous
 /// condition not mentioned, e.g. components while the spec is invalid) from `previous`.
-pub fn to_conditions(observed: &[Observed], previous: &[Condition], generation: Option<i64>, now: Timestamp) -> Vec<Condition> {
+pub fn to_conditions(
+    observed: &[Observed],
+    previous: &[Condition],
+    generation: Option<i64>,
+    now: Timestamp,
+) -> Vec<Condition> {
     let mut out: Vec<Condition> = observed
         .iter()
         .map(|o| {
@@ -371,7 +538,10 @@ mod tests {
     #[test]
     fn missing_crds_are_blocking_conditions_naming_the_add_on() {
         let p = pipeline();
-        let o = Observations { installed: Installed::default(), ..Default::default() };
+        let o = Observations {
+            installed: Installed::default(),
+            ..Default::default()
+        };
         let list = components(&p, &o);
         let kafka = find(&list, "Kafka");
         assert_eq!(kafka.reason, "StrimziNotInstalled");
@@ -386,7 +556,10 @@ mod tests {
     #[test]
     fn nothing_applied_yet_is_progressing_not_degraded() {
         let p = pipeline();
-        let o = Observations { installed: Installed::all(), ..Default::default() };
+        let o = Observations {
+            installed: Installed::all(),
+            ..Default::default()
+        };
         let summary = summary(&components(&p, &o), false);
         assert!(!find(&summary, READY).status);
         assert!(find(&summary, PROGRESSING).status);
@@ -403,7 +576,10 @@ mod tests {
         }))
         .unwrap();
         let c = deployment_condition("X", &d);
-        assert_eq!((c.status, c.reason.as_str(), c.message.as_str()), (false, "ReplicasUnavailable", "1/2 replicas available"));
+        assert_eq!(
+            (c.status, c.reason.as_str(), c.message.as_str()),
+            (false, "ReplicasUnavailable", "1/2 replicas available")
+        );
         d.data["status"]["availableReplicas"] = 2.into();
         assert!(deployment_condition("X", &d).status);
         d.metadata.generation = Some(3);

@@ -23,14 +23,25 @@ impl Installed {
     }
 
     pub fn all() -> Self {
-        Self([Provider::Strimzi, Provider::KubeVirt, Provider::Cdi, Provider::Vpa].into())
+        Self(
+            [
+                Provider::Strimzi,
+                Provider::KubeVirt,
+                Provider::Cdi,
+                Provider::Vpa,
+            ]
+            .into(),
+        )
     }
 }
 
 /// The group/version and plural names a provider must serve.
 pub fn requirements(provider: Provider) -> (&'static str, &'static [&'static str]) {
     match provider {
-        Provider::Strimzi => ("kafka.strimzi.io/v1", &["kafkas", "kafkanodepools", "kafkatopics"]),
+        Provider::Strimzi => (
+            "kafka.strimzi.io/v1",
+            &["kafkas", "kafkanodepools", "kafkatopics"],
+        ),
         Provider::KubeVirt => ("kubevirt.io/v1", &["virtualmachines"]),
         Provider::Cdi => ("cdi.kubevirt.io/v1beta1", &["datavolumes"]),
         Provider::Vpa => ("autoscaling.k8s.io/v1", &["verticalpodautoscalers"]),
@@ -39,7 +50,12 @@ pub fn requirements(provider: Provider) -> (&'static str, &'static [&'static str
 
 pub async fn installed(client: &Client) -> Result<Installed> {
     let mut found = BTreeSet::new();
-    for provider in [Provider::Strimzi, Provider::KubeVirt, Provider::Cdi, Provider::Vpa] {
+    for provider in [
+        Provider::Strimzi,
+        Provider::KubeVirt,
+        Provider::Cdi,
+        Provider::Vpa,
+    ] {
         let (api_version, plurals) = requirements(provider);
         if serves(client, api_version, plurals).await? {
             found.insert(provider);
@@ -51,9 +67,14 @@ pub async fn installed(client: &Client) -> Result<Installed> {
 /// Whether `api_version` (e.g. `kubevirt.io/v1`) is served with every resource in `plurals`.
 pub async fn serves(client: &Client, api_version: &str, plurals: &[&str]) -> Result<bool> {
     match client.list_api_group_resources(api_version).await {
-        Ok(list) => Ok(plurals.iter().all(|plural| list.resources.iter().any(|r| r.name == *plural))),
+        Ok(list) => Ok(plurals
+            .iter()
+            .all(|plural| list.resources.iter().any(|r| r.name == *plural))),
         // 404: the group/version is not served at all.
         Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
-        Err(source) => Err(Error::Discovery { api_version: api_version.into(), source }),
+        Err(source) => Err(Error::Discovery {
+            api_version: api_version.into(),
+            source,
+        }),
     }
 }

@@ -23,7 +23,9 @@ pub async fn read(client: &Client, p: &ValidPipeline) -> Result<Read> {
         match api.get_opt(&source.name).await {
             Ok(Some(secret)) => {
                 inputs.pull_secret = Some(CopiedSecret {
-                    type_: secret.type_.unwrap_or_else(|| "kubernetes.io/dockerconfigjson".into()),
+                    type_: secret
+                        .type_
+                        .unwrap_or_else(|| "kubernetes.io/dockerconfigjson".into()),
                     data: secret.data.unwrap_or_default(),
                 })
             }
@@ -44,7 +46,10 @@ pub async fn read(client: &Client, p: &ValidPipeline) -> Result<Read> {
         // The valkey namespace may not exist yet on the first reconcile.
         Err(kube::Error::Api(status)) if status.code == 404 => None,
         Err(source) => {
-            return Err(Error::Read { what: format!("Secret {}/{}", p.ns_valkey(), reference.name), source })
+            return Err(Error::Read {
+                what: format!("Secret {}/{}", p.ns_valkey(), reference.name),
+                source,
+            })
         }
     };
     let password = existing
@@ -53,7 +58,10 @@ pub async fn read(client: &Client, p: &ValidPipeline) -> Result<Read> {
         .and_then(|bytes| String::from_utf8(bytes.0).ok())
         .filter(|s| !s.is_empty());
     inputs.valkey_password = Some(password.unwrap_or_else(generate_password));
-    Ok(Read { inputs, pull_secret_missing })
+    Ok(Read {
+        inputs,
+        pull_secret_missing,
+    })
 }
 
 /// 32 hex characters from the kernel's CSPRNG.

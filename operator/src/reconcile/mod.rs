@@ -45,7 +45,10 @@ pub struct Context {
 
 /// The watch delivers `DeserializeGuard`s, so one object that does not fit our types (e.g. left
 /// by an older CRD) is reported on itself instead of breaking the watch for every pipeline.
-pub async fn reconcile(guard: Arc<DeserializeGuard<BlackFridayPipeline>>, ctx: Arc<Context>) -> Result<Action> {
+pub async fn reconcile(
+    guard: Arc<DeserializeGuard<BlackFridayPipeline>>,
+    ctx: Arc<Context>,
+) -> Result<Action> {
     let started = Instant::now();
     let pipeline = match &guard.0 {
         Ok(pipeline) => pipeline,
@@ -57,10 +60,22 @@ pub async fn reconcile(guard: Arc<DeserializeGuard<BlackFridayPipeline>>, ctx: A
                 uid: invalid.metadata.uid.clone(),
                 ..Default::default()
             };
-            let note = format!("the object does not match blackfriday.dev/v1alpha1: {}", invalid.error);
-            publish_to(&ctx, &reference, EventType::Warning, "UnreadableObject", "Read", &note).await;
+            let note = format!(
+                "the object does not match blackfriday.dev/v1alpha1: {}",
+                invalid.error
+            );
+            publish_to(
+                &ctx,
+                &reference,
+                EventType::Warning,
+                "UnreadableObject",
+                "Read",
+                &note,
+            )
+            .await;
             warn!(pipeline = ?invalid.metadata.name, error = %invalid.error, "unreadable pipeline");
-            ctx.metrics.observe(started.elapsed(), Some("UnreadableObject"));
+            ctx.metrics
+                .observe(started.elapsed(), Some("UnreadableObject"));
             return Ok(Action::await_change());
         }
     };
@@ -71,7 +86,10 @@ pub async fn reconcile(guard: Arc<DeserializeGuard<BlackFridayPipeline>>, ctx: A
     };
     ctx.metrics.observe(started.elapsed(), failure);
     if result.is_ok() {
-        ctx.failures.lock().expect("not poisoned").remove(&pipeline.uid().unwrap_or_default());
+        ctx.failures
+            .lock()
+            .expect("not poisoned")
+            .remove(&pipeline.uid().unwrap_or_default());
     }
     result.map(|outcome| outcome.action)
 }
@@ -85,14 +103,23 @@ struct Outcome {
 
 impl From<Action> for Outcome {
     fn from(action: Action) -> Self {
-        Self { action, refused: None }
+        Self {
+            action,
+            refused: None,
+        }
     }
 }
 
 /// Exponential backoff per pipeline: 1 s, 2 s, 4 s … capped at 5 minutes.
-pub fn error_policy(pipeline: Arc<DeserializeGuard<BlackFridayPipeline>>, error: &Error, ctx: Arc<Context>) -> Action {
+pub fn error_policy(
+    pipeline: Arc<DeserializeGuard<BlackFridayPipeline>>,
+    error: &Error,
+    ctx: Arc<Context>,
+) -> Action {
     let mut failures = ctx.failures.lock().expect("not poisoned");
-    let count = failures.entry(pipeline.uid().unwrap_or_default()).or_insert(0);
+    let count = failures
+        .entry(pipeline.uid().unwrap_or_default())
+        .or_insert(0);
     *count = count.saturating_add(1);
     let delay = Duration::from_secs(1u64 << (*count - 1).min(8)).min(Duration::from_secs(300));
     warn!(pipeline = %pipeline.name_any(), reason = error.reason(), error = %error, ?delay, "reconcile failed");
@@ -107,13 +134,8 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
     let previous = pipeline.status.clone().unwrap_or_default();
 
     if pipeline.spec.paused {
-        let mut summary = previous.conditions.clone();
-        summary.retain(|c| c.type_ != conditions::PAUSED && c.type_ != conditions::PROGRESSING);
-        let observed = vec![
-            Observed { type_: conditions::PAUSED.into(), status: true, reason: "Paused".into(), message: "spec.paused is true: children are left as they are".into(), blocking: false },
-            Observed { type_: conditions::PROGRESSING.into(), status: false, reason: "Paused".into(), message: "spec.paused is true".into(), blocking: false },
-        ];
-        write_status(ctx, pipeline, &previous, &observed, None).await?;
+        // Only Paused and Progressing change; every other condition keeps what it last said.
+        write_status(ctx, pipeline, &previous, &conditions::paused(), None).await?;
         return Ok(Action::requeue(RESYNC_READY).into());
     }
 
@@ -121,10 +143,28 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
         Ok(valid) => valid,
         Err(invalid) => {
             let message = invalid.to_string();
-            publish(ctx, pipeline, EventType::Warning, "InvalidSpec", "Validate", &message).await;
-            write_status(ctx, pipeline, &previous, &conditions::invalid_spec(&message), None).await?;
+            publish(
+                ctx,
+                pipeline,
+                EventType::Warning,
+                "InvalidSpec",
+                "Validate",
+                &message,
+            )
+            .await;
+            write_status(
+                ctx,
+                pipeline,
+                &previous,
+                &conditions::invalid_spec(&message),
+                None,
+            )
+            .await?;
             // Nothing to retry until the spec changes; counted as a failure all the same.
-            return Ok(Outcome { action: Action::await_change(), refused: Some("InvalidSpec") });
+            return Ok(Outcome {
+                action: Action::await_change(),
+                refused: Some("InvalidSpec"),
+            });
         }
     };
 
@@ -132,11 +172,20 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
     let read = inputs::read(&ctx.client, &valid).await?;
     let mut want = desired(&valid, &read.inputs);
     if read.pull_secret_missing {
-        want.children.retain(|c| !(c.kind == ChildKind::Secret && c.name() == names::PULL_SECRET));
+        want.children
+            .retain(|c| !(c.kind == ChildKind::Secret && c.name() == names::PULL_SECRET));
     }
-    let deployable: Vec<_> = want.children.iter().filter(|c| installed.serves(c.kind)).collect();
+    let deployable: Vec<_> = want
+        .children
+        .iter()
+        .filter(|c| installed.serves(c.kind))
+        .collect();
 
-    let mut observations = Observations { installed: installed.clone(), pull_secret_missing: read.pull_secret_missing, ..Default::default() };
+    let mut observations = Observations {
+        installed: installed.clone(),
+        pull_secret_missing: read.pull_secret_missing,
+        ..Default::default()
+    };
     let mut first_error = None;
     for child in deployable {
         match apply::apply(&ctx.client, child).await {
@@ -149,34 +198,77 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
                     other => other.to_string(),
                 };
                 observations.failed.insert(child.key(), message);
-                first_error.get_or_insert(Error::Apply { key: child.key(), source });
+                first_error.get_or_insert(Error::Apply {
+                    key: child.key(),
+                    source,
+                });
             }
         }
     }
 
     // Only prune after a clean apply, so a half-applied spec never deletes what it still needs.
-    let deleted = if first_error.is_none() { prune::prune(&ctx.client, &valid, &want, &installed).await? } else { vec![] };
+    let deleted = if first_error.is_none() {
+        prune::prune(&ctx.client, &valid, &want, &installed).await?
+    } else {
+        vec![]
+    };
     if !deleted.is_empty() {
         info!(pipeline = %valid.name, ?deleted, "pruned children the spec no longer wants");
-        publish(ctx, pipeline, EventType::Normal, "Pruned", "Prune", &format!("deleted {}", deleted.join(", "))).await;
+        publish(
+            ctx,
+            pipeline,
+            EventType::Normal,
+            "Pruned",
+            "Prune",
+            &format!("deleted {}", deleted.join(", ")),
+        )
+        .await;
     }
 
     let components = conditions::components(&valid, &observations);
     let mut observed = conditions::summary(&components, false);
     observed.extend(components);
-    let all_ready = observed.iter().find(|c| c.type_ == conditions::READY).is_some_and(|c| c.status);
+    let all_ready = observed
+        .iter()
+        .find(|c| c.type_ == conditions::READY)
+        .is_some_and(|c| c.status);
 
     let generation_changed = previous.observed_generation != pipeline.metadata.generation;
     write_status(ctx, pipeline, &previous, &observed, Some(&valid)).await?;
 
     if let Some(error) = first_error {
-        publish(ctx, pipeline, EventType::Warning, error.reason(), "Apply", &error.to_string()).await;
+        publish(
+            ctx,
+            pipeline,
+            EventType::Warning,
+            error.reason(),
+            "Apply",
+            &error.to_string(),
+        )
+        .await;
         return Err(error);
     }
     if generation_changed {
-        publish(ctx, pipeline, EventType::Normal, "Applied", "Apply", &format!("applied {} children for generation {}", observations.applied.len(), pipeline.metadata.generation.unwrap_or(0))).await;
+        publish(
+            ctx,
+            pipeline,
+            EventType::Normal,
+            "Applied",
+            "Apply",
+            &format!(
+                "applied {} children for generation {}",
+                observations.applied.len(),
+                pipeline.metadata.generation.unwrap_or(0)
+            ),
+        )
+        .await;
     }
-    Ok(Action::requeue(if all_ready { RESYNC_READY } else { RESYNC_CONVERGING }).into())
+    Ok(Action::requeue(if all_ready {
+        RESYNC_READY
+    } else {
+        RESYNC_CONVERGING
+    })
+    .into())
 }
 
 /// Write status only when it differs, so an unchanged world causes no write and no new event.
@@ -188,13 +280,20 @@ async fn write_status(
     valid: Option<&ValidPipeline>,
 ) -> Result<()> {
     let generation = pipeline.metadata.generation;
-    let conditions = conditions::to_conditions(observed, &previous.conditions, generation, Timestamp::now());
+    let conditions =
+        conditions::to_conditions(observed, &previous.conditions, generation, Timestamp::now());
     let status = BlackFridayPipelineStatus {
         observed_generation: generation,
         conditions,
-        writer_replicas: Some(pipeline.spec.grpc_server1.replicas + pipeline.spec.grpc_server2.replicas),
-        kafka_bootstrap: valid.map(|v| v.kafka_bootstrap.clone()).or(previous.kafka_bootstrap.clone()),
-        valkey_primary: valid.map(|v| v.valkey_primary_addr.clone()).or(previous.valkey_primary.clone()),
+        writer_replicas: Some(
+            pipeline.spec.grpc_server1.replicas + pipeline.spec.grpc_server2.replicas,
+        ),
+        kafka_bootstrap: valid
+            .map(|v| v.kafka_bootstrap.clone())
+            .or(previous.kafka_bootstrap.clone()),
+        valkey_primary: valid
+            .map(|v| v.valkey_primary_addr.clone())
+            .or(previous.valkey_primary.clone()),
     };
     if &status == previous {
         return Ok(());
@@ -205,21 +304,45 @@ async fn write_status(
         "kind": BlackFridayPipeline::kind(&()),
         "status": status,
     });
-    api.patch_status(&pipeline.name_any(), &PatchParams::apply(names::MANAGER).force(), &Patch::Apply(&patch))
-        .await
-        .map_err(Error::Status)?;
+    api.patch_status(
+        &pipeline.name_any(),
+        &PatchParams::apply(names::MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map_err(Error::Status)?;
     Ok(())
 }
 
-async fn publish(ctx: &Context, pipeline: &BlackFridayPipeline, type_: EventType, reason: &str, action: &str, note: &str) {
+async fn publish(
+    ctx: &Context,
+    pipeline: &BlackFridayPipeline,
+    type_: EventType,
+    reason: &str,
+    action: &str,
+    note: &str,
+) {
     publish_to(ctx, &pipeline.object_ref(&()), type_, reason, action, note).await
 }
 
 /// Events are best effort: a failure to record one must not fail the reconcile.
-async fn publish_to(ctx: &Context, regarding: &ObjectReference, type_: EventType, reason: &str, action: &str, note: &str) {
+async fn publish_to(
+    ctx: &Context,
+    regarding: &ObjectReference,
+    type_: EventType,
+    reason: &str,
+    action: &str,
+    note: &str,
+) {
     let mut note = note.to_string();
     note.truncate(1000);
-    let event = Event { type_, reason: reason.into(), note: Some(note), action: action.into(), secondary: None };
+    let event = Event {
+        type_,
+        reason: reason.into(),
+        note: Some(note),
+        action: action.into(),
+        secondary: None,
+    };
     if let Err(e) = ctx.recorder.publish(&event, regarding).await {
         warn!(error = %e, reason, "could not publish an event");
     }

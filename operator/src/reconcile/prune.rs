@@ -16,7 +16,12 @@ use crate::names;
 use crate::validate::ValidPipeline;
 
 /// Returns the `Kind/namespace/name` keys it deleted.
-pub async fn prune(client: &Client, p: &ValidPipeline, desired: &Desired, installed: &Installed) -> Result<Vec<String>> {
+pub async fn prune(
+    client: &Client,
+    p: &ValidPipeline,
+    desired: &Desired,
+    installed: &Installed,
+) -> Result<Vec<String>> {
     let wanted: BTreeSet<String> = desired.children.iter().map(|c| c.key()).collect();
     let selector = ListParams::default().labels(&names::ownership_selector(&p.name));
     let mut deleted = Vec::new();
@@ -28,18 +33,29 @@ pub async fn prune(client: &Client, p: &ValidPipeline, desired: &Desired, instal
         let list = api_for(client, kind, None)
             .list_metadata(&selector)
             .await
-            .map_err(|source| Error::List { kind: kind.kind(), source })?;
+            .map_err(|source| Error::List {
+                kind: kind.kind(),
+                source,
+            })?;
         for item in list.items {
             let name = item.metadata.name.clone().unwrap_or_default();
             let namespace = item.metadata.namespace.clone();
-            let key = format!("{}/{}/{}", kind.kind(), namespace.as_deref().unwrap_or("-"), name);
+            let key = format!(
+                "{}/{}/{}",
+                kind.kind(),
+                namespace.as_deref().unwrap_or("-"),
+                name
+            );
             if wanted.contains(&key) || item.metadata.deletion_timestamp.is_some() {
                 continue;
             }
             if is_retained(p, kind, namespace.as_deref(), &name) {
                 continue;
             }
-            match api_for(client, kind, namespace.as_deref()).delete(&name, &DeleteParams::background()).await {
+            match api_for(client, kind, namespace.as_deref())
+                .delete(&name, &DeleteParams::background())
+                .await
+            {
                 Ok(_) => deleted.push(key),
                 Err(kube::Error::Api(status)) if status.code == 404 => {}
                 Err(source) => return Err(Error::Prune { key, source }),
