@@ -41,7 +41,9 @@ fn datasource(p: &ValidPipeline, inputs: &ClusterInputs) -> Child {
             "uid": DATASOURCE_UID,
             "access": "proxy",
             "url": format!("redis://{}", p.valkey_read_addr),
-            "isDefault": true,
+            // Not the default: Grafana refuses two defaults, and the release may provision its own.
+            // The dashboard names this datasource by uid anyway.
+            "isDefault": false,
             "editable": false,
             "jsonData": {"client": "standalone", "poolSize": 5, "timeout": 10},
             "secureJsonData": {"password": valkey_password(inputs)}
