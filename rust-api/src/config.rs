@@ -28,7 +28,7 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// Forwarding mode.
-    #[arg(long, env = "FORWARD_MODE", value_enum, default_value = "rest")]
+    #[arg(long, env = "FORWARD_MODE", value_enum, ignore_case = true, default_value = "rest")]
     pub mode: Mode,
 
     /// rest mode: base URL of grpc-client; the sale is POSTed to `<url>/api/v1/ventas`.
@@ -77,7 +77,7 @@ pub struct Config {
     pub shutdown_timeout_ms: u64,
 
     /// Log format: json (default, one object per line) or text.
-    #[arg(long, env = "LOG_FORMAT", default_value = "json")]
+    #[arg(long, env = "LOG_FORMAT", value_enum, ignore_case = true, default_value = "json")]
     pub log_format: LogFormat,
 
     /// Benchmark only: build a new HTTP client for every request (the naive pattern the
@@ -185,6 +185,7 @@ mod tests {
         ]);
         assert_eq!(c.mode, Mode::Grpc);
         assert_eq!(c.writer_targets, ["grpc-server-1:50051", "grpc-server-2:50051"]);
+        assert_eq!(Config::parse_from(["rust-api", "--mode", "GRPC"]).mode, Mode::Grpc);
         assert_eq!(c.worker_threads(), 3);
         // Booleans take a bare flag or any boolish value (env vars arrive as text: 1/0, yes/no).
         for (v, want) in [
