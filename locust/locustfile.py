@@ -20,7 +20,6 @@ Exit codes: 0 ok, 1 locust's own (e.g. import error, catalogue error), 2 no requ
 """
 import json
 import logging
-import os
 import pathlib
 import random
 import sys

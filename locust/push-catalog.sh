@@ -16,7 +16,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 if [ -f "$ROOT/.bench/env" ]; then set -a; . "$ROOT/.bench/env"; set +a; fi
 REF="${1:-${OCI_REGISTRY:?OCI_REGISTRY not set and no reference given}/blackfriday/catalog:v1}"
 ORAS="${ORAS:-$(command -v oras || true)}"
-[ -n "$ORAS" ] && [ -x "$ORAS" ] || { echo "push-catalog: oras CLI not found (scripts/bench/registry.sh tools builds it)" >&2; exit 1; }
+if [ -z "$ORAS" ] || [ ! -x "$ORAS" ]; then echo "push-catalog: oras CLI not found (scripts/bench/registry.sh tools builds it)" >&2; exit 1; fi
 ARTIFACT_TYPE=application/vnd.blackfriday.catalog.v1+json
 LAYER_TYPE=application/vnd.blackfriday.catalog.layer.v1+json
 

@@ -9,7 +9,7 @@
 # (e.g. --isolated to run beside a bench that other work is using).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 out="${BF_TEST_OUT:-out/test}"
 mj="$out/main-job"
 mkdir -p "$out"

@@ -1,7 +1,6 @@
 """The dashboard JSON: Grafana's published schema, the project's lint, the wireframe."""
 import copy
 import json
-import shutil
 import subprocess
 
 import pytest

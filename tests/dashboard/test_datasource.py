@@ -1,7 +1,6 @@
 """The datasource provisioning and the dashboard as the operator renders them
 (`blackfriday-operator render -f config/samples/pipeline.yaml`), and the expected provisioning shape."""
 import copy
-import json
 import os
 import pathlib
 import subprocess

@@ -3,7 +3,6 @@ redis-datasource command, applies the panel's transformations, and what the pane
 what the sales imply. Valkey is filled either by the real consumer from real Kafka records
 (test_panels_after_real_consumer) or by writing the contract keys (test_panels_on_contract_keys)."""
 import math
-import os
 import subprocess
 
 import pytest

@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 from sale_sink import ROOT
 from sale_sink import Sink
 

@@ -127,7 +127,7 @@ def _panels(d):
 
 
 def summary(results, variables):
-    lines = [f"dashboard variables: " + ", ".join(f"{k}={v}" for k, v in variables.items())]
+    lines = ["dashboard variables: " + ", ".join(f"{k}={v}" for k, v in variables.items())]
     for r in results:
         head = f"[{r['id']:>2}] {r['title']}"
         if r["type"] == "row":
