@@ -118,20 +118,35 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# --- report: median round per variant (by good req/s) -------------------------------------------
-{
-  echo "rust-api forward benchmark — $(date -u +%FT%TZ), $(nproc) CPUs, wrk -t1 -c$CONNECTIONS -d${DURATION}s on CPU 0,"
-  echo "forwarder (1 worker / GOMAXPROCS=1) + Go sink on CPU 1; median of $ROUNDS round(s) by req/s"
-  printf '%-30s %10s %9s %9s %14s %14s %8s %12s\n' variant "req/s" "p50 ms" "p99 ms" "CPU µs/req" "sink µs/req" non2xx "sink conns"
-  for v in "${VARIANTS[@]}"; do
-    awk -F'\t' -v v="$v" '$2==v' "$RESULTS" | sort -t$'\t' -k3,3n | awk -v m="$(( (ROUNDS + 1) / 2 ))" 'NR==m'
-  done | tee "$OUT/median.tsv" | awk -F'\t' '{printf "%-30s %10s %9s %9s %14s %14s %8s %12s\n", $2, $3, $4, $5, $6, $7, $8+$9, $10}'
-  awk -F'\t' '{rps[$2]=$3; cpu[$2]=$6}
-    END{
-      a="rust-api"; b="rust-api-client-per-request"; g="go-forwarder";
-      printf "\n(1)/(2) throughput: %.2fx (target >= 2x: %s)   CPU per request: %.2fx (%.2fx less CPU)\n",
-        rps[a]/rps[b], (rps[a]/rps[b] >= 2 ? "met" : "NOT met"), cpu[a]/cpu[b], cpu[b]/cpu[a];
-      printf "(1)/(3) throughput: %.2fx (target >= 1.0x: %s)   CPU per request: %.2fx (%.2fx less CPU)\n",
-        rps[a]/rps[g], (rps[a]/rps[g] >= 1 ? "met" : "NOT met"), cpu[a]/cpu[g], cpu[g]/cpu[a] }' "$OUT/median.tsv"
-  echo "(all rounds: $RESULTS)"
-} | tee "$OUT/last.txt"
+# --- report ------------------------------------------------------------------------------------
+# Per variant, the median of each column over the rounds. "req/CPU-s" is throughput at equal CPU:
+# requests per CPU-second spent on core 1 (forwarder + sink), i.e. 1e6 / (fwd µs + sink µs) — the
+# figure the targets are judged on, because raw req/s on this shared box moves with whatever else
+# runs on core 1 while the CPU cost per request barely does.
+python3 - "$RESULTS" "$ROUNDS" "$CONNECTIONS" "$DURATION" <<'PY' | tee "$OUT/last.txt"
+import csv, statistics, sys, datetime, os
+path, rounds, conns, dur = sys.argv[1:5]
+rows = list(csv.DictReader(open(path), delimiter="\t"))
+variants = ["rust-api", "rust-api-client-per-request", "go-forwarder"]
+med = {}
+for v in variants:
+    rs = [r for r in rows if r["variant"] == v]
+    m = lambda k: statistics.median(float(r[k]) for r in rs)
+    med[v] = dict(rps=m("good_rps"), p50=m("p50_ms"), p99=m("p99_ms"), cpu=m("cpu_us_per_req"),
+                  sink=m("sink_cpu_us_per_req"), conns=m("sink_conns"),
+                  bad=sum(int(r["non2xx"]) + int(r["errors"]) for r in rs),
+                  eq=statistics.median(1e6 / (float(r["cpu_us_per_req"]) + float(r["sink_cpu_us_per_req"])) for r in rs))
+print(f"rust-api forward benchmark — {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H:%MZ}, {os.cpu_count()} CPUs, load avg {os.getloadavg()[0]:.1f}")
+print(f"wrk -t1 -c{conns} -d{dur}s on CPU 0; forwarder (1 worker / GOMAXPROCS=1) + Go sink on CPU 1; medians of {rounds} interleaved round(s)")
+print(f"{'variant':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'fwd CPU µs/req':>16}{'sink µs/req':>13}{'req/CPU-s':>11}{'sink conns':>12}{'non-2xx':>9}")
+for v in variants:
+    d = med[v]
+    print(f"{v:<30}{d['rps']:>9.0f}{d['p50']:>9.2f}{d['p99']:>9.2f}{d['cpu']:>16.1f}{d['sink']:>13.1f}{d['eq']:>11.0f}{d['conns']:>12.0f}{d['bad']:>9d}")
+a = med["rust-api"]
+for label, other, target in (("(1)/(2) client-per-request", "rust-api-client-per-request", 2.0), ("(1)/(3) Go net/http", "go-forwarder", 1.0)):
+    o = med[other]
+    eq = a["eq"] / o["eq"]
+    print(f"{label:<27} throughput at equal CPU {eq:.2f}x (target >= {target:g}x: {'met' if eq >= target else 'NOT met'});"
+          f" raw req/s {a['rps'] / o['rps']:.2f}x; forwarder CPU per request {a['cpu'] / o['cpu']:.2f}x ({o['cpu'] / a['cpu']:.2f}x less)")
+print(f"(every round: {path})")
+PY
