@@ -19,6 +19,8 @@ pub const LISTEN: &str = "LISTEN";
 pub const GRPC_SERVER_1: &str = "GRPC_SERVER_1";
 pub const GRPC_SERVER_2: &str = "GRPC_SERVER_2";
 pub const ROUTE: &str = "ROUTE";
+pub const ROUTE_WEIGHT_1: &str = "ROUTE_WEIGHT_1";
+pub const ROUTE_WEIGHT_2: &str = "ROUTE_WEIGHT_2";
 // writers
 pub const WRITER_NAME: &str = "WRITER_NAME";
 pub const GRPC_LISTEN: &str = "GRPC_LISTEN";
@@ -64,6 +66,10 @@ pub fn grpc_client(p: &ValidPipeline) -> Vec<EnvVar> {
         plain(GRPC_SERVER_1, p.writer_address(names::GRPC_SERVER_1)),
         plain(GRPC_SERVER_2, p.writer_address(names::GRPC_SERVER_2)),
         plain(ROUTE, p.effective_route.as_str()),
+        // With both tiers routed, weight each tier by its replica count so every writer pod gets
+        // the same share (1:2 by default) instead of grpc-server-1's single pod taking half.
+        plain(ROUTE_WEIGHT_1, p.spec.grpc_server1.replicas.max(1).to_string()),
+        plain(ROUTE_WEIGHT_2, p.spec.grpc_server2.replicas.max(1).to_string()),
         plain(LOG_LEVEL, "info"),
     ]
 }

@@ -16,9 +16,9 @@ build() { # build COMPONENT CONTEXT DOCKERFILE [extra build args...]
   "$ENGINE" push "$ref"
 }
 build rust-api "$ROOT" "$ROOT/rust-api/Dockerfile"
-# The Go programs (one Dockerfile, the program chosen by a build argument; see go-services/).
+# The Go programs: one Dockerfile each, built with the Go module (go-services/) as context.
 for program in grpc-client grpc-server consumer; do
-  build "$program" "$ROOT/go-services" "$ROOT/go-services/Dockerfile" --build-arg "PROGRAM=$program"
+  build "$program" "$ROOT/go-services" "$ROOT/go-services/cmd/$program/Dockerfile"
 done
 build blackfriday-operator "$ROOT" "$ROOT/operator/Dockerfile"
 # containerDisk: the upstream Debian containerdisk re-tagged into Zot (skopeo keeps it OCI).
