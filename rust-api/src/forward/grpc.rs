@@ -1,7 +1,8 @@
 //! `grpc` mode: `ProcesarVenta` straight to the writers, spread over every writer address.
 
+use std::error::Error as _;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tonic::metadata::MetadataValue;
 use tonic::{Code, Status};
@@ -44,27 +45,44 @@ impl GrpcForwarder {
     }
 
     pub async fn forward(&self, sale: &Sale, sale_id: &str) -> Result<Accepted, Failure> {
-        let Some(member) = self.pool.pick() else {
-            return Err(Failure::unavailable("no_endpoints", "no writer address resolved"));
-        };
-        if let Some(cb) = &self.on_call {
-            cb(member.addr);
-        }
-        let mut req = tonic::Request::new(sale.to_proto());
-        let id = MetadataValue::try_from(sale_id).expect("a UUID is valid metadata");
-        req.metadata_mut().insert(SALE_ID_METADATA, id);
-        // Sends grpc-timeout so the writer can give up too; our own timer below is the bound.
-        req.set_timeout(self.timeout);
-        let mut client = member.client;
-        match tokio::time::timeout(self.timeout, client.procesar_venta(req)).await {
-            Ok(Ok(resp)) => Ok(Accepted {
-                estado: resp.into_inner().estado,
-            }),
-            Ok(Err(status)) => Err(map_status(&status)),
-            Err(_) => Err(Failure::timeout(
-                "deadline_exceeded",
-                format!("writer {} did not answer in time", member.addr),
-            )),
+        let deadline = Instant::now() + self.timeout;
+        let mut retried = false;
+        loop {
+            let Some(member) = self.pool.pick() else {
+                return Err(Failure::unavailable("no_endpoints", "no writer address resolved"));
+            };
+            if let Some(cb) = &self.on_call {
+                cb(member.addr);
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let mut req = tonic::Request::new(sale.to_proto());
+            let id = MetadataValue::try_from(sale_id).expect("a UUID is valid metadata");
+            req.metadata_mut().insert(SALE_ID_METADATA, id);
+            // Sends grpc-timeout so the writer can give up too; our own timer below is the bound.
+            req.set_timeout(remaining);
+            let mut client = member.client;
+            match tokio::time::timeout(remaining, client.procesar_venta(req)).await {
+                Ok(Ok(resp)) => {
+                    return Ok(Accepted {
+                        estado: resp.into_inner().estado,
+                    })
+                }
+                // A writer rotating its connection (grpc-go's max-connection-age GOAWAY) can
+                // leave a call queued on the closing connection; hyper then hands it back unsent.
+                // Nothing reached the writer, so one retry on the next address cannot duplicate
+                // the sale. Any other error may have been processed and is not retried.
+                Ok(Err(status)) if !retried && never_sent(&status) && Instant::now() < deadline => {
+                    tracing::debug!(addr = %member.addr, %status, "call was never sent; retrying once");
+                    retried = true;
+                }
+                Ok(Err(status)) => return Err(map_status(&status, Instant::now() >= deadline)),
+                Err(_) => {
+                    return Err(Failure::timeout(
+                        "deadline_exceeded",
+                        format!("writer {} did not answer in time", member.addr),
+                    ))
+                }
+            }
         }
     }
 
@@ -78,22 +96,34 @@ impl GrpcForwarder {
 }
 
 /// A gRPC error → our answer. INVALID_ARGUMENT is the writer's validation verdict (422, the
-/// field taken from its message); DEADLINE_EXCEEDED is 504, and so is CANCELLED: we never cancel
-/// a call ourselves, and a server that enforces our `grpc-timeout` reports its expiry as
-/// CANCELLED (tonic does). Every other code, UNAVAILABLE included, means "not stored, try
-/// again": 503.
-pub fn map_status(s: &Status) -> Failure {
+/// field taken from its message); DEADLINE_EXCEEDED is 504; CANCELLED is 504 once our deadline
+/// has passed (a server enforcing our `grpc-timeout` reports its expiry so — tonic does) and 503
+/// before it (we never cancel a call ourselves, so it was cut off, e.g. by a closing connection).
+/// Every other code, UNAVAILABLE included, means "not stored, try again": 503.
+pub fn map_status(s: &Status, deadline_passed: bool) -> Failure {
     match s.code() {
         Code::InvalidArgument => Failure {
             kind: "invalid_argument",
             error: ApiError::Validation(vec![FieldError::new(field_in(s.message()), s.message())]),
         },
-        Code::DeadlineExceeded | Code::Cancelled => {
-            Failure::timeout("deadline_exceeded", format!("writer: {}", s.message()))
-        }
+        Code::DeadlineExceeded => Failure::timeout("deadline_exceeded", format!("writer: {}", s.message())),
+        Code::Cancelled if deadline_passed => Failure::timeout("deadline_exceeded", format!("writer: {}", s.message())),
         Code::Unavailable => Failure::unavailable("unavailable", format!("writer unavailable: {}", s.message())),
         other => Failure::unavailable("grpc_error", format!("writer answered {other:?}: {}", s.message())),
     }
+}
+
+/// True when hyper gave the request back without writing it (its "canceled" error: the
+/// connection closed or was not ready). Only then is a retry free of duplicates.
+pub fn never_sent(s: &Status) -> bool {
+    let mut next = s.source();
+    while let Some(e) = next {
+        if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_canceled) {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// The contract says the writer's message names the field; fall back to the whole sale.
@@ -111,24 +141,30 @@ mod tests {
 
     #[test]
     fn status_mapping() {
-        let f = map_status(&Status::invalid_argument("precio must be greater than 0"));
+        let f = map_status(&Status::invalid_argument("precio must be greater than 0"), false);
         assert_eq!(f.error.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let ApiError::Validation(fields) = &f.error else {
             panic!()
         };
         assert_eq!(fields[0].field, "precio");
         assert_eq!(
-            map_status(&Status::invalid_argument("bad")).error.body().fields[0].field,
+            map_status(&Status::invalid_argument("bad"), false).error.body().fields[0].field,
             "sale"
         );
         assert_eq!(
-            map_status(&Status::deadline_exceeded("x")).error.status(),
+            map_status(&Status::deadline_exceeded("x"), false).error.status(),
             StatusCode::GATEWAY_TIMEOUT
         );
         assert_eq!(
-            map_status(&Status::cancelled("Timeout expired")).error.status(),
+            map_status(&Status::cancelled("Timeout expired"), true).error.status(),
             StatusCode::GATEWAY_TIMEOUT
         );
+        assert_eq!(
+            map_status(&Status::cancelled("x"), false).error.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        // A plain status (no hyper "canceled" in its source chain) may have been processed.
+        assert!(!never_sent(&Status::cancelled("operation was canceled")));
         for s in [
             Status::unavailable("kafka"),
             Status::internal("x"),
@@ -136,7 +172,11 @@ mod tests {
             Status::resource_exhausted("x"),
             Status::failed_precondition("x"),
         ] {
-            assert_eq!(map_status(&s).error.status(), StatusCode::SERVICE_UNAVAILABLE, "{s:?}");
+            assert_eq!(
+                map_status(&s, false).error.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{s:?}"
+            );
         }
     }
 }

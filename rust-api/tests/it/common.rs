@@ -145,6 +145,18 @@ impl pb::product_sale_service_server::ProductSaleService for Writer {
 pub async fn fake_writer(name: &str, bind: SocketAddr) -> Fake {
     let behavior = Arc::new(Mutex::new(Behavior::Accept));
     let seen = Arc::new(Seen::default());
+    fake_writer_with(name, bind, behavior, seen, None).await
+}
+
+/// A fake writer; `max_age` makes it rotate its connections (GOAWAY) like grpc-go's
+/// max-connection-age.
+pub async fn fake_writer_with(
+    name: &str,
+    bind: SocketAddr,
+    behavior: Arc<Mutex<Behavior>>,
+    seen: Arc<Seen>,
+    max_age: Option<Duration>,
+) -> Fake {
     let svc = pb::product_sale_service_server::ProductSaleServiceServer::new(Writer {
         name: name.into(),
         behavior: behavior.clone(),
@@ -152,8 +164,14 @@ pub async fn fake_writer(name: &str, bind: SocketAddr) -> Fake {
     });
     let l = TcpListener::bind(bind).await.unwrap();
     let addr = l.local_addr().unwrap();
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(age) = max_age {
+        builder = builder
+            .max_connection_age(age)
+            .max_connection_age_grace(Duration::from_secs(10));
+    }
     tokio::spawn(async move {
-        tonic::transport::Server::builder()
+        builder
             .add_service(svc)
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(l))
             .await

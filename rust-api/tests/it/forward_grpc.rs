@@ -187,3 +187,58 @@ async fn writer_errors_map_to_503_504_422_never_2xx() {
         }
     }
 }
+
+/// Writers that rotate their connections (like grpc-go's max-connection-age, 30 s in the
+/// writers) must not turn into failed sales: calls handed back unsent are retried once.
+#[tokio::test]
+async fn connection_rotation_loses_no_call() {
+    let behavior = Arc::new(Mutex::new(Behavior::Accept));
+    let seen = Arc::new(Seen::default());
+    let addr = rotating_writer(behavior, seen.clone()).await;
+    let api = start_grpc(&addr.to_string(), None).await;
+    let url = api.url("/api/v1/ventas");
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut codes = Vec::new();
+            let end = std::time::Instant::now() + Duration::from_millis(1500);
+            while std::time::Instant::now() < end {
+                let r = client
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .body(GOOD)
+                    .send()
+                    .await
+                    .unwrap();
+                codes.push(r.status().as_u16());
+            }
+            codes
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let failed = all.iter().filter(|c| **c != 200).count();
+    assert!(all.len() > 100, "only {} calls", all.len());
+    assert_eq!(
+        failed,
+        0,
+        "{failed} of {} calls failed across connection rotations",
+        all.len()
+    );
+}
+
+async fn rotating_writer(behavior: Arc<Mutex<Behavior>>, seen: Arc<Seen>) -> SocketAddr {
+    let f = fake_writer_with(
+        "rotating",
+        "127.0.0.1:0".parse().unwrap(),
+        behavior,
+        seen,
+        Some(Duration::from_millis(100)),
+    )
+    .await;
+    f.addr
+}
