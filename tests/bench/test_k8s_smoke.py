@@ -12,12 +12,13 @@ import json
 import os
 import re
 import tempfile
-import time
 import uuid
 
 import pytest
 import requests
 import yaml
+
+from conftest import wait_for
 
 MANAGER = "bench-smoke"
 OP_USER = "system:serviceaccount:blackfriday-system:blackfriday-operator"
@@ -69,15 +70,10 @@ def ok(r, *codes):
     return r.json() if r.text else None
 
 
-def wait_until(what, fn, timeout, interval=0.5):
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+def wait_until(what, fn, timeout):
+    # the shared poll loop of the bench tests, at a gentler interval: the apiserver's controllers
+    # work on seconds, not milliseconds
+    return wait_for(what, fn, timeout=timeout, interval=0.5)
 
 
 def _kubeconfig(bench, key):
