@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -19,35 +16,28 @@ import (
 	"github.com/blackfriday-operator/go-services/internal/aggregates"
 	"github.com/blackfriday-operator/go-services/internal/consumer"
 	"github.com/blackfriday-operator/go-services/internal/testenv"
+	"github.com/blackfriday-operator/go-services/internal/valkeyproc"
 )
 
 // startValkey runs a private valkey-server (append-only file, fsync every second, like the
-// bench and the VMs) and returns a client and a stop func.
+// bench and the VMs) and returns a client and a stop func that also removes its files.
 func startValkey(bin string) (valkey.Client, func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	dir, err := os.MkdirTemp("", "bench-valkey")
 	if err != nil {
 		return nil, nil, err
 	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	dir, _ := os.MkdirTemp("", "bench-valkey")
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-		"--appendfsync", "everysec", "--dir", dir, "--logfile", filepath.Join(dir, "valkey.log"))
-	if err := cmd.Start(); err != nil {
+	srv, err := valkeyproc.Start(bin, dir, "--appendonly", "yes", "--appendfsync", "everysec")
+	if err != nil {
+		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	stop := func() { cmd.Process.Kill(); cmd.Wait(); os.RemoveAll(dir) }
-	for i := 0; ; i++ {
-		c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{"127.0.0.1:" + strconv.Itoa(port)}, DisableCache: true})
-		if err == nil {
-			return c, stop, nil
-		}
-		if i > 100 {
-			stop()
-			return nil, nil, err
-		}
-		time.Sleep(50 * time.Millisecond)
+	stop := func() { srv.Stop(); os.RemoveAll(dir) }
+	c, err := valkeyproc.Connect(srv.Addr, 0, 5*time.Second)
+	if err != nil {
+		stop()
+		return nil, nil, err
 	}
+	return c, stop, nil
 }
 
 // serverCommands sums the calls of every command Valkey has executed (INFO commandstats),

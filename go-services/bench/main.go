@@ -15,8 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/blackfriday-operator/go-services/internal/kafkatopic"
 )
 
 func main() {
@@ -51,29 +50,19 @@ func main() {
 	}
 }
 
-// newTopic creates a fresh topic; the returned func deletes it.
+// newTopic creates a fresh topic and returns once every partition has a leader, the same wait
+// the integration tests use, so the timed run does not start while leaders are still being
+// elected; the returned func deletes the topic.
 func newTopic(brokers []string, prefix string, partitions int32) (string, func(), error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		return "", nil, err
-	}
-	adm := kadm.NewClient(cl)
 	name := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, name)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		cl.Close()
+	if err := kafkatopic.Create(ctx, brokers, name, partitions); err != nil {
 		return "", nil, err
 	}
-	time.Sleep(500 * time.Millisecond) // leaders elected
 	return name, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		adm.DeleteTopics(ctx, name)
-		cl.Close()
+		kafkatopic.Delete(ctx, brokers, name) // best effort: the name is unique
 	}, nil
 }

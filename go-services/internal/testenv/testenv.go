@@ -12,16 +12,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/valkey-io/valkey-go"
+
+	"github.com/blackfriday-operator/go-services/internal/kafkatopic"
+	"github.com/blackfriday-operator/go-services/internal/valkeyproc"
 )
 
 // KafkaBrokers returns the bench broker list or skips the test.
@@ -41,49 +42,21 @@ func UniqueName(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d-%d", prefix, os.Getpid(), time.Now().UnixNano()%1e9, seq.Add(1))
 }
 
-// NewTopic creates a fresh topic (deleted when the test ends) and returns its name.
+// NewTopic creates a fresh topic (deleted when the test ends) and returns its name. It
+// returns once every partition has a leader (kafkatopic.Create), so the first produce does not
+// race metadata.
 func NewTopic(t testing.TB, brokers []string, partitions int32) string {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm := kadm.NewClient(cl)
 	name := UniqueName("gotest")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := adm.CreateTopic(ctx, partitions, 1, nil, name)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		cl.Close()
-		t.Fatalf("create topic %s: %v", name, err)
-	}
-	// Wait until every partition has a leader, so the first produce does not race metadata.
-	for {
-		md, err := adm.Metadata(ctx, name)
-		if err == nil {
-			if td, ok := md.Topics[name]; ok && td.Err == nil && len(td.Partitions) == int(partitions) {
-				ready := true
-				for _, p := range td.Partitions {
-					ready = ready && p.Leader >= 0 && p.Err == nil
-				}
-				if ready {
-					break
-				}
-			}
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("topic %s never got leaders", name)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := kafkatopic.Create(ctx, brokers, name, partitions); err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		adm.DeleteTopics(ctx, name)
-		cl.Close()
+		kafkatopic.Delete(ctx, brokers, name) // best effort: the name is unique, a leftover harms no one
 	})
 	return name
 }
@@ -139,33 +112,23 @@ func NewValkey(t testing.TB) *Valkey {
 	t.Helper()
 	v := &Valkey{}
 	if bin := os.Getenv("VALKEY_SERVER"); bin != "" {
-		port := FreePort(t)
-		dir := t.TempDir()
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
-			"--appendonly", "no", "--dir", dir, "--logfile", filepath.Join(dir, "valkey.log"))
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start %s: %v", bin, err)
+		srv, err := valkeyproc.Start(bin, t.TempDir(), "--appendonly", "no")
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		v.Addr = "127.0.0.1:" + strconv.Itoa(port)
+		t.Cleanup(srv.Stop)
+		v.Addr = srv.Addr
 	} else if addr := os.Getenv("VALKEY_ADDR"); addr != "" {
 		v.Addr = addr
 		v.DB = int(sharedDB.Add(1)%15) + 1
 	} else {
 		t.Skip("neither VALKEY_SERVER nor VALKEY_ADDR set (source .bench/env after scripts/bench/valkey.sh start)")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := valkey.NewClient(valkey.ClientOption{InitAddress: []string{v.Addr}, SelectDB: v.DB, DisableCache: true})
-		if err == nil {
-			v.Client = c
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("valkey at %s: %v", v.Addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	c, err := valkeyproc.Connect(v.Addr, v.DB, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
+	v.Client = c
 	t.Cleanup(v.Client.Close)
 	if err := v.Client.Do(context.Background(), v.Client.B().Flushdb().Build()).Error(); err != nil {
 		t.Fatal(err)
