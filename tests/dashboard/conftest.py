@@ -1,7 +1,4 @@
-import os
 import pathlib
-import socket
-import subprocess
 import sys
 
 import pytest
@@ -9,14 +6,9 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools/dashboard"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT / "tests"))
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+from private_bench import free_port, private_bench  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -25,14 +17,9 @@ def valkey_addr(tmp_path_factory):
     VALKEY_ADDR may hold other suites' keys; the dashboard checks need exact contents)."""
     port = free_port()
     d = tmp_path_factory.mktemp("valkey")
-    script = ROOT / "scripts/bench/valkey.sh"
-    # own BENCH_DIR: `valkey.sh stop` of the shared bench must not take this instance with it
-    env = dict(os.environ, BENCH_DIR=str(d / "bench"), BENCH_CACHE=str(ROOT / ".bench/cache"))
-    subprocess.run(["bash", str(script), "start-instance", str(port), "--dir", str(d / "data")], check=True,
-                   stdout=subprocess.DEVNULL, env=env)
-    yield f"127.0.0.1:{port}"
-    subprocess.run(["bash", str(script), "stop-instance", str(port)], check=False, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with private_bench("valkey", d / "bench", ["start-instance", port, "--dir", d / "data"],
+                       ["stop-instance", port]):
+        yield f"127.0.0.1:{port}"
 
 
 @pytest.fixture()
