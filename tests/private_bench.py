@@ -25,7 +25,7 @@ def free_port():
 def private_bench(service, bench_dir, start, stop, **env_overrides):
     """Run `scripts/bench/<service>.sh *start` in bench_dir, yield bench_dir, then `*stop`."""
     script = str(ROOT / f"scripts/bench/{service}.sh")
-    env = dict(os.environ, BENCH_DIR=str(bench_dir), BENCH_CACHE=str(ROOT / ".bench/cache"),
+    env = dict(os.environ, BENCH_DIR=str(bench_dir),
                **{k: str(v) for k, v in env_overrides.items()})
     subprocess.run(["bash", script, *map(str, start)], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

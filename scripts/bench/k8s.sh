@@ -16,7 +16,7 @@
 #   operator  user system:serviceaccount:blackfriday-system:blackfriday-operator,
 #             groups system:serviceaccounts, system:serviceaccounts:blackfriday-system
 #                                                               -> .bench/kubeconfig-operator
-# Env: SHARED_DIR (default <repo>/../shared), K8S_BIN_DIR (default <repo>/.k8s/bin),
+# Env: SHARED_DIR (default <repo>/../shared), K8S_BIN_DIR (default ~/.cache/blackfriday-operator/k8s/bin),
 #      BENCH_DIR (default <repo>/.bench: state in $BENCH_DIR/k8s, env file $BENCH_DIR/env),
 #      K8S_API_PORT / K8S_ETCD_PORT / K8S_ETCD_PEER_PORT / K8S_KCM_PORT (a second, private bench),
 #      K8S_CONTROLLERS (kube-controller-manager --controllers), K8S_START_TIMEOUT (s, default 120),
@@ -26,7 +26,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
 SHARED_DIR=${SHARED_DIR:-$ROOT/../shared}
-BIN=${K8S_BIN_DIR:-$ROOT/.k8s/bin}
+BIN=${K8S_BIN_DIR:-${BF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackfriday-operator}/k8s/bin}
 BENCH=${BENCH_DIR:-$ROOT/.bench}
 S=$BENCH/k8s
 PKI=$S/pki

@@ -3,10 +3,10 @@
 #
 #   BF_ROOT      repository root (absolute)
 #   BENCH_DIR    $BF_ROOT/.bench          (git-ignored: state, logs, data)
-#   BENCH_CACHE  $BENCH_DIR/cache         (downloads and built tools, kept between runs)
+#   BENCH_CACHE  $BF_CACHE/bench          (downloads and built tools, kept between runs and clones)
 #   BENCH_ENV    $BENCH_DIR/env           (KEY=value lines that tests source)
 # BENCH_DIR and BENCH_CACHE may be set by the caller (e.g. a test that wants a private registry:
-# BENCH_DIR=$tmp BENCH_CACHE=<repo>/.bench/cache REGISTRY_PORT=N registry.sh start -> $tmp/env).
+# BENCH_DIR=$tmp REGISTRY_PORT=N registry.sh start -> $tmp/env).
 #
 # Functions: bench_log, bench_die, bench_env_set KEY=VALUE..., bench_env_unset KEY...,
 # bench_env_get KEY, bench_wait_until TIMEOUT DESC CMD..., bench_pid_alive PID,
@@ -15,11 +15,14 @@
 
 BF_ROOT="${BF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 BENCH_DIR="${BENCH_DIR:-$BF_ROOT/.bench}"
-BENCH_CACHE="${BENCH_CACHE:-$BENCH_DIR/cache}"
+# Downloads and built tools live in the machine-wide build cache (scripts/cache-env), so a fresh
+# clone on the same machine (CI's) reuses them; everything in it is keyed by its inputs.
+BF_CACHE="${BF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackfriday-operator}"
+BENCH_CACHE="${BENCH_CACHE:-$BF_CACHE/bench}"
 # always next to BENCH_DIR: an inherited BENCH_ENV (scripts/test exports it for suites to read)
 # must not make a bench started with another BENCH_DIR write into the main .bench/env
 BENCH_ENV="$BENCH_DIR/env"
-export BF_ROOT BENCH_DIR BENCH_CACHE BENCH_ENV
+export BF_ROOT BF_CACHE BENCH_DIR BENCH_CACHE BENCH_ENV
 mkdir -p "$BENCH_DIR" "$BENCH_CACHE"
 
 bench_log() { printf '[bench %s] %s\n' "${BENCH_SVC:-}" "$*" >&2; }

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Builds etcd, kube-apiserver and kube-controller-manager (and kubectl with K8S_KUBECTL=1)
-# from the Go module proxy into <repo>/.k8s/bin. Idempotent: a stamp records the inputs
+# from the Go module proxy into ~/.cache/blackfriday-operator/k8s/bin (shared by every clone; the stamp keys it). Idempotent: a stamp records the inputs
 # (go.mod, go.sum, this script, go version, the binary set); when it matches and the binaries
 # exist, nothing is done. go.mod/go.sum are committed; regenerate them with gen-gomod.sh.
-#   env: K8S_BIN_DIR (default <repo>/.k8s/bin), K8S_KUBECTL=1 (also build kubectl),
+#   env: K8S_BIN_DIR (default ~/.cache/blackfriday-operator/k8s/bin), K8S_KUBECTL=1 (also build kubectl),
 #        K8S_FORCE=1 (ignore the stamp), K8S_NICE (default 10)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-bin=${K8S_BIN_DIR:-$root/.k8s/bin}
+bin=${K8S_BIN_DIR:-${BF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackfriday-operator}/k8s/bin}
 cd "$here"
 command -v go >/dev/null || { echo "build.sh: go toolchain not found" >&2; exit 1; }
 
