@@ -13,6 +13,8 @@
 #   exists CMD...           print, then run CMD quietly; true when it succeeds. In a dry run the
 #                           answer is DRY_RUN_ASSUME (absent: up.sh shows every create; present:
 #                           down.sh shows every delete).
+#   run_tolerant WHY CMD... print, run; a failure is reported, not fatal
+#   found VALUE             a query's answer names something (aws: not "None"); dry run: DRY_RUN_ASSUME
 #   step TITLE              a numbered section header
 #   need TOOL...            fail early (not in a dry run) when a tool is missing
 #   state_dir NAME          the recipe's local state (CA, keys, passwords, rendered files), 0700
@@ -24,6 +26,9 @@ CLOUD_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CLOUD_ROOT="$(cd "$CLOUD_LIB_DIR/../.." && pwd)"
 export DRY_RUN DRY_RUN_ASSUME CLOUD_ROOT
 _step_no=0
+# A script run by another recipe script (install-all.sh from up.sh) shows its steps as sub-steps.
+if [ "${CLOUD_NESTED:-0}" = 1 ]; then _step_nested=1; else _step_nested=0; fi
+export CLOUD_NESTED=1
 
 cmd_line() { # the command as one shell-quoted line
   local out="" a
@@ -43,6 +48,14 @@ run_to() { # run_to FILE CMD...: print, then run with stdout to FILE (0600)
   echo "+ $(cmd_line "$@") > $__file"
   [ "$DRY_RUN" = 1 ] && return 0
   (umask 077; "$@" > "$__file")
+}
+
+run_tolerant() { # run_tolerant WHY CMD...: print, run; a failure is reported, not fatal (e.g. a rule that already exists)
+  local __why="$1"
+  shift
+  echo "+ $(cmd_line "$@")"
+  [ "$DRY_RUN" = 1 ] && return 0
+  "$@" || echo "  (not fatal: $__why)"
 }
 
 query() {
@@ -67,7 +80,15 @@ exists() {
   "$@" >/dev/null 2>&1
 }
 
+# found VALUE: true when a query returned an id (aws prints "None" or nothing for no match). In a
+# dry run the answer is DRY_RUN_ASSUME, like exists().
+found() {
+  if [ "$DRY_RUN" = 1 ]; then [ "$DRY_RUN_ASSUME" = present ]; return; fi
+  [ -n "$1" ] && [ "$1" != None ] && [ "$1" != null ]
+}
+
 step() {
+  if [ "$_step_nested" = 1 ]; then echo "---- $* ----"; return; fi
   _step_no=$((_step_no + 1))
   echo ""
   echo "==== $_step_no. $* ===="
