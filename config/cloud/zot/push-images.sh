@@ -43,6 +43,6 @@ for program in grpc-client grpc-server consumer; do
 done
 build blackfriday-operator "$ROOT" "$ROOT/operator/Dockerfile" --build-arg "RUST_TARGET=$rust_target"
 # containerDisk: the upstream Debian 13 disk for the nodes' architecture, kept OCI.
-run skopeo copy --retry-times 3 --override-os linux --override-arch "${PLATFORM#linux/}" \
+run skopeo --override-os linux --override-arch "${PLATFORM#linux/}" copy --retry-times 3 \
   --dest-cert-dir "$ZOT_CERT_DIR" --dest-authfile "$ZOT_AUTH" \
   docker://quay.io/containerdisks/debian:13 "docker://$ZOT/$REPO/valkey-vm:$TAG"
