@@ -107,7 +107,9 @@ push_catalog() {
 show_working() {
   step "the pipeline, working"
   run kubectl get bfp
-  query LB_ADDR INGRESS_ADDRESS kubectl -n nginx-ingress get service nginx-ingress-controller \
+  local ingress_ns=nginx-ingress ingress_svc=nginx-ingress-controller
+  if [ "${INGRESS:-nginx}" = ingress-nginx ]; then ingress_ns=ingress-nginx ingress_svc=ingress-nginx-controller; fi
+  query LB_ADDR INGRESS_ADDRESS kubectl -n "$ingress_ns" get service "$ingress_svc" \
     -o 'jsonpath={.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}'
   cat <<EOF
 
