@@ -53,6 +53,7 @@ case "$host" in
 esac
 case "$port" in
   ''|*[!0-9]*) fail "--registry port must be a number, got '$port'" ;;
+  ??????*) fail "--registry port must be 1..65535, got '$port'" ;;   # also keeps [ -gt ] in range
 esac
 if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then fail "--registry port must be 1..65535, got '$port'"; fi
 if [ -n "$ca" ]; then
