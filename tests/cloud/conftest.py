@@ -8,6 +8,11 @@ import subprocess
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+RECIPE_ENV = {"DRY_RUN", "CLOUD_NESTED", "PROJECT", "REGION", "ZONE", "NAME", "ZOT_NAME", "ZOT_PORT", "TAG",
+              "LAPTOP_CIDR", "GENERAL_MACHINE", "GENERAL_NODES", "GENERAL_INSTANCE", "KUBEVIRT_MACHINE",
+              "KUBEVIRT_NODES", "KUBEVIRT_INSTANCE", "KUBEVIRT_EMULATION", "ZOT_MACHINE", "ZOT_INSTANCE",
+              "INGRESS", "REGISTRY", "PLATFORM", "KEY_NAME", "K8S_VERSION", "CLOUD", "PIPELINE_PATCH", "REPO",
+              "WITH_CDI", "ZOT_CA_FILE", "PLATFORM_WORK", "BF_CLOUD_STATE", "DRY_RUN_ASSUME"}
 CLOUD_TOOLS = ["gcloud", "aws", "eksctl", "kubectl", "helm", "skopeo", "oras", "docker", "curl", "htpasswd"]
 
 
@@ -43,7 +48,8 @@ def stub_bin(tmp_path):
 
 def dry_run(script, stub, tmp_path, *args, env_extra=None):
     d, calls = stub
-    env = {k: v for k, v in os.environ.items() if k not in ("DRY_RUN", "CLOUD_NESTED")}
+    # only the caller's choices, never leftovers of the environment (a REGION or TAG set in CI)
+    env = {k: v for k, v in os.environ.items() if k not in RECIPE_ENV}
     env["PATH"] = f"{d}:{env['PATH']}"
     env["BF_CLOUD_STATE"] = str(tmp_path / "state")
     env["TMPDIR"] = str(tmp_path)
