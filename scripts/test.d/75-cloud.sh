@@ -13,6 +13,8 @@
 #     and the templated objects and the cloud pipeline's rendered children accepted by the
 #     bench's kube-apiserver (server-side dry run, strict field validation; Strimzi and
 #     KubeVirt VM CRDs loaded there).
+# The render test uses target/debug/blackfriday-operator, which 40-operator builds first (run alone,
+# the suite builds it with cargo; BF_OPERATOR_BIN=<binary> uses another build of the same sources).
 # Cold cost: the Helm build from source (measured 1042 s on this 2-core machine under heavy load from
 # other builds; cached in $BF_CACHE/helm/<version>) + the eksctl module zip (14 MB); warm: ~40 s.
 set -uo pipefail
