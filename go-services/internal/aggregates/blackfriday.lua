@@ -3,8 +3,8 @@
 -- The consumer's one atomic write per Kafka batch (docs/contracts.md §5).
 --
 -- bf_apply_batch(KEYS = {offsets_key}, ARGV = {ttl_seconds, series_maxlen, series_category,
---                 then 6 values per record: partition, offset, categoria, producto_id, precio,
---                 cantidad_vendida})
+--                 dedup_window_seconds, then 7 values per record: partition, offset, sale_id,
+--                 categoria, producto_id, precio, cantidad_vendida})
 --
 -- offsets_key (bf:offsets:<topic>) maps partition -> next offset to apply. A record whose
 -- offset is below that is skipped, so a batch delivered twice (crash before the Kafka commit,
@@ -12,12 +12,20 @@
 -- advances the offset (a record the consumer could not decode). series_category limits the
 -- price streams to one category's products ("" = every category).
 --
+-- Offsets catch the same RECORD twice; sale ids catch the same SALE in two records (a client
+-- retried an answer that was in doubt, and the first try had reached Kafka too). Every counted
+-- sale id leaves bf:sale:<sale_id> = categoria with a TTL of dedup_window_seconds; a record whose
+-- sale id is already there only advances the offset. The window bounds memory: the keys alive
+-- at any time are the sales of the last dedup_window_seconds (about 100 bytes each), and a retry
+-- is recognised when its record is consumed within that window of the first one. A record
+-- without a sale id ("") is counted without this check.
+--
 -- The batch is aggregated in Lua tables first, so each key is written once per batch instead
 -- of once per sale; only the price streams get one XADD per sale (one entry per sale is the
 -- point of a time series). Running inside a function makes the read-modify-write of min/max
 -- and averages atomic, also with two consumers.
 --
--- Returns {applied, skipped}.
+-- Returns {applied, skipped, duplicates}.
 
 local K_REPORTS = 'bf:reports'
 local K_UNITS = 'bf:units'
@@ -27,6 +35,7 @@ local K_AVG_PRICE = 'bf:avg_price'
 local K_MAX = 'bf:price:max'
 local K_MIN = 'bf:price:min'
 local K_PRODUCT_UNITS = 'bf:product_units'
+local K_SALE = 'bf:sale:'
 
 local function int(n) return string.format('%.0f', n) end
 local function exact(x) return string.format('%.17g', x) end
@@ -53,6 +62,7 @@ local function apply_batch(keys, args)
   local ttl = tonumber(args[1])
   local maxlen = args[2]
   local series_category = args[3]
+  local dedup_window = args[4]
 
   local next_offset = {}   -- partition -> next offset (stored value, advanced as we go)
   local dirty = {}         -- partitions whose next offset changed
@@ -62,9 +72,9 @@ local function apply_batch(keys, args)
   local series = {}        -- series keys touched
   local max_p, max_id, max_cat, max_raw
   local min_p, min_id, min_cat, min_raw
-  local applied, skipped = 0, 0
+  local applied, skipped, duplicates = 0, 0, 0
 
-  for i = 4, #args, 6 do
+  for i = 5, #args, 7 do
     local part = args[i]
     local off = tonumber(args[i + 1])
     local stored = next_offset[part]
@@ -77,11 +87,14 @@ local function apply_batch(keys, args)
     else
       next_offset[part] = off + 1
       dirty[part] = true
-      local cat = args[i + 2]
-      if cat ~= '' then
+      local sale_id, cat = args[i + 2], args[i + 3]
+      if cat ~= '' and sale_id ~= '' and
+          not call('SET', K_SALE .. sale_id, cat, 'NX', 'EX', dedup_window) then
+        duplicates = duplicates + 1
+      elseif cat ~= '' then
         applied = applied + 1
-        local id, raw = args[i + 3], args[i + 4]
-        local p, u = tonumber(raw), tonumber(args[i + 5])
+        local id, raw = args[i + 4], args[i + 5]
+        local p, u = tonumber(raw), tonumber(args[i + 6])
         reports[cat] = (reports[cat] or 0) + 1
         units[cat] = (units[cat] or 0) + u
         price_sum[cat] = (price_sum[cat] or 0) + p
@@ -93,7 +106,7 @@ local function apply_batch(keys, args)
         if better(p, id, min_p, min_id, false) then min_p, min_id, min_cat, min_raw = p, id, cat, raw end
         if series_category == '' or series_category == cat then
           local sk = 'bf:series:' .. id
-          call('XADD', sk, 'MAXLEN', '~', maxlen, '*', 'precio', raw, 'cantidad_vendida', args[i + 5])
+          call('XADD', sk, 'MAXLEN', '~', maxlen, '*', 'precio', raw, 'cantidad_vendida', args[i + 6])
           series[sk] = true
         end
       end
@@ -140,7 +153,7 @@ local function apply_batch(keys, args)
   for part in pairs(dirty) do
     call('HSET', offsets_key, part, int(next_offset[part]))
   end
-  return {applied, skipped}
+  return {applied, skipped, duplicates}
 end
 
 redis.register_function('bf_apply_batch', apply_batch)

@@ -29,7 +29,9 @@ const (
 	KeyPriceMax     = "bf:price:max"
 	KeyPriceMin     = "bf:price:min"
 	KeyProductUnits = "bf:product_units"
-	FunctionName    = "bf_apply_batch"
+	// KeySalePrefix + sale id marks a counted sale for the dedup window (value: its categoria).
+	KeySalePrefix = "bf:sale:"
+	FunctionName  = "bf_apply_batch"
 )
 
 // CategoryProductUnitsKey is the per-category sorted set of units per product.
@@ -38,14 +40,20 @@ func CategoryProductUnitsKey(categoria string) string { return KeyProductUnits +
 // SeriesKey is the price stream of one product.
 func SeriesKey(productoID string) string { return "bf:series:" + productoID }
 
+// SaleKey marks one counted sale id (docs/contracts.md §5).
+func SaleKey(saleID string) string { return KeySalePrefix + saleID }
+
 // OffsetsKey is the partition → next offset hash of a topic.
 func OffsetsKey(topic string) string { return "bf:offsets:" + topic }
 
 // Sale is one consumed record as the function needs it. Categoria "" marks a record that
 // could not be decoded: it only advances the offset.
 type Sale struct {
-	Partition  int32
-	Offset     int64
+	Partition int32
+	Offset    int64
+	// SaleID is the record's sale-id header: a sale id already counted within the dedup window
+	// is not counted again (a client's retry of an in-doubt answer). "" skips that check.
+	SaleID     string
 	Categoria  string
 	ProductoID string
 	Precio     float64
@@ -62,10 +70,19 @@ type Options struct {
 	// SeriesCategory, when set, keeps price streams only for that category's products (the
 	// dashboard's featured category); empty keeps them for every product.
 	SeriesCategory string
+	// DedupWindow is how long a counted sale id is remembered (bf:sale:<id>); a retry whose
+	// record arrives later than this after the first would be counted again.
+	DedupWindow time.Duration
 }
 
 // Result of one batch.
-type Result struct{ Applied, Skipped int64 }
+// Applied: counted now; Skipped: offset already applied (the same record again); Duplicates:
+// sale id already counted (the same sale in another record).
+type Result struct{ Applied, Skipped, Duplicates int64 }
+
+// DefaultDedupWindow covers a client's bounded retries (seconds to a minute) with a wide margin
+// while keeping memory small: at 500 sales/s, 15 min is ~450k keys, ~50 MB.
+const DefaultDedupWindow = 15 * time.Minute
 
 // Store applies batches through the Valkey function.
 type Store struct {
@@ -80,6 +97,9 @@ func NewStore(client valkey.Client, opts Options) *Store {
 	if opts.SeriesMaxLen <= 0 {
 		opts.SeriesMaxLen = 1000
 	}
+	if opts.DedupWindow < time.Second {
+		opts.DedupWindow = DefaultDedupWindow
+	}
 	return &Store{client: client, opts: opts}
 }
 
@@ -91,12 +111,18 @@ func (s *Store) Load(ctx context.Context) error {
 
 // Args encodes a batch as the function's ARGV (pure; see blackfriday.lua for the layout).
 func (o Options) Args(sales []Sale) []string {
-	args := make([]string, 0, 3+6*len(sales))
-	args = append(args, strconv.FormatInt(int64(o.TTL/time.Second), 10), strconv.Itoa(o.SeriesMaxLen), o.SeriesCategory)
+	window := o.DedupWindow
+	if window < time.Second {
+		window = DefaultDedupWindow
+	}
+	args := make([]string, 0, 4+7*len(sales))
+	args = append(args, strconv.FormatInt(int64(o.TTL/time.Second), 10), strconv.Itoa(o.SeriesMaxLen), o.SeriesCategory,
+		strconv.FormatInt(int64(window/time.Second), 10))
 	for _, s := range sales {
 		args = append(args,
 			strconv.FormatInt(int64(s.Partition), 10),
 			strconv.FormatInt(s.Offset, 10),
+			s.SaleID,
 			s.Categoria,
 			s.ProductoID,
 			// Shortest text that parses back to the same float64, so 129.99 is stored as "129.99".
@@ -130,10 +156,10 @@ func (s *Store) Apply(ctx context.Context, sales []Sale) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if len(vals) != 2 {
+	if len(vals) != 3 {
 		return Result{}, fmt.Errorf("%s returned %v", FunctionName, vals)
 	}
-	return Result{Applied: vals[0], Skipped: vals[1]}, nil
+	return Result{Applied: vals[0], Skipped: vals[1], Duplicates: vals[2]}, nil
 }
 
 // Offsets returns the next offset per partition that Valkey holds for the topic.

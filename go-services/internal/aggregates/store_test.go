@@ -11,9 +11,9 @@ import (
 )
 
 func TestArgsLayout(t *testing.T) {
-	o := aggregates.Options{TTL: 2 * time.Hour, SeriesMaxLen: 50, SeriesCategory: "Belleza"}
-	got := o.Args([]aggregates.Sale{{Partition: 3, Offset: 41, Categoria: "Belleza", ProductoID: "BEL-001", Precio: 129.99, Cantidad: 3}})
-	want := "7200 50 Belleza 3 41 Belleza BEL-001 129.99 3"
+	o := aggregates.Options{TTL: 2 * time.Hour, SeriesMaxLen: 50, SeriesCategory: "Belleza", DedupWindow: 90 * time.Second}
+	got := o.Args([]aggregates.Sale{{Partition: 3, Offset: 41, SaleID: "id-1", Categoria: "Belleza", ProductoID: "BEL-001", Precio: 129.99, Cantidad: 3}})
+	want := "7200 50 Belleza 90 3 41 id-1 Belleza BEL-001 129.99 3"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("got %q", strings.Join(got, " "))
 	}
@@ -170,4 +170,42 @@ func TestLostFunctionIsReloaded(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	check(t, v, aggregates.Expect(batch, aggregates.Options{}))
+}
+
+// A client retried an in-doubt answer and both tries reached Kafka: two records (other
+// partitions and offsets) with one sale id. The sale is counted once, in the same batch and
+// across batches; the marker key expires after the dedup window; a record without an id is
+// counted as before.
+func TestSameSaleIDInTwoRecordsIsCountedOnce(t *testing.T) {
+	opts := aggregates.Options{Topic: "t", DedupWindow: 120 * time.Second}
+	st, v := store(t, opts)
+	ctx := context.Background()
+	sale := func(p int32, off int64, id string) aggregates.Sale {
+		return aggregates.Sale{Partition: p, Offset: off, SaleID: id, Categoria: "Ropa", ProductoID: "ROP-001", Precio: 10, Cantidad: 2}
+	}
+	first := []aggregates.Sale{sale(0, 0, "a"), sale(1, 0, "a"), sale(1, 1, "b")} // "a" twice in one batch
+	res, err := st.Apply(ctx, first)
+	if err != nil || res != (aggregates.Result{Applied: 2, Duplicates: 1}) {
+		t.Fatalf("first batch %+v %v", res, err)
+	}
+	second := []aggregates.Sale{sale(2, 0, "b"), sale(2, 1, ""), sale(2, 2, "")} // "b" again, later batch
+	res, err = st.Apply(ctx, second)
+	if err != nil || res != (aggregates.Result{Applied: 2, Duplicates: 1}) {
+		t.Fatalf("second batch %+v %v", res, err)
+	}
+	all := append(first, second...)
+	want := aggregates.Expect(all, opts)
+	if want.Reports["Ropa"] != 4 {
+		t.Fatalf("model counts %d, want 4 (a, b and two without id)", want.Reports["Ropa"])
+	}
+	check(t, v, want)
+	// redelivering the records skips them by offset: neither counted nor taken as duplicates
+	if res, err := st.Apply(ctx, all); err != nil || res != (aggregates.Result{Skipped: 6}) {
+		t.Fatalf("redelivery %+v %v", res, err)
+	}
+	cat, err := v.Client.Do(ctx, v.Client.B().Get().Key(aggregates.SaleKey("a")).Build()).ToString()
+	ttl, _ := v.Client.Do(ctx, v.Client.B().Ttl().Key(aggregates.SaleKey("a")).Build()).AsInt64()
+	if err != nil || cat != "Ropa" || ttl <= 0 || ttl > 120 {
+		t.Fatalf("bf:sale:a = %q (%v), ttl %d; want Ropa with a TTL <= the window", cat, err, ttl)
+	}
 }
