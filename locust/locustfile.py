@@ -20,6 +20,8 @@ Options (flag / environment variable / default):
                                                   category, attempt): the fault suite's timeline
   --keys-file         BF_KEYS_FILE          ""    when set, the accepted and in-doubt keys per category
                                                   (JSON), for locust/reconcile.py
+  --stop-file         BF_STOP_FILE          ""    when this file appears, stop as at the end of -t (users
+                                                  finish their sale, retries included, within --stop-timeout)
   --seed              BF_SEED               0     random seed of the sale generator (0 = random)
   --think-time-max    BF_THINK_TIME_MAX     0.05  seconds each user waits at most between sales
 Every sale carries an Idempotency-Key (a UUID made here). The tally counts distinct keys answered
@@ -37,6 +39,8 @@ import sys
 import threading
 import time
 import uuid
+
+import gevent
 
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -103,6 +107,7 @@ def _(parser):
     g.add_argument("--results-file", env_var="BF_RESULTS_FILE", default="out/locust-results.json")
     g.add_argument("--answers-file", env_var="BF_ANSWERS_FILE", default="")
     g.add_argument("--keys-file", env_var="BF_KEYS_FILE", default="")
+    g.add_argument("--stop-file", env_var="BF_STOP_FILE", default="")
     g.add_argument("--seed", env_var="BF_SEED", type=int, default=0)
     g.add_argument("--think-time-max", env_var="BF_THINK_TIME_MAX", type=float, default=0.05)
 
@@ -124,6 +129,8 @@ def _(environment, **_kw):
     if opts.seed:
         STATE["rng"].seed(opts.seed)
     BlackFridayShopper.wait_time = between(0, max(0.0, opts.think_time_max))
+    if opts.stop_file:
+        gevent.spawn(watch_stop_file, environment, pathlib.Path(opts.stop_file))
     if opts.answers_file:
         path = pathlib.Path(opts.answers_file)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +138,14 @@ def _(environment, **_kw):
     n = sum(len(c["products"]) for c in doc["categories"])
     print(f"catalogue: {n} products in {len(doc['categories'])} categories from "
           f"{info.get('reference') or info.get('path')} ({info['source']}); weights {weights}", flush=True)
+
+
+def watch_stop_file(environment, path):
+    """Quit like the -t limit does (SIGTERM would fire `quitting` before the users stop)."""
+    while not path.exists():
+        gevent.sleep(0.5)
+    log.info("stop file %s found, stopping", path)
+    environment.runner.quit()
 
 
 def make_sale(rng, doc, weights):
