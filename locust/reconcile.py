@@ -5,13 +5,14 @@
                         [--kafka BOOTSTRAP --topic T] [--drain-timeout S] [--stable S] [--json OUT]
 
 The expectation is exact (docs/contracts.md §1, §5): the consumer counts each sale id once and
-leaves bf:sale:<id> = categoria for the dedup window, so after the consumers drained:
-  1. every accepted key (answered 2xx at least once) is in bf:sale:* under its category: nothing
-     accepted was lost or filed under another category;
+keeps it with its categoria in the dedup set (hashes bf:sales:<bucket>) for the dedup window, so
+after the consumers drained:
+  1. every accepted key (answered 2xx at least once) is in the dedup set under its category:
+     nothing accepted was lost or filed under another category;
   2. a key whose every try ended in doubt (5xx, connection error, run stopped) is counted or not:
-     bf:sale:<key> says which, and it joins the expectation only if counted;
+     the dedup set says which, and it joins the expectation only if counted;
   3. bf:reports per category == accepted + counted in-doubt keys: nothing counted twice, and
-     bf:sale:* holds no key Locust never sent (nothing invented).
+     the dedup set holds no key Locust never sent (nothing invented).
 Waiting for the drain and the consumer lag come from tools/dashboard (bfdash.counts).
 Exit 0 when all three hold; 1 otherwise. Needs the Valkey to hold this run's keys only (the main
 job deletes bf:* before its run).
@@ -25,24 +26,21 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools/dashboard"))
 from bfdash import counts  # noqa: E402
 
-SALE_PREFIX = "bf:sale:"
+SALES_PREFIX = "bf:sales:"
 
 
 def counted_sales(client):
-    """bf:sale:<id> → categoria, for every counted sale id in Valkey."""
-    keys = [k.decode() for k in client.scan_iter(match=SALE_PREFIX + "*", count=5000)]
+    """sale id → categoria, for every sale id in the consumer's dedup set (bf:sales:<bucket>)."""
     out = {}
-    for i in range(0, len(keys), 5000):
-        chunk = keys[i:i + 5000]
-        for k, v in zip(chunk, client.mget(chunk)):
-            if v is not None:
-                out[k[len(SALE_PREFIX):]] = v.decode()
+    for key in client.scan_iter(match=SALES_PREFIX + "*", count=1000):
+        for k, v in client.hscan_iter(key, count=5000):
+            out[k.decode()] = v.decode()
     return out
 
 
 def reconcile(accepted, in_doubt, counted, reports):
     """Pure: returns (rows, problems, resolved). accepted/in_doubt: categoria → keys; counted:
-    key → categoria (bf:sale:*); reports: categoria → bf:reports."""
+    key → categoria (the dedup set); reports: categoria → bf:reports."""
     problems, resolved = [], {}
     owner = {k: c for c, ks in accepted.items() for k in ks}
     lost = [k for k, c in owner.items() if counted.get(k) != c]

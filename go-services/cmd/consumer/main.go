@@ -35,7 +35,7 @@ func main() {
 	maxBatch := cfg.Int("max-batch", "MAX_BATCH", 5000, "most records applied in one Valkey function call")
 	sessionTimeout := cfg.Duration("session-timeout", "KAFKA_SESSION_TIMEOUT", consumer.DefaultSessionTimeout, "how long the group waits for a member that stopped heartbeating (crashed) before reassigning its partitions")
 	instanceID := cfg.String("instance-id", "KAFKA_INSTANCE_ID", "", "static group membership id (e.g. the pod name): a restarted member with the same id takes its partitions back at once; must be unique per live consumer; empty = dynamic member")
-	dedupWindow := cfg.Duration("dedup-window", "DEDUP_WINDOW", aggregates.DefaultDedupWindow, "how long a counted sale id is remembered (bf:sale:<id>), so a client's retry of an in-doubt sale is counted once")
+	dedupWindow := cfg.Duration("dedup-window", "DEDUP_WINDOW", aggregates.DefaultDedupWindow, "how long a counted sale id is remembered (the bf:sales:* buckets), so a client's retry of an in-doubt sale is counted once")
 	metricsListen := cfg.String("metrics-listen", "METRICS_LISTEN", ":9201", "HTTP address of /metrics, /healthz, /readyz")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	cfg.MustParseOS()

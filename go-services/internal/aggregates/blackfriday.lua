@@ -13,11 +13,13 @@
 -- price streams to one category's products ("" = every category).
 --
 -- Offsets catch the same RECORD twice; sale ids catch the same SALE in two records (a client
--- retried an answer that was in doubt, and the first try had reached Kafka too). Every counted
--- sale id leaves bf:sale:<sale_id> = categoria with a TTL of dedup_window_seconds; a record whose
--- sale id is already there only advances the offset. The window bounds memory: the keys alive
--- at any time are the sales of the last dedup_window_seconds (about 100 bytes each), and a retry
--- is recognised when its record is consumed within that window of the first one. A record
+-- retried an answer that was in doubt, and the first try had reached Kafka too). Counted sale ids
+-- go into time buckets: the hash bf:sales:<n> (sale_id -> categoria) holds the ids counted during
+-- the n-th stretch of window/5 seconds of Valkey's clock. A record whose sale id is in the current
+-- bucket or one of the 6 before it only advances the offset. So a retry is recognised when its
+-- record is consumed within the window of the first one (6 buckets back cover window + one
+-- bucket), and each bucket expires 7 buckets after it began: memory holds at most 1.4 windows of
+-- sale ids, as hash fields (~100 bytes each; a key per id with its own TTL costs ~280). A record
 -- without a sale id ("") is counted without this check.
 --
 -- The batch is aggregated in Lua tables first, so each key is written once per batch instead
@@ -35,7 +37,8 @@ local K_AVG_PRICE = 'bf:avg_price'
 local K_MAX = 'bf:price:max'
 local K_MIN = 'bf:price:min'
 local K_PRODUCT_UNITS = 'bf:product_units'
-local K_SALE = 'bf:sale:'
+local K_SALES = 'bf:sales:'
+local BUCKETS_BACK = 6   -- buckets of window/5 seconds looked up before the current one
 
 local function int(n) return string.format('%.0f', n) end
 local function exact(x) return string.format('%.17g', x) end
@@ -62,7 +65,17 @@ local function apply_batch(keys, args)
   local ttl = tonumber(args[1])
   local maxlen = args[2]
   local series_category = args[3]
-  local dedup_window = args[4]
+  local bucket_len = math.max(1, math.floor(tonumber(args[4]) / 5))
+  local bucket = math.floor(tonumber(call('TIME')[1]) / bucket_len)
+  local bucket_key = K_SALES .. bucket
+  local bucket_used = false
+  -- counted(id): is the sale id in the current bucket or one of the BUCKETS_BACK before it?
+  local function counted(sale_id)
+    for b = bucket - BUCKETS_BACK, bucket do
+      if call('HEXISTS', K_SALES .. b, sale_id) == 1 then return true end
+    end
+    return false
+  end
 
   local next_offset = {}   -- partition -> next offset (stored value, advanced as we go)
   local dirty = {}         -- partitions whose next offset changed
@@ -88,10 +101,13 @@ local function apply_batch(keys, args)
       next_offset[part] = off + 1
       dirty[part] = true
       local sale_id, cat = args[i + 2], args[i + 3]
-      if cat ~= '' and sale_id ~= '' and
-          not call('SET', K_SALE .. sale_id, cat, 'NX', 'EX', dedup_window) then
+      if cat ~= '' and sale_id ~= '' and counted(sale_id) then
         duplicates = duplicates + 1
       elseif cat ~= '' then
+        if sale_id ~= '' then
+          call('HSET', bucket_key, sale_id, cat)
+          bucket_used = true
+        end
         applied = applied + 1
         local id, raw = args[i + 4], args[i + 5]
         local p, u = tonumber(raw), tonumber(args[i + 6])
@@ -148,6 +164,10 @@ local function apply_batch(keys, args)
   end
   for sk in pairs(series) do
     call('EXPIRE', sk, ttl)
+  end
+
+  if bucket_used then
+    call('EXPIRE', bucket_key, (BUCKETS_BACK + 1) * bucket_len)
   end
 
   for part in pairs(dirty) do

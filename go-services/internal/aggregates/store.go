@@ -29,9 +29,10 @@ const (
 	KeyPriceMax     = "bf:price:max"
 	KeyPriceMin     = "bf:price:min"
 	KeyProductUnits = "bf:product_units"
-	// KeySalePrefix + sale id marks a counted sale for the dedup window (value: its categoria).
-	KeySalePrefix = "bf:sale:"
-	FunctionName  = "bf_apply_batch"
+	// KeySalesPrefix + bucket number: the sale ids counted in one stretch of DedupWindow/5 of
+	// Valkey's clock (hash sale_id → categoria), the consumer's dedup set (blackfriday.lua).
+	KeySalesPrefix = "bf:sales:"
+	FunctionName   = "bf_apply_batch"
 )
 
 // CategoryProductUnitsKey is the per-category sorted set of units per product.
@@ -39,9 +40,6 @@ func CategoryProductUnitsKey(categoria string) string { return KeyProductUnits +
 
 // SeriesKey is the price stream of one product.
 func SeriesKey(productoID string) string { return "bf:series:" + productoID }
-
-// SaleKey marks one counted sale id (docs/contracts.md §5).
-func SaleKey(saleID string) string { return KeySalePrefix + saleID }
 
 // OffsetsKey is the partition → next offset hash of a topic.
 func OffsetsKey(topic string) string { return "bf:offsets:" + topic }
@@ -70,8 +68,8 @@ type Options struct {
 	// SeriesCategory, when set, keeps price streams only for that category's products (the
 	// dashboard's featured category); empty keeps them for every product.
 	SeriesCategory string
-	// DedupWindow is how long a counted sale id is remembered (bf:sale:<id>); a retry whose
-	// record arrives later than this after the first would be counted again.
+	// DedupWindow is how long a counted sale id is remembered (bf:sales:*); a retry whose
+	// record arrives later than this after the first may be counted again.
 	DedupWindow time.Duration
 }
 
@@ -81,7 +79,8 @@ type Options struct {
 type Result struct{ Applied, Skipped, Duplicates int64 }
 
 // DefaultDedupWindow covers a client's bounded retries (seconds to a minute) with a wide margin
-// while keeping memory small: at 500 sales/s, 15 min is ~450k keys, ~50 MB.
+// while keeping memory small: the dedup set holds at most 1.4 windows of sale ids, ~100 bytes
+// each: at 500 sales/s, 21 min → 630k ids, ~65 MB.
 const DefaultDedupWindow = 15 * time.Minute
 
 // Store applies batches through the Valkey function.
@@ -97,7 +96,7 @@ func NewStore(client valkey.Client, opts Options) *Store {
 	if opts.SeriesMaxLen <= 0 {
 		opts.SeriesMaxLen = 1000
 	}
-	if opts.DedupWindow < time.Second {
+	if opts.DedupWindow < 5*time.Second {
 		opts.DedupWindow = DefaultDedupWindow
 	}
 	return &Store{client: client, opts: opts}
@@ -112,7 +111,7 @@ func (s *Store) Load(ctx context.Context) error {
 // Args encodes a batch as the function's ARGV (pure; see blackfriday.lua for the layout).
 func (o Options) Args(sales []Sale) []string {
 	window := o.DedupWindow
-	if window < time.Second {
+	if window < 5*time.Second {
 		window = DefaultDedupWindow
 	}
 	args := make([]string, 0, 4+7*len(sales))
@@ -176,6 +175,26 @@ func (s *Store) Offsets(ctx context.Context) (map[int32]int64, error) {
 			return nil, fmt.Errorf("bad offset entry %q=%q", k, v)
 		}
 		out[int32(p)] = o
+	}
+	return out, nil
+}
+
+// CountedSales reads the dedup set: every sale id counted within the window, with the categoria
+// it was counted under (checks and tests; SCANs the bucket hashes).
+func CountedSales(ctx context.Context, c valkey.Client) (map[string]string, error) {
+	keys, err := scanKeys(ctx, c, KeySalesPrefix+"*")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		m, err := c.Do(ctx, c.B().Hgetall().Key(k).Build()).AsStrMap()
+		if err != nil {
+			return nil, err
+		}
+		for id, cat := range m {
+			out[id] = cat
+		}
 	}
 	return out, nil
 }

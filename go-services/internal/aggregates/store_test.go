@@ -203,9 +203,37 @@ func TestSameSaleIDInTwoRecordsIsCountedOnce(t *testing.T) {
 	if res, err := st.Apply(ctx, all); err != nil || res != (aggregates.Result{Skipped: 6}) {
 		t.Fatalf("redelivery %+v %v", res, err)
 	}
-	cat, err := v.Client.Do(ctx, v.Client.B().Get().Key(aggregates.SaleKey("a")).Build()).ToString()
-	ttl, _ := v.Client.Do(ctx, v.Client.B().Ttl().Key(aggregates.SaleKey("a")).Build()).AsInt64()
-	if err != nil || cat != "Ropa" || ttl <= 0 || ttl > 120 {
-		t.Fatalf("bf:sale:a = %q (%v), ttl %d; want Ropa with a TTL <= the window", cat, err, ttl)
+	counted, err := aggregates.CountedSales(ctx, v.Client)
+	if err != nil || len(counted) != 2 || counted["a"] != "Ropa" || counted["b"] != "Ropa" {
+		t.Fatalf("dedup set %v (%v), want a and b under Ropa", counted, err)
+	}
+	// the buckets expire: 7 buckets of window/5 (120 s / 5 = 24 s → 168 s)
+	keys, _ := v.Client.Do(ctx, v.Client.B().Keys().Pattern(aggregates.KeySalesPrefix+"*").Build()).AsStrSlice()
+	for _, k := range keys {
+		ttl, _ := v.Client.Do(ctx, v.Client.B().Ttl().Key(k).Build()).AsInt64()
+		if ttl <= 0 || ttl > 168 {
+			t.Errorf("%s TTL %d, want (0, 168]", k, ttl)
+		}
+	}
+}
+
+// A retry consumed in a later bucket of the window is still a duplicate: with a 5 s window the
+// buckets are 1 s long, the lookup goes 6 buckets back.
+func TestRetryInALaterBucketIsStillADuplicate(t *testing.T) {
+	st, _ := store(t, aggregates.Options{Topic: "t", DedupWindow: 5 * time.Second})
+	ctx := context.Background()
+	one := func(off int64) aggregates.Result {
+		res, err := st.Apply(ctx, []aggregates.Sale{{Partition: 0, Offset: off, SaleID: "late", Categoria: "Hogar", ProductoID: "H", Precio: 1, Cantidad: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if r := one(0); r.Applied != 1 {
+		t.Fatalf("first %+v", r)
+	}
+	time.Sleep(2200 * time.Millisecond) // two bucket boundaries later
+	if r := one(1); r.Duplicates != 1 || r.Applied != 0 {
+		t.Fatalf("retry two buckets later %+v, want a duplicate", r)
 	}
 }
