@@ -25,7 +25,7 @@ import (
 	pb "github.com/blackfriday-operator/go-services/proto"
 )
 
-// serve starts a writer on loopback and returns a client for it.
+// serve starts a writer on loopback, batching as deployed, and returns a client for it.
 func serve(t *testing.T, p writer.Producer, name string) pb.ProductSaleServiceClient {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -33,7 +33,7 @@ func serve(t *testing.T, p writer.Producer, name string) pb.ProductSaleServiceCl
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: p, Name: name, MaxWait: 30 * time.Second})
+	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: p, Name: name, MaxWait: 30 * time.Second, Lanes: writer.DefaultLanes})
 	go srv.Serve(ln)
 	t.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
