@@ -148,7 +148,7 @@ func writerVariants(brokers []string, topic string, lanes int, extraLingers []ti
 			if err != nil {
 				return nil, nil, err
 			}
-			return &writer.Server{Producer: cl, Name: "bench", MaxWait: producer.DefaultDeliveryTimeout + 5*time.Second, Lanes: lanes}, cl.Close, nil
+			return &writer.Server{Producer: cl, Name: "bench", MaxWait: 2*producer.DefaultDeliveryTimeout + 5*time.Second, Lanes: lanes}, cl.Close, nil
 		}
 	}
 	vs := []*writerVariant{{

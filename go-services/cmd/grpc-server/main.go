@@ -74,7 +74,8 @@ func main() {
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: *maxConnAge, MaxConnectionAgeGrace: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
-	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: kafka, Name: *name, MaxWait: *deliveryTimeout + 5*time.Second, Lanes: *lanes})
+	// safety net: a record may wait for the batch ahead of it in its lane, then for its own delivery
+	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: kafka, Name: *name, MaxWait: 2**deliveryTimeout + 5*time.Second, Lanes: *lanes})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	hs.SetServingStatus(pb.ProductSaleService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
