@@ -120,6 +120,8 @@ def tree(tmp_path):
             shutil.copy(os.path.join(ROOT, "docs/img", f), t / "docs/img" / f)
     for f in ("docs/report.md", "docs/informe-tecnico.md"):
         shutil.copy(os.path.join(ROOT, f), t / f)
+    if os.path.isdir(os.path.join(ROOT, "kubernetes")):
+        shutil.copytree(os.path.join(ROOT, "kubernetes"), t / "kubernetes")
     return t
 
 
@@ -169,3 +171,12 @@ def test_both_languages_carry_the_same_figures(tree):
     # every number of the generated tables appears in both
     nums = lambda s: sorted(re.findall(r"\| (\d[\d ]*(?: \(\d[\d ]*–\d[\d ]*\))?) \|", s))  # noqa: E731
     assert nums(es) == nums(en)
+
+
+def test_check_catches_a_stale_manifest(tree):
+    files = sorted((tree / "kubernetes/deployments").glob("*.yaml"))
+    assert files, "no generated kubernetes/deployments"
+    files[0].write_text(files[0].read_text().replace("replicas", "replicaz"))
+    (tree / "kubernetes/deployments/hand-made.yaml").write_text("kind: Deployment\n")
+    p = generate(tree, "--check")
+    assert p.returncode == 1 and files[0].name in p.stderr and "hand-made.yaml" in p.stderr

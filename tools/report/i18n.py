@@ -12,14 +12,15 @@ T = {
         "rest": "REST (rust-api → grpc-client → escritores)", "grpc": "gRPC (rust-api → escritores)",
         "grpc-server-1-x1": "grpc-server-1 (1 proceso)", "grpc-server-2-x2": "grpc-server-2 (2 procesos)",
         "both-x3": "ambos (3 procesos)",
-        "v_better": "**diferencia**: los rangos mín–máx no se solapan ({what} {dir})",
-        "v_worse": "**diferencia**: los rangos mín–máx no se solapan ({what} {dir})",
+        "v_better": "**diferencia**: los rangos mín–máx no se solapan ({what}: {dir})",
+        "v_worse": "**diferencia**: los rangos mín–máx no se solapan ({what}: {dir})",
         "v_noise": "**dentro del ruido**: los rangos mín–máx se solapan; estas corridas no distinguen las variantes",
         "v_few": "**sin conclusión**: menos de 2 corridas por variante, no hay dispersión con qué juzgar",
         "higher": "mayor", "lower": "menor",
         "m_rps": "ventas/s", "m_p95": "latencia p95",
         "verdict_line": "- {variant} frente a {ref}, {metric}: mediana {a} → {b} ({ratio}); {verdict}.",
         "not_measured": "**aún no medido** (no existe `{path}`)",
+        "never_cloud": "**nunca ejecutado en una nube** (no existe `{path}`).",
         "none": "—",
         "machine": ("Condiciones: {n} corridas entre {first} y {last} (UTC), commit {commits}; CPU {cpu}, {cores} núcleos; "
                     "carga de la máquina durante las corridas: CPU ocupada (todos los procesos) mediana {busy} % "
@@ -53,6 +54,7 @@ T = {
         "m_rps": "sales/s", "m_p95": "p95 latency",
         "verdict_line": "- {variant} against {ref}, {metric}: median {a} → {b} ({ratio}); {verdict}.",
         "not_measured": "**not yet measured** (no `{path}`)",
+        "never_cloud": "**never run on a cloud** (no `{path}`).",
         "none": "—",
         "machine": ("Conditions: {n} runs between {first} and {last} (UTC), commit {commits}; CPU {cpu}, {cores} cores; "
                     "machine load during the runs: CPU busy (all processes) median {busy} % "

@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 from results import Spread, merged_histogram, metric  # noqa: E402
 
@@ -72,6 +73,8 @@ def latency_cdf(path, named_runs):
             ys.append(acc / total)
         ax.step(xs, ys, where="post", color=COLORS[i], label=f"{label} ({total} req.)")
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("latencia de Locust (ms, log) · Locust latency (ms, log)")
     ax.set_ylabel("fracción ≤ x · fraction ≤ x")
     for q in (0.5, 0.95, 0.99):
