@@ -61,6 +61,12 @@ def main():
             try:
                 if probe is None:
                     probe = KafkaLag(a.kafka, topic)
+                if not probe.partitions:
+                    # the job prints the topic's name just before creating it: a probe made in
+                    # between knows no partition and would report 0 for ever
+                    probe.close()
+                    probe = None
+                    raise RuntimeError(f"topic {topic} has no partitions yet")
                 lag = probe.lag(client)
                 total = sum(int(float(v)) for v in client.hvals("bf:reports"))
                 out.write(json.dumps({"t": round(t0, 3), "lag": lag, "valkey_total": total}) + "\n")
