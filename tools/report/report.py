@@ -72,7 +72,8 @@ def variant_label(lang, series, v):
     if series == "kafka":
         return t["users"].format(u=v.split("-")[1])
     if series == "valkey":
-        return t["replicas"].format(r=v.split("-")[1])
+        n = v.split("-")[1]
+        return t["replica1"] if n == "1" else t["replicas"].format(r=n)
     return t[v]
 
 
