@@ -89,7 +89,7 @@ def latency_cdf(path, named_runs):
 def lag_timeline(path, named_runs):
     """Consumer lag (records in Kafka not yet in Valkey) over time during each run, one panel per
     variant, every run a line; and Locust's accepted sales/s on a second axis."""
-    fig, axes = plt.subplots(1, len(named_runs), figsize=(4.2 * len(named_runs), 3.6), sharey=True)
+    fig, axes = plt.subplots(1, len(named_runs), figsize=(4.2 * len(named_runs), 3.6))
     axes = axes if len(named_runs) > 1 else [axes]
     for ax, (label, runs) in zip(axes, named_runs):
         ax2 = ax.twinx()

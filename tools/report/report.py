@@ -45,6 +45,7 @@ They document what the operator applies. To deploy, apply the operator and one `
 which hand-applied copies would not be.
 """
 CATEGORIES = ["Electronica", "Ropa", "Hogar", "Belleza"]
+FWD = {"rest": "REST", "grpc": "gRPC"}
 
 
 def num(v, digits=0):
@@ -115,8 +116,8 @@ class Report:
                 extra=("valkey.primary_cpu_s", "CPU primario s · primary CPU s"))
         if "forward" in e:
             vs = [v for v in SERIES["forward"] if v in e["forward"]]
-            fig("report-rest-grpc.png", plots.latency_cdf, [(v.upper(), e["forward"][v]) for v in vs])
-            fig("report-rest-grpc-bars.png", plots.series_panels, "REST vs gRPC", [v.upper() for v in vs],
+            fig("report-rest-grpc.png", plots.latency_cdf, [(FWD[v], e["forward"][v]) for v in vs])
+            fig("report-rest-grpc-bars.png", plots.series_panels, "REST vs gRPC", [FWD[v] for v in vs],
                 [e["forward"][v] for v in vs], "rust-api → …")
         if "writers" in e:
             vs = [v for v in SERIES["writers"] if v in e["writers"]]
