@@ -33,13 +33,20 @@ def machine():
 
 
 def git_commit(root):
+    """HEAD, with "+uncommitted" when tracked files outside docs/ differ from it (results and docs are
+    written by this very run; only code changes make the commit inexact)."""
+    sha, dirty = git_state(root)
+    return sha + ("+uncommitted" if dirty else "")
+
+
+def git_state(root):
     try:
         sha = subprocess.check_output(["git", "-C", root, "rev-parse", "--short=12", "HEAD"], text=True).strip()
-        # results and docs are written by this very run; only code changes make the commit inexact
-        dirty = subprocess.call(["git", "-C", root, "diff", "--quiet", "HEAD", "--", ".", ":(exclude)docs"]) != 0
-        return sha + ("+uncommitted" if dirty else "")
+        dirty = subprocess.check_output(["git", "-C", root, "diff", "--name-only", "HEAD", "--", ".", ":(exclude)docs"],
+                                        text=True).split()
+        return sha, dirty
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return "unknown", []
 
 
 def busy_pct(stat0, stat1):
@@ -146,7 +153,7 @@ def main():
         "schema": "blackfriday.experiment-run/v1",
         "series": a.series, "variant": a.variant, "run": a.run,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "commit": git_commit(root),
+        "commit": git_commit(root), "uncommitted_paths": git_state(root)[1],
         "machine": {"cpu_model": model, "cores": cores,
                     "loadavg_start": a.load0.split()[:3], "loadavg_end": a.load1.split()[:3],
                     "cpu_busy_pct_during_run": busy_pct(a.stat0, a.stat1) if a.stat0 and a.stat1 else None},

@@ -26,7 +26,8 @@ T = {
                     "carga de la máquina durante las corridas: CPU ocupada (todos los procesos) mediana {busy} % "
                     "(mín–máx {busy_min}–{busy_max} %), load average 1 min al inicio mediana {load}; "
                     "duración de cada corrida {dur}."),
-        "conditions": "Nota de quien midió: {c}",
+        "uncommitted": "Archivos con cambios sin commit durante las corridas: {paths}.",
+        "conditions": "Nota de quien midió (texto original de los archivos de resultados): {c}",
         "no_results": "**Aún no medido**: no hay archivos de resultados en `{path}`; ejecute `scripts/report --measure`.",
         "fig": "Figura",
         "writer_kind": {"writer": "grpc-server (nuestro escritor: franz-go, Produce + promesa, idempotente, linger 2 ms)",
@@ -60,6 +61,7 @@ T = {
                     "machine load during the runs: CPU busy (all processes) median {busy} % "
                     "(min–max {busy_min}–{busy_max} %), 1-minute load average at the start median {load}; "
                     "each run {dur} long."),
+        "uncommitted": "Files with uncommitted changes during the runs: {paths}.",
         "conditions": "Note by whoever measured: {c}",
         "no_results": "**Not yet measured**: no result files under `{path}`; run `scripts/report --measure`.",
         "fig": "Figure",

@@ -213,6 +213,8 @@ class Report:
                                    cpu=", ".join(m["cpu_models"]), cores=", ".join(map(str, m["cores"])),
                                    busy=num(m["busy"].median), busy_min=num(m["busy"].min), busy_max=num(m["busy"].max),
                                    load=num(m["load1"].median, 1), dur=", ".join(m["durations"]))
+        if m["uncommitted"]:
+            text += " " + t["uncommitted"].format(paths=", ".join(f"`{p}`" for p in m["uncommitted"]))
         for c in m["conditions"]:
             text += "\n\n" + t["conditions"].format(c=c)
         return text

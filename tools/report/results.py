@@ -96,6 +96,7 @@ def machine_summary(all_runs):
         "n": len(runs),
         "first": dates[0], "last": dates[-1],
         "commits": sorted({r["commit"] for r in runs}),
+        "uncommitted": sorted({p for r in runs for p in r.get("uncommitted_paths", [])}),
         "cpu_models": sorted({r["machine"]["cpu_model"] for r in runs}),
         "cores": sorted({r["machine"]["cores"] for r in runs}),
         "conditions": sorted({r.get("conditions", "") for r in runs if r.get("conditions")}),
