@@ -7,7 +7,8 @@
 #     renders now (when the operator builds: scripts/test.d/40-operator.sh builds it first)
 #  3. regenerating both documents and every figure from the committed docs/results reproduces the
 #     committed files byte for byte (scripts/report --check)
-# Cold cost: matplotlib import + ~12 figures, ≈ 20 s on the 2-core machine; no services needed.
+# Cost: no services; five full regenerations (the tests) + the check, each drawing the figures:
+# ≈ 2.5 min on the 2-core machine while it was busy with other work; the operator build is 40-operator's.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"

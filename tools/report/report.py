@@ -339,13 +339,19 @@ class Report:
             v[f"verdicts:{s}"] = self.verdicts(lang, s)
         return v
 
+    def check_templates(self):
+        """Before any drawing: every {{key}} of both templates is one the generator fills."""
+        for lang in ("es", "en"):
+            tpl = open(os.path.join(HERE, TEMPLATES[lang])).read()
+            unknown = sorted(set(re.findall(r"\{\{([^}]+)\}\}", tpl)) - set(self.values(lang)))
+            if unknown:
+                sys.exit(f"report: {TEMPLATES[lang]} uses unknown keys: {', '.join(unknown)}")
+
     def write_docs(self):
+        self.check_templates()
         for lang in ("es", "en"):
             tpl = open(os.path.join(HERE, TEMPLATES[lang])).read()
             vals = self.values(lang)
-            unknown = sorted(set(re.findall(r"\{\{([^}]+)\}\}", tpl)) - set(vals))
-            if unknown:
-                sys.exit(f"report: {TEMPLATES[lang]} uses unknown keys: {', '.join(unknown)}")
             text = re.sub(r"\{\{([^}]+)\}\}", lambda m: vals[m.group(1)], tpl)
             path = os.path.join(self.out, DOCS[lang])
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -400,6 +406,7 @@ def main():
                     os.remove(os.path.join(img, f))
         shutil.rmtree(os.path.join(root, MANIFESTS), ignore_errors=True)
         r = Report(root, root)
+        r.check_templates()
         r.draw()
         r.write_docs()
         write_manifests(r.results, root)
@@ -410,6 +417,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="bf-report-")
     try:
         r = Report(root, tmp)
+        r.check_templates()
         r.draw()
         r.write_docs()
         write_manifests(r.results, tmp)
