@@ -10,7 +10,9 @@
 #  4. pytest tests/e2e/test_fault_run.py on what that run wrote: every sale answered 2xx counted
 #     exactly once per category (against distinct accepted Idempotency-Keys), every error answer
 #     the contract's JSON body, every fault recovered, no restart loop
-# Output under out/test/faults/. Cold cost: the builds of 60-e2e (dev profile) plus ~4 min; warm ~4 min.
+# Output under out/test/faults/. Cost: the dev builds (shared with 40-operator and 60-e2e: cached in CI)
+# plus ~5 min for the run itself (314 s measured at load average ~25: bench start, ~3 min of load
+# with the six faults, drain, dashboard); the suite prints its total.
 # FAULTS_ARGS adds main-job options (e.g. --fault-every 30 on a slow machine).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -29,7 +29,9 @@ def test_tally_matches_server_and_catalogue_from_registry(registry, tmp_path):
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
     assert sink.bad == 0, "every sale must be valid for the API contract"
     assert r["ok_by_category"] == sink.ok
-    assert r["ok_total"] == sum(sink.ok.values()) == r["requests"] == r["sales"] > 20
+    assert r["ok_total"] == sum(sink.ok.values()) > 20
+    # a sale cut short by the end of the run (at most one per user) is in doubt, never counted
+    assert r["sales"] - r["ok_total"] == sum(r["in_doubt_by_category"].values()) <= 4
     assert sink.no_key == 0, "every sale carries an Idempotency-Key"
     assert r["catalog"]["source"] == "oci" and r["catalog"]["reference"] == ref
     # featured category (Belleza) weighted 4:1:1:1
@@ -43,8 +45,8 @@ def test_refused_sales_count_against_the_failure_ratio(tmp_path):
     assert p.returncode == 3, p.stderr[-2000:]
     assert r["exit_code"] == 3 and "failure ratio" in r["verdict"]
     assert r["ok_by_category"] == sink.ok  # refused sales are not counted, and not retried
-    assert r["status_counts"].get("422", 0) == r["failures"] == sum(r["refused_by_category"].values()) > 0
-    assert r["retries"] == 0
+    assert r["status_counts"].get("422", 0) == sum(r["refused_by_category"].values()) > 0
+    assert r["retries"] == 0  # (a request cut by the end of the run is the only other failure)
 
 
 def test_in_doubt_answers_are_retried_with_the_same_key_and_counted_once(tmp_path):

@@ -134,8 +134,8 @@ func TestUndecodableRecordOnlyAdvancesOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, v, aggregates.Expect(batch, aggregates.Options{}))
-	if off, _ := st.Offsets(ctx); off[1] != 7 {
-		t.Fatalf("offsets %v", off)
+	if off, err := st.Offsets(ctx); err != nil || off[1] != 7 {
+		t.Fatalf("offsets %v %v", off, err)
 	}
 }
 
@@ -146,16 +146,19 @@ func TestTiesAcrossBatchesAndSeriesCategory(t *testing.T) {
 	a := []aggregates.Sale{{Partition: 0, Offset: 0, Categoria: "Ropa", ProductoID: "R-2", Precio: 100, Cantidad: 1}}
 	b := []aggregates.Sale{{Partition: 1, Offset: 0, Categoria: "Belleza", ProductoID: "B-1", Precio: 100, Cantidad: 4},
 		{Partition: 1, Offset: 1, Categoria: "Belleza", ProductoID: "A-9", Precio: 100, Cantidad: 1}}
-	st.Apply(ctx, a)
-	st.Apply(ctx, b)
+	for _, batch := range [][]aggregates.Sale{a, b} {
+		if res, err := st.Apply(ctx, batch); err != nil || res.Applied != int64(len(batch)) {
+			t.Fatalf("apply %+v: %+v %v", batch, res, err)
+		}
+	}
 	want := aggregates.Expect(append(a, b...), opts)
 	if want.Max.ProductoID != "A-9" || want.Min.ProductoID != "A-9" || len(want.SeriesLen) != 2 {
 		t.Fatalf("model: %+v", want)
 	}
 	check(t, v, want)
-	avg, _ := v.Client.Do(ctx, v.Client.B().Hget().Key(aggregates.KeyAvgUnits).Field("Belleza").Build()).ToString()
-	if avg != "2.5" {
-		t.Errorf("avg_units Belleza = %q, want 2.5", avg)
+	avg, err := v.Client.Do(ctx, v.Client.B().Hget().Key(aggregates.KeyAvgUnits).Field("Belleza").Build()).ToString()
+	if err != nil || avg != "2.5" {
+		t.Errorf("avg_units Belleza = %q (%v), want 2.5", avg, err)
 	}
 }
 
