@@ -156,7 +156,7 @@ func writerVariants(brokers []string, topic string, lanes int, extraLingers []ti
 		role: "the writer", open: franzWriter(producer.DefaultLinger, lanes),
 	}}
 	for _, l := range extraLingers {
-		vs = append(vs, &writerVariant{name: fmt.Sprintf("grpc-server, Produce per call, linger %v", l), role: "writer variant", open: franzWriter(l, 0)})
+		vs = append(vs, &writerVariant{name: fmt.Sprintf("writer variant: Produce per call, linger %v", l), role: "writer variant", open: franzWriter(l, 0)})
 	}
 	vs = append(vs, &writerVariant{
 		name: "franz-go defaults, ProduceSync one record per call", role: "fair baseline",
@@ -168,7 +168,7 @@ func writerVariants(brokers []string, topic string, lanes int, extraLingers []ti
 			return &syncPerCallWriter{cl: cl}, cl.Close, nil
 		},
 	}, &writerVariant{
-		name: "kafka-go Writer defaults, sync WriteMessages per call", role: "naive baseline (peers)",
+		name: "naive: kafka-go Writer defaults, sync WriteMessages per call", role: "naive baseline (peers)",
 		open: func() (pb.ProductSaleServiceServer, func(), error) {
 			kw := &kafkago.Writer{Addr: kafkago.TCP(brokers...), Topic: topic, RequiredAcks: kafkago.RequireAll}
 			return &naiveWriter{w: kw}, func() { kw.Close() }, nil
@@ -181,8 +181,8 @@ func writerVariants(brokers []string, topic string, lanes int, extraLingers []ti
 // runs first on a cold broker or right after a heavy neighbour), and prints each round, then
 // median and min–max per variant and of the ratios taken within each round.
 func benchWriters(brokers []string, partitions int32, concurrency int, duration time.Duration, rounds, lanes int, extraLingers []time.Duration) error {
-	fmt.Printf("== writer: acknowledged sales/s through gRPC into Kafka (acks=all), %d concurrent calls, %v per variant per round, %d rounds, topic with %d partitions\n",
-		concurrency, duration, rounds, partitions)
+	fmt.Printf("== writer: acknowledged sales/s through gRPC into Kafka (acks=all), %d rounds in rotated order, %d concurrent calls, %v each, topic with %d partitions\n",
+		rounds, concurrency, duration, partitions)
 	topic, drop, err := newTopic(brokers, "bench-writer", partitions)
 	if err != nil {
 		return err
@@ -215,13 +215,18 @@ func benchWriters(brokers []string, partitions int32, concurrency int, duration 
 				r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.max.Round(time.Millisecond))
 		}
 	}
-	fmt.Printf("  summary over %d rounds: median (min–max)\n", rounds)
+	// One line per row in the single-run form tools/report/bench_go_json.py reads (median
+	// figures, totals of ok and failed), the role and the spread after it.
+	fmt.Printf("  summary over %d rounds: median sales/s, p50 and p99; ok, failed and max over all rounds; then (min–max) over the rounds\n", rounds)
 	for _, v := range vs {
-		fmt.Printf("  %-24s %-58s %s sales/s  p50 %s ms  p99 %s ms  failed %d\n", v.role, v.name,
-			spread(v.results, func(r writerResult) float64 { return r.rate() }, "%.0f"),
-			spread(v.results, func(r writerResult) float64 { return ms(r.p50) }, "%.1f"),
-			spread(v.results, func(r writerResult) float64 { return ms(r.p99) }, "%.1f"),
-			sum(v.results, func(r writerResult) int64 { return r.failed }))
+		rate := func(r writerResult) float64 { return r.rate() }
+		p50 := func(r writerResult) float64 { return ms(r.p50) }
+		p99 := func(r writerResult) float64 { return ms(r.p99) }
+		fmt.Printf("  %-58s %8.0f sales/s  ok %-8d failed %-4d p50 %-9v p99 %-9v max %-8v  %s: sales/s (%s), p50 ms (%s), p99 ms (%s)\n",
+			v.name, median(v.results, rate), sum(v.results, func(r writerResult) int64 { return r.ok }),
+			sum(v.results, func(r writerResult) int64 { return r.failed }),
+			msDuration(median(v.results, p50)), msDuration(median(v.results, p99)), maxLatency(v.results),
+			v.role, minMax(v.results, rate, "%.0f"), minMax(v.results, p50, "%.1f"), minMax(v.results, p99, "%.1f"))
 	}
 	writerRow, fair, naive := vs[0], vs[len(vs)-2], vs[len(vs)-1]
 	fmt.Printf("  RATIO writer / fair baseline (franz-go defaults, ProduceSync per call): %sx (goal >= 1.0x, aim 1.2x)\n",
@@ -244,12 +249,39 @@ func ratioSpread(a, b *writerVariant, format string) string {
 	return medianRange(rs, format)
 }
 
-func spread(rs []writerResult, f func(writerResult) float64, format string) string {
+func values(rs []writerResult, f func(writerResult) float64) []float64 {
 	xs := make([]float64, len(rs))
 	for i, r := range rs {
 		xs[i] = f(r)
 	}
-	return medianRange(xs, format)
+	slices.Sort(xs)
+	return xs
+}
+
+func median(rs []writerResult, f func(writerResult) float64) float64 {
+	xs := values(rs, f)
+	n := len(xs)
+	if n%2 == 0 {
+		return (xs[n/2-1] + xs[n/2]) / 2
+	}
+	return xs[n/2]
+}
+
+func minMax(rs []writerResult, f func(writerResult) float64, format string) string {
+	xs := values(rs, f)
+	return fmt.Sprintf(format+"–"+format, xs[0], xs[len(xs)-1])
+}
+
+func maxLatency(rs []writerResult) time.Duration {
+	var m time.Duration
+	for _, r := range rs {
+		m = max(m, r.max)
+	}
+	return m.Round(time.Millisecond)
+}
+
+func msDuration(x float64) time.Duration {
+	return time.Duration(x * float64(time.Millisecond)).Round(10 * time.Microsecond)
 }
 
 // medianRange formats "median (min–max)"; the median of an even count is the mean of the two
