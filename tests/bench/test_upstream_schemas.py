@@ -48,6 +48,16 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def stored_form(schema):
+    """A schema as the apiserver stores it: JSONSchemaProps drops an empty `properties: {}`
+    (omitempty; 040-Crd-kafka.yaml has one under status.clusterSecurity)."""
+    if isinstance(schema, dict):
+        return {k: stored_form(v) for k, v in schema.items() if not (k == "properties" and v == {})}
+    if isinstance(schema, list):
+        return [stored_form(v) for v in schema]
+    return schema
+
+
 @pytest.fixture(scope="module")
 def strimzi_dir():
     return run([STRIMZI_CRDS], timeout=600).stdout.strip()
@@ -84,7 +94,7 @@ def test_apiserver_serves_the_strimzi_schemas(admin, strimzi_dir, name):  # noqa
                           + upstream["metadata"]["name"]))
     assert [v["name"] for v in served["spec"]["versions"]] == [v["name"] for v in upstream["spec"]["versions"]]
     for s, u in zip(served["spec"]["versions"], upstream["spec"]["versions"]):
-        assert s["schema"]["openAPIV3Schema"] == u["schema"]["openAPIV3Schema"], name
+        assert s["schema"]["openAPIV3Schema"] == stored_form(u["schema"]["openAPIV3Schema"]), name
 
 
 @pytest.mark.parametrize("plural", ["virtualmachines", "virtualmachineinstances"])

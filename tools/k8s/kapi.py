@@ -86,7 +86,9 @@ def apply_crds(api, files, timeout):
             code, body = api.call("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
             if code != 200:
                 continue
-            conds = {c["type"]: c["status"] for c in json.loads(body).get("status", {}).get("conditions", [])}
+            # a CRD read right after its creation can have `conditions: null`: not Established yet
+            status = json.loads(body).get("status") or {}
+            conds = {c["type"]: c["status"] for c in status.get("conditions") or []}
             if conds.get("Established") != "True" or conds.get("NamesAccepted") != "True":
                 continue
             spec = doc["spec"]
