@@ -14,6 +14,10 @@ use crate::sale::Sale;
 
 pub const SALE_ID_METADATA: &str = "x-sale-id";
 
+/// Attempts of one sale when the earlier ones were never sent (see `forward`): with several
+/// writers rotating their connections, the next address can be closing too.
+const MAX_UNSENT_ATTEMPTS: u32 = 4;
+
 /// Called with the writer address of every call (the per-writer metric).
 pub type OnCall = Arc<dyn Fn(std::net::SocketAddr) + Send + Sync>;
 
@@ -46,8 +50,9 @@ impl GrpcForwarder {
 
     pub async fn forward(&self, sale: &Sale, sale_id: &str) -> Result<Accepted, Failure> {
         let deadline = Instant::now() + self.timeout;
-        let mut retried = false;
+        let mut attempts = 0;
         loop {
+            attempts += 1;
             let Some(member) = self.pool.pick() else {
                 return Err(Failure::unavailable("no_endpoints", "no writer address resolved"));
             };
@@ -69,11 +74,14 @@ impl GrpcForwarder {
                 }
                 // A writer rotating its connection (grpc-go's max-connection-age GOAWAY) can
                 // leave a call queued on the closing connection; hyper then hands it back unsent.
-                // Nothing reached the writer, so one retry on the next address cannot duplicate
-                // the sale. Any other error may have been processed and is not retried.
-                Ok(Err(status)) if !retried && never_sent(&status) && Instant::now() < deadline => {
-                    tracing::debug!(addr = %member.addr, %status, "call was never sent; retrying once");
-                    retried = true;
+                // Nothing reached the writer, so a retry on the next address cannot duplicate the
+                // sale; that address may be rotating too (seen with two real Go writers,
+                // tests/e2e/test_grpc_forward_real_writers.py), hence a few attempts, not one. Any
+                // other error may have been processed and is not retried.
+                Ok(Err(status))
+                    if attempts < MAX_UNSENT_ATTEMPTS && never_sent(&status) && Instant::now() < deadline =>
+                {
+                    tracing::debug!(addr = %member.addr, %status, attempts, "call was never sent; retrying");
                 }
                 Ok(Err(status)) => return Err(map_status(&status, Instant::now() >= deadline)),
                 Err(_) => {
