@@ -3,7 +3,6 @@ and the catalogue taken from the registry."""
 import collections
 import json
 import os
-import random
 import subprocess
 import sys
 
@@ -21,15 +20,26 @@ def run_locust(port, tmp_path, *extra, env=None, users=4, seconds=4):
     return p, (json.loads(res.read_text()) if res.exists() else None)
 
 
+REPLAY = """
+import collections, json, random, sys
+import catalog, locustfile
+seed, n, weight = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+doc, _ = catalog.load(None, str(catalog.LOCAL_FILE))
+weights = catalog.featured_weights(doc, "Belleza", weight)
+rng = random.Random(seed)
+print(json.dumps(collections.Counter(locustfile.make_sale(rng, doc, weights)["categoria"] for _ in range(n))))
+"""
+
+
 def seeded_categories(seed, n, featured_weight):
     """The categories of the first n sales the locustfile draws with --seed (its make_sale, its
-    weights): with one seeded generator and no other draws from it, they do not depend on timing."""
-    import catalog
-    import locustfile
-    doc, _ = catalog.load(None, str(catalog.LOCAL_FILE))
-    weights = catalog.featured_weights(doc, "Belleza", featured_weight)
-    rng = random.Random(seed)
-    return collections.Counter(locustfile.make_sale(rng, doc, weights)["categoria"] for _ in range(n))
+    weights): with one seeded generator and no other draws from it, they do not depend on timing.
+    In a child process: importing locust monkey-patches ssl (gevent), which must not happen inside
+    this pytest process after requests/urllib3 were imported."""
+    out = subprocess.run([sys.executable, "-c", REPLAY, str(seed), str(n), str(featured_weight)],
+                         capture_output=True, text=True, check=True, cwd=ROOT / "locust",
+                         env=dict(os.environ, PYTHONPATH=str(ROOT / "locust"))).stdout
+    return collections.Counter(json.loads(out.strip().splitlines()[-1]))
 
 
 def test_tally_matches_server_and_catalogue_from_registry(registry, tmp_path):
