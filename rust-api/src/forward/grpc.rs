@@ -121,13 +121,23 @@ pub fn map_status(s: &Status, deadline_passed: bool) -> Failure {
     }
 }
 
-/// True when hyper gave the request back without writing it (its "canceled" error: the
-/// connection closed or was not ready). Only then is a retry free of duplicates.
+/// True when the writer never processed the call, so a retry is free of duplicates:
+/// - hyper gave the request back without writing it (its "canceled" error: the connection closed
+///   or was not ready);
+/// - the writer's GOAWAY named a last stream id below this call's stream (h2 reports exactly those
+///   streams as `GoAway` errors; RFC 9113 §6.8: they were not processed). Seen with grpc-go's
+///   max-connection-age: `GoAway("max_age", NO_ERROR, Remote)`;
+/// - the writer reset the stream with REFUSED_STREAM (RFC 9113 §8.7: not processed).
 pub fn never_sent(s: &Status) -> bool {
     let mut next = s.source();
     while let Some(e) = next {
         if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_canceled) {
             return true;
+        }
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            if (h2.is_go_away() && h2.is_remote()) || h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
+                return true;
+            }
         }
         next = e.source();
     }
@@ -173,6 +183,15 @@ mod tests {
         );
         // A plain status (no hyper "canceled" in its source chain) may have been processed.
         assert!(!never_sent(&Status::cancelled("operation was canceled")));
+        // A stream the writer refused was not processed; one it reset otherwise may have been.
+        let with_h2 = |reason| {
+            let mut s = Status::internal("h2 protocol error");
+            s.set_source(std::sync::Arc::new(h2::Error::from(reason)));
+            s
+        };
+        assert!(never_sent(&with_h2(h2::Reason::REFUSED_STREAM)));
+        assert!(!never_sent(&with_h2(h2::Reason::INTERNAL_ERROR)));
+        assert!(!never_sent(&with_h2(h2::Reason::CANCEL)));
         for s in [
             Status::unavailable("kafka"),
             Status::internal("x"),
