@@ -54,7 +54,7 @@ impl GrpcForwarder {
         loop {
             attempts += 1;
             let Some(member) = self.pool.pick() else {
-                return Err(Failure::unavailable("no_endpoints", "no writer address resolved"));
+                return Err(Failure::not_sent("no_endpoints", "no writer address resolved"));
             };
             if let Some(cb) = &self.on_call {
                 cb(member.addr);
@@ -83,7 +83,13 @@ impl GrpcForwarder {
                 {
                     tracing::debug!(addr = %member.addr, %status, attempts, "call was never sent; retrying");
                 }
-                Ok(Err(status)) => return Err(map_status(&status, Instant::now() >= deadline)),
+                Ok(Err(status)) => {
+                    let mut f = map_status(&status, Instant::now() >= deadline);
+                    if never_sent(&status) {
+                        f.in_doubt = false;
+                    }
+                    return Err(f);
+                }
                 Err(_) => {
                     return Err(Failure::timeout(
                         "deadline_exceeded",
@@ -110,10 +116,10 @@ impl GrpcForwarder {
 /// Every other code, UNAVAILABLE included, means "not stored, try again": 503.
 pub fn map_status(s: &Status, deadline_passed: bool) -> Failure {
     match s.code() {
-        Code::InvalidArgument => Failure {
-            kind: "invalid_argument",
-            error: ApiError::Validation(vec![FieldError::new(field_in(s.message()), s.message())]),
-        },
+        Code::InvalidArgument => Failure::refused(
+            "invalid_argument",
+            ApiError::Validation(vec![FieldError::new(field_in(s.message()), s.message())]),
+        ),
         Code::DeadlineExceeded => Failure::timeout("deadline_exceeded", format!("writer: {}", s.message())),
         Code::Cancelled if deadline_passed => Failure::timeout("deadline_exceeded", format!("writer: {}", s.message())),
         Code::Unavailable => Failure::unavailable("unavailable", format!("writer unavailable: {}", s.message())),
