@@ -1,6 +1,6 @@
 """The upstream schemas the kube bench serves (tools/k8s/upstream, SOURCES.md there).
 
-- the pinned Strimzi / KubeVirt versions are the ones config/platform installs on a real cluster;
+- the schemas are those of the Strimzi / KubeVirt versions config/platform/versions.sh installs;
 - the CRDs the bench's apiserver serves are exactly Strimzi's released files (generated from Maven
   Central by Strimzi's own generator) and the CRDs vm_crd.py derives from the kept KubeVirt swagger;
 - a swagger or a generated CRD that is not the upstream one is refused, not loaded.
@@ -25,17 +25,14 @@ VM_CRD = os.path.join(ROOT, "tools", "k8s", "vm_crd.py")
 
 
 def pins():
-    with open(os.path.join(UPSTREAM, "pins.env")) as f:
-        return dict(line.strip().split("=", 1) for line in f
-                    if line.strip() and not line.startswith("#"))
-
-
-def install_default(addon, var):
-    """The default version config/platform/<addon>/install.sh installs (VERSION=${VAR:-x})."""
-    with open(os.path.join(ROOT, "config", "platform", addon, "install.sh")) as f:
-        m = re.search(r"^VERSION=\$\{" + var + r":-([^}]+)\}", f.read(), re.M)
-    assert m, f"config/platform/{addon}/install.sh has no VERSION=${{{var}:-...}} line"
-    return m.group(1)
+    """config/platform/versions.sh (KEY=value lines): the platform versions users install."""
+    out = {}
+    with open(os.path.join(ROOT, "config", "platform", "versions.sh")) as f:
+        for line in f:
+            key, sep, value = line.split("#", 1)[0].strip().partition("=")
+            if sep and re.fullmatch(r"[A-Z0-9_]+", key):
+                out[key] = value.strip()
+    return out
 
 
 def sums(path):
@@ -63,10 +60,9 @@ def strimzi_dir():
     return run([STRIMZI_CRDS], timeout=600).stdout.strip()
 
 
-def test_pinned_versions_are_the_platform_versions():
+def test_upstream_schemas_exist_for_the_platform_versions():
+    # a version bump in config/platform/versions.sh needs the matching schemas here (SOURCES.md)
     p = pins()
-    assert p["STRIMZI_VERSION"] == install_default("strimzi", "STRIMZI_VERSION")
-    assert p["KUBEVIRT_VERSION"] == install_default("kubevirt", "KUBEVIRT_VERSION")
     assert os.path.exists(os.path.join(UPSTREAM, f"strimzi-{p['STRIMZI_VERSION']}.sha256"))
     assert os.path.exists(os.path.join(UPSTREAM, "kubevirt", f"swagger-{p['KUBEVIRT_VERSION']}.json"))
 
@@ -123,10 +119,11 @@ def test_vm_crd_refuses_a_changed_swagger(tmp_path):
 
 def test_strimzi_crds_refuses_output_that_differs_from_the_release(tmp_path, strimzi_dir):
     # a copy of the fetcher whose recorded sums say something else: it must keep nothing
-    fake = tmp_path / "upstream"
-    fake.mkdir()
-    for n in ("strimzi-crds.sh", "pins.env"):
-        shutil.copy(os.path.join(UPSTREAM, n), fake / n)
+    fake = tmp_path / "tools" / "k8s" / "upstream"
+    fake.mkdir(parents=True)
+    shutil.copy(os.path.join(UPSTREAM, "strimzi-crds.sh"), fake / "strimzi-crds.sh")
+    (tmp_path / "config" / "platform").mkdir(parents=True)
+    shutil.copy(os.path.join(ROOT, "config", "platform", "versions.sh"), tmp_path / "config" / "platform")
     version = pins()["STRIMZI_VERSION"]
     lines = open(os.path.join(UPSTREAM, f"strimzi-{version}.sha256")).read().splitlines()
     lines[1] = "0" * 64 + lines[1][64:]

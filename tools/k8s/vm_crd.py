@@ -179,14 +179,18 @@ def crd_for(kind, spec, definitions, descriptions, version):
     return crd, conv.recursions
 
 
+PLATFORM_VERSIONS = os.path.join(HERE, "..", "..", "config", "platform", "versions.sh")
+
+
 def kubevirt_version():
-    """KUBEVIRT_VERSION of tools/k8s/upstream/pins.env (the one version source of the bench)."""
-    with open(os.path.join(UPSTREAM, "pins.env")) as f:
+    """KUBEVIRT_VERSION of config/platform/versions.sh: the KubeVirt users install, so the bench's
+    swagger must be that version's (a bump without a new swagger fails here: file missing)."""
+    with open(PLATFORM_VERSIONS) as f:
         for line in f:
-            key, _, value = line.strip().partition("=")
+            key, _, value = line.split("#", 1)[0].strip().partition("=")
             if key == "KUBEVIRT_VERSION":
-                return value
-    raise SystemExit("vm_crd: no KUBEVIRT_VERSION in tools/k8s/upstream/pins.env")
+                return value.strip()
+    raise SystemExit("vm_crd: no KUBEVIRT_VERSION in config/platform/versions.sh")
 
 
 def verified_swagger(path):

@@ -15,8 +15,9 @@
 # one, else JAVA_HOME, `java` on PATH and /usr/lib/jvm/*/bin/java are tried).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=pins.env
-. "$here/pins.env"
+# the platform versions users install (config/platform/versions.sh: the one list)
+# shellcheck source=../../../config/platform/versions.sh
+. "$here/../../../config/platform/versions.sh"
 V=$STRIMZI_VERSION
 SUMS=$here/strimzi-$V.sha256
 CACHE=${BF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackfriday-operator}
