@@ -34,7 +34,13 @@ while [ $# -gt 0 ]; do
 done
 
 started=()
-cleanup() { for s in "${started[@]}"; do bash scripts/bench/$s.sh stop >/dev/null 2>&1 || true; done; }
+# absolute paths: the body below changes directory; a failed stop is reported, not hidden
+cleanup() {
+  local s
+  for s in "${started[@]}"; do
+    bash "$ROOT/scripts/bench/$s.sh" stop >&2 || echo "bench-go: stopping $s failed" >&2
+  done
+}
 trap cleanup EXIT
 if ! bash scripts/bench/kafka.sh status >/dev/null 2>&1; then
   bash scripts/bench/kafka.sh start >&2
