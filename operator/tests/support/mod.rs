@@ -109,8 +109,23 @@ pub async fn install(admin: &Client) {
     .await;
 }
 
-/// Create a namespace if it does not exist (one the pipeline does not own).
+/// Create a namespace if it does not exist (one the pipeline does not own). One still
+/// terminating from an earlier run is waited out first: writes into it would be refused.
 pub async fn ensure_namespace(admin: &Client, name: &str) {
+    eventually(
+        &format!("namespace {name} is not terminating"),
+        GC_WAIT,
+        || async {
+            match get(admin, ChildKind::Namespace, None, name).await {
+                Some(ns) if ns.metadata.deletion_timestamp.is_some() => {
+                    release_deleted_pvcs(admin, name).await;
+                    false
+                }
+                _ => true,
+            }
+        },
+    )
+    .await;
     let namespaces: Api<Namespace> = Api::all(admin.clone());
     let ns = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
     match namespaces.create(&PostParams::default(), &ns).await {
