@@ -22,6 +22,7 @@ use blackfriday_operator::crd::BlackFridayPipeline;
 use blackfriday_operator::kinds::ChildKind;
 use blackfriday_operator::metrics::Metrics;
 use blackfriday_operator::reconcile::apply::api_for;
+use blackfriday_operator::reconcile::Resync;
 use blackfriday_operator::run::run_controller;
 
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -166,6 +167,8 @@ impl RunningController {
                 operator,
                 Arc::new(Metrics::default()),
                 Arc::new(AtomicBool::new(false)),
+                // Only watch events reconcile, so nothing here passes because of a timer.
+                Resync::Off,
                 async move {
                     let _ = rx.await;
                 },
