@@ -3,7 +3,7 @@
 //! programs' `cmd/*/main.go` flag table); docs/operator.md lists them per Deployment. When a
 //! program renames a variable, change it here and the snapshots show every pod it touches.
 
-use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, SecretKeySelector};
+use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, SecretKeySelector};
 
 use crate::names;
 use crate::validate::ValidPipeline;
@@ -31,6 +31,7 @@ pub const KAFKA_BROKERS: &str = "KAFKA_BROKERS";
 pub const KAFKA_TOPIC: &str = "KAFKA_TOPIC";
 // consumer
 pub const KAFKA_GROUP: &str = "KAFKA_GROUP";
+pub const KAFKA_INSTANCE_ID: &str = "KAFKA_INSTANCE_ID";
 pub const VALKEY_ADDR: &str = "VALKEY_ADDR";
 pub const VALKEY_PASSWORD: &str = "VALKEY_PASSWORD";
 pub const FEATURED_CATEGORY: &str = "FEATURED_CATEGORY";
@@ -41,6 +42,21 @@ fn plain(name: &str, value: impl Into<String>) -> EnvVar {
         name: name.into(),
         value: Some(value.into()),
         value_from: None,
+    }
+}
+
+/// A value the kubelet fills from the pod's own object (the downward API), e.g. `metadata.name`.
+fn from_pod_field(name: &str, field_path: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                api_version: None,
+                field_path: field_path.into(),
+            }),
+            ..Default::default()
+        }),
     }
 }
 
@@ -112,6 +128,10 @@ pub fn consumer(p: &ValidPipeline) -> Vec<EnvVar> {
         plain(KAFKA_BROKERS, p.kafka_bootstrap.clone()),
         plain(KAFKA_TOPIC, p.spec.kafka.topic.name.clone()),
         plain(KAFKA_GROUP, p.spec.consumer.group.clone()),
+        // Static group membership keyed by the pod name: a container the kubelet restarts in the
+        // same pod takes its partitions back at once instead of waiting out the session timeout
+        // (docs/go-services.md). Pod names are unique, so two live consumers never share an id.
+        from_pod_field(KAFKA_INSTANCE_ID, "metadata.name"),
         plain(VALKEY_ADDR, p.valkey_primary_addr.clone()),
     ]
     .into_iter()
