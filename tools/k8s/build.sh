@@ -23,6 +23,11 @@ progs=(etcd kube-apiserver kube-controller-manager)
 [ "${K8S_KUBECTL:-0}" = 1 ] && progs+=(kubectl)
 [ "${K8S_NODE:-0}" = 1 ] && progs+=(kubelet kube-scheduler kube-proxy)
 
+# one build at a time per cache: a second caller waits, then finds the programs current
+mkdir -p "$bin"
+exec 9>"$bin/.lock"
+flock -w 3600 9 || { echo "build.sh: could not lock $bin/.lock" >&2; exit 1; }
+
 # the stamp holds a hash of the inputs and the programs built with them; programs already built
 # with the same inputs are kept, so a later request for more programs builds only the missing ones
 inputs=$( { cat go.mod go.sum "$here/build.sh"; go version; } | sha256sum | cut -c1-64)

@@ -86,7 +86,7 @@ def apply_crds(api, files, timeout):
             code, body = api.call("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
             if code != 200:
                 continue
-            conds = {c["type"]: c["status"] for c in json.loads(body).get("status", {}).get("conditions", [])}
+            conds = {c["type"]: c["status"] for c in (json.loads(body).get("status") or {}).get("conditions") or []}
             if conds.get("Established") != "True" or conds.get("NamesAccepted") != "True":
                 continue
             spec = doc["spec"]

@@ -18,6 +18,9 @@ bin=${NODE_BIN_DIR:-${BF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackfriday-oper
 N="nice -n ${NODE_NICE:-10}"
 command -v go >/dev/null || { echo "node build: go toolchain not found" >&2; exit 1; }
 mkdir -p "$bin"
+# one build at a time per cache (two test runs starting at once would compile everything twice)
+exec 9>"$bin/.lock"
+flock -w 3600 9 || { echo "node build: could not lock $bin/.lock" >&2; exit 1; }
 PAUSE_TAG=3.10.2   # build/pause/Makefile TAG of kubernetes v1.36
 
 declare -A PKG=([coredns]=github.com/coredns/coredns [metrics-server]=sigs.k8s.io/metrics-server/cmd/metrics-server
