@@ -2,7 +2,8 @@
 # Real Kubernetes control plane for tests: etcd + kube-apiserver + kube-controller-manager,
 # built from the Go module proxy (tools/k8s/build.sh), with the Strimzi CRDs of shared/crds,
 # KubeVirt VirtualMachine/VirtualMachineInstance CRDs derived from KubeVirt's swagger, and the
-# project's own crds/*.yaml, all Established before kube-controller-manager starts.
+# project's own crds/*.yaml, all Established before kube-controller-manager starts, and KubeVirt's
+# VM admission rules as a ValidatingAdmissionPolicy (tools/k8s/kubevirt-vm-admission.yaml).
 #
 #   scripts/bench/k8s.sh start    build if needed, start (idempotent), write kubeconfigs + .bench/env
 #   scripts/bench/k8s.sh stop     stop the processes, wipe data (logs stay in .bench/k8s/logs)
@@ -264,6 +265,13 @@ load_crds() {
     || log "WARNING: could not load the project's CRDs from $ROOT/crds (see $LOGS/crds.log)"
 }
 
+# KubeVirt's VM admission rules as a ValidatingAdmissionPolicy (tools/k8s/kubevirt-vm-admission.yaml):
+# KubeVirt's webhook cannot run here, so the bench refuses what it would refuse.
+load_admission_policies() {
+  kapi apply "$ROOT/tools/k8s/kubevirt-vm-admission.yaml" 2>>"$LOGS/crds.log" \
+    || { tail -5 "$LOGS/crds.log" >&2; die "loading the KubeVirt admission policy failed"; }
+}
+
 start_kcm() {
   pid_of kube-controller-manager >/dev/null && return 0
   free_port "$KCM_PORT" kube-controller-manager
@@ -292,6 +300,7 @@ cmd_start() {
      && api_ready && kcm_ok; then
     write_kubeconfig "$KUBECONFIG_ADMIN" bench-admin "$S/admin.token"
     write_kubeconfig "$KUBECONFIG_OP" "$OP_SA" "$S/operator.token"
+    load_admission_policies   # idempotent: a bench started before the policy existed gets it too
     update_envfile add
     log "already running at $SERVER"
     return 0
@@ -306,6 +315,7 @@ cmd_start() {
   start_apiserver
   local t2; t2=$(date +%s)
   load_crds
+  load_admission_policies
   local t3; t3=$(date +%s)
   start_kcm   # after the CRDs: the garbage collector then sees them in its first discovery
   update_envfile add

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# operator suite: the committed CRD is current, then every test of the operator crate — unit
-# (validation, builders, conditions), render snapshots (insta), and the lifecycle test against
-# the bench's real kube-apiserver (KUBECONFIG / KUBECONFIG_OPERATOR from .bench/env; it skips
-# only when KUBECONFIG is absent).
+# operator suite: the committed CRD and kubernetes/ manifests are current, then every test of the
+# operator crate — unit (validation, builders, conditions), render snapshots (insta), and the
+# tests against the bench's real kube-apiserver: lifecycle, external Valkey, KubeVirt admission
+# policy (KUBECONFIG / KUBECONFIG_OPERATOR from .bench/env; they skip only when KUBECONFIG is absent).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -13,8 +13,19 @@ if ! target/debug/blackfriday-operator crd | diff -u "$CRD" -; then
   exit 1
 fi
 echo "40-operator: $CRD is current"
-# render of the sample must succeed offline (what a user reviews before applying)
-target/debug/blackfriday-operator render -f config/samples/pipeline.yaml > /dev/null
+# render of every sample must succeed offline (what a user reviews before applying)
+for sample in config/samples/*.yaml; do
+  target/debug/blackfriday-operator render -f "$sample" > /dev/null
+done
+# the plain manifests by kind in kubernetes/ are what the operator renders for the sample now
+SPLIT=$(mktemp -d)
+trap 'rm -rf "$SPLIT"' EXIT
+target/debug/blackfriday-operator render -f config/samples/pipeline.yaml --split-dir "$SPLIT" 2>/dev/null
+if ! diff -ru kubernetes "$SPLIT"; then
+  echo "40-operator: kubernetes/ is stale: target/debug/blackfriday-operator render -f config/samples/pipeline.yaml --split-dir kubernetes" >&2
+  exit 1
+fi
+echo "40-operator: kubernetes/ is current"
 command -v cloud-init >/dev/null || { echo "40-operator: cloud-init missing (scripts/setup.d/40-operator.sh installs it)" >&2; exit 1; }
 if [ -z "${KUBECONFIG:-}" ]; then
   echo "40-operator: no KUBECONFIG: the real-apiserver test will skip" >&2
