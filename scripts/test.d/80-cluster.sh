@@ -11,7 +11,8 @@
 #     when anything still differs)
 # Output: out/test/cluster/ (hpa-timeline.txt, replicas.csv, counts.txt, locust*, pipeline.json,
 # node logs copied to node-logs/). Needs OCI_REGISTRY (the bench registry; scripts/test starts it).
-# Env: CLUSTER_LOAD_SECONDS (150), CLUSTER_USERS (20), CLUSTER_KEEP_NODE=1 (leave the node running).
+# Env: CLUSTER_LOAD_SECONDS (150), CLUSTER_USERS (20), CLUSTER_KEEP_NODE=1 (leave the node running),
+# CLUSTER_IMAGES_ARGS (extra scripts/images options, e.g. --no-build to push binaries already built).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT" || exit 1
@@ -61,7 +62,8 @@ stop_node() {
 rc=0
 TAG="cluster-$(git describe --always --dirty 2>/dev/null || echo dev)"
 phase "images and catalogue → $OCI_REGISTRY (tag $TAG)"
-if ! scripts/images --registry "$OCI_REGISTRY" --tag "$TAG" > "$OUT/images.log" 2>&1; then
+# shellcheck disable=SC2086  # extra options are words
+if ! scripts/images --registry "$OCI_REGISTRY" --tag "$TAG" ${CLUSTER_IMAGES_ARGS:-} > "$OUT/images.log" 2>&1; then
   tail -n 30 "$OUT/images.log"; echo "80-cluster: scripts/images failed" >&2; rc=1
 fi
 grep -E '^images: .*(sha256|MiB)' "$OUT/images.log" | tail -n 5 || true
