@@ -53,8 +53,9 @@ case "$host" in
 esac
 case "$port" in
   ''|*[!0-9]*) fail "--registry port must be a number, got '$port'" ;;
+  ??????*) fail "--registry port must be 1..65535, got '$port'" ;;   # also keeps [ -gt ] in range
 esac
-[ "$port" -ge 1 ] && [ "$port" -le 65535 ] || fail "--registry port must be 1..65535, got '$port'"
+if [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then fail "--registry port must be 1..65535, got '$port'"; fi
 if [ -n "$ca" ]; then
   [ "$scheme" = https ] || fail "--ca needs --scheme https (a CA means nothing over plain http)"
   [ -r "$ca" ] || fail "--ca file '$ca' is not readable"

@@ -78,6 +78,8 @@ def test_idempotent_and_switches_back_to_http(shell, tmp_path):
     (["--registry", "zot", "--scheme", "http", "--out", "X"], "port"),
     (["--registry", "https://zot:5000", "--scheme", "https", "--out", "X"], "without a scheme"),
     (["--registry", "zot:99999", "--scheme", "http", "--out", "X"], "1..65535"),
+    (["--registry", "zot:99999999999999999999999", "--scheme", "http", "--out", "X"], "1..65535"),
+    (["--registry", "zot:0", "--scheme", "http", "--out", "X"], "1..65535"),
     (["--registry", "zot:50a", "--scheme", "http", "--out", "X"], "port"),
     (["--registry", "zo\"t:5000", "--scheme", "http", "--out", "X"], "host"),
     (["--registry", "zot:5000", "--scheme", "http", "--ca", "/etc/hostname", "--out", "X"], "--ca"),

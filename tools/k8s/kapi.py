@@ -3,7 +3,6 @@
 
   kapi.py --server URL --ca FILE --token-file FILE wait-ready [--timeout S]
   kapi.py ... apply-crds [--timeout S] FILE...   server-side apply, then wait Established + discovery
-  kapi.py ... apply FILE...                      server-side apply any objects (plural = kind + s/ies)
 
 Files may be YAML (needs PyYAML) or JSON, one or more documents each.
 """
@@ -64,6 +63,13 @@ def wait_ready(api, timeout):
     return False
 
 
+def established(crd):
+    """True when a CRD object says Established and NamesAccepted. Right after a create the API
+    server returns `status.conditions: null` (not a missing key) until its controllers report."""
+    conds = {c.get("type"): c.get("status") for c in ((crd.get("status") or {}).get("conditions") or [])}
+    return conds.get("Established") == "True" and conds.get("NamesAccepted") == "True"
+
+
 def apply_crds(api, files, timeout):
     crds = []
     for path in files:
@@ -87,8 +93,7 @@ def apply_crds(api, files, timeout):
             code, body = api.call("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
             if code != 200:
                 continue
-            conds = {c["type"]: c["status"] for c in (json.loads(body).get("status") or {}).get("conditions") or []}
-            if conds.get("Established") != "True" or conds.get("NamesAccepted") != "True":
+            if not established(json.loads(body)):
                 continue
             spec = doc["spec"]
             ok = True
@@ -96,7 +101,7 @@ def apply_crds(api, files, timeout):
                 if not v.get("served", True):
                     continue
                 code, body = api.call("GET", f"/apis/{spec['group']}/{v['name']}")
-                plurals = [r["name"] for r in json.loads(body).get("resources", [])] if code == 200 else []
+                plurals = [r["name"] for r in (json.loads(body).get("resources") or [])] if code == 200 else []
                 ok = ok and spec["names"]["plural"] in plurals
             if ok:
                 del pending[name]
@@ -106,29 +111,6 @@ def apply_crds(api, files, timeout):
         raise SystemExit(f"kapi: CRDs not established after {timeout}s: {sorted(pending)}")
     print(f"kapi: {len(crds)} CRDs established: " + " ".join(c["metadata"]["name"] for c in crds),
           file=sys.stderr)
-
-
-def plural(kind):
-    kind = kind.lower()
-    return kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
-
-
-def apply(api, files):
-    for path in files:
-        for doc in load_docs(path):
-            group_version = doc["apiVersion"]
-            base = f"/api/{group_version}" if "/" not in group_version else f"/apis/{group_version}"
-            ns = doc["metadata"].get("namespace")
-            scope = f"/namespaces/{ns}" if ns else ""
-            name = doc["metadata"]["name"]
-            code, body = api.call(
-                "PATCH",
-                f"{base}{scope}/{plural(doc['kind'])}/{name}?fieldManager={MANAGER}&force=true",
-                doc, "application/apply-patch+yaml")
-            if code not in (200, 201):
-                raise SystemExit(f"kapi: applying {doc['kind']} {name} from {path}: HTTP {code}: "
-                                 f"{body[:2000].decode(errors='replace')}")
-            print(f"kapi: applied {doc['kind']} {name}", file=sys.stderr)
 
 
 def main():
@@ -142,16 +124,11 @@ def main():
     a = sub.add_parser("apply-crds")
     a.add_argument("--timeout", type=float, default=60)
     a.add_argument("files", nargs="+")
-    o = sub.add_parser("apply")
-    o.add_argument("files", nargs="+")
     args = ap.parse_args()
     with open(args.token_file) as f:
         api = Api(args.server, args.ca, f.read().strip())
     if args.cmd == "wait-ready":
         return 0 if wait_ready(api, args.timeout) else 1
-    if args.cmd == "apply":
-        apply(api, args.files)
-        return 0
     apply_crds(api, args.files, args.timeout)
     return 0
 

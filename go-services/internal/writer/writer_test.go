@@ -25,7 +25,7 @@ import (
 	pb "github.com/blackfriday-operator/go-services/proto"
 )
 
-// serve starts a writer on loopback and returns a client for it.
+// serve starts a writer on loopback, batching as deployed, and returns a client for it.
 func serve(t *testing.T, p writer.Producer, name string) pb.ProductSaleServiceClient {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -33,7 +33,7 @@ func serve(t *testing.T, p writer.Producer, name string) pb.ProductSaleServiceCl
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: p, Name: name, MaxWait: 30 * time.Second})
+	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: p, Name: name, MaxWait: 30 * time.Second, Lanes: writer.DefaultLanes})
 	go srv.Serve(ln)
 	t.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -116,7 +116,7 @@ func TestKafkaErrorMapping(t *testing.T) {
 func TestConcurrentCallsProduceExactlyNRecords(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	topic := testenv.NewTopic(t, brokers, 3)
-	cl, err := producer.NewClient(producer.Config{Brokers: brokers, Topic: topic, Linger: 2 * time.Millisecond, DeliveryTimeout: 20 * time.Second})
+	cl, err := producer.NewClient(producer.Config{Brokers: brokers, Topic: topic, Linger: producer.DefaultLinger, DeliveryTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,4 +216,33 @@ func TestUnreachableBrokerNeverAnswersOK(t *testing.T) {
 		}
 	}
 	t.Logf("codes: %v", count)
+}
+
+// The sale id from x-sale-id becomes the record's sale-id header (the consumer dedups by it); an
+// id breaking the key rule is refused naming the metadata key, never written.
+func TestSaleIDMetadataIsCheckedAndCarried(t *testing.T) {
+	var got []*kgo.Record
+	var mu sync.Mutex
+	p := recordingProducer(func(r *kgo.Record) { mu.Lock(); got = append(got, r); mu.Unlock() })
+	c := serve(t, p, "w")
+	if _, err := c.ProcesarVenta(saleid.ToOutgoingGRPC(context.Background(), "order-9:a"), goodSale); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.ProcesarVenta(saleid.ToOutgoingGRPC(context.Background(), "has space"), goodSale)
+	fields := grpcstatus.Fields(status.Convert(err))
+	if status.Code(err) != codes.InvalidArgument || len(fields) != 1 || fields[0].Field != saleid.GRPCKey {
+		t.Fatalf("bad id: %v %v", err, fields)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || producer.Header(got[0], producer.HeaderSaleID) != "order-9:a" {
+		t.Fatalf("records %v", got)
+	}
+}
+
+type recordingProducer func(*kgo.Record)
+
+func (f recordingProducer) Produce(_ context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
+	f(r)
+	promise(r, nil)
 }
