@@ -1,5 +1,4 @@
-//! The operator binary: `run` (the controller), `crd` (prints our CRD), `render -f FILE
-//! [--split-dir DIR]`.
+//! The operator binary: `run` (the controller), `crd` (prints our CRD), `render -f FILE`.
 
 use clap::{Parser, Subcommand};
 
@@ -23,10 +22,6 @@ enum Command {
         /// A YAML file holding a BlackFridayPipeline.
         #[arg(short = 'f', long = "file")]
         file: String,
-        /// Write plain manifests by kind into DIR (`NN-kind.yaml`, in apply order) instead of
-        /// printing; stale `NN-*.yaml` files there are removed.
-        #[arg(long = "split-dir", value_name = "DIR")]
-        split_dir: Option<String>,
     },
     /// Run the controller.
     Run(blackfriday_operator::run::RunArgs),
@@ -39,29 +34,16 @@ fn main() -> std::process::ExitCode {
             print!("{}", blackfriday_operator::crd::crd_yaml());
             std::process::ExitCode::SUCCESS
         }
-        Command::Render { file, split_dir } => {
-            let result = match split_dir {
-                Some(dir) => {
-                    blackfriday_operator::render::write_split_dir(&file, &dir).map(|names| {
-                        eprintln!(
-                            "wrote {} files into {dir}: {}",
-                            names.len(),
-                            names.join(" ")
-                        )
-                    })
-                }
-                None => {
-                    blackfriday_operator::render::render_file(&file).map(|yaml| print!("{yaml}"))
-                }
-            };
-            match result {
-                Ok(()) => std::process::ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    std::process::ExitCode::FAILURE
-                }
+        Command::Render { file } => match blackfriday_operator::render::render_file(&file) {
+            Ok(yaml) => {
+                print!("{yaml}");
+                std::process::ExitCode::SUCCESS
             }
-        }
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         Command::Run(args) => blackfriday_operator::run::main(args),
     }
 }

@@ -159,7 +159,7 @@ async fn vms_exist(admin: &kube::Client) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
     let Some((admin, operator)) = bench().await else {
-        eprintln!("skipped: no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
+        missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
         return;
     };
     install(&admin).await;
@@ -279,6 +279,20 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
             .as_deref(),
         Some(PRIMARY)
     );
+    // Nothing blocks. (A VM still wanted in the deleted namespace would not show here: conditions
+    // only cover the children a component lists; the unit test
+    // external_valkey_creates_nothing_valkey_side holds the desired set.)
+    nudge(&admin, 0).await;
+    eventually("a reconcile with nothing left to fail", WAIT, || async {
+        let p = pipeline(&admin).await;
+        p.status.as_ref().and_then(|s| s.observed_generation) == p.metadata.generation
+            && condition(&p, "Degraded")
+                .is_some_and(|(status, reason, _)| status == "False" && reason == "AsExpected")
+    })
+    .await;
+    assert!(get(&admin, ChildKind::Namespace, None, VALKEY)
+        .await
+        .is_none());
 
     // 3. The user's Secret disappears: reported by field, never replaced by an invented password.
     Api::<Secret>::namespaced(admin.clone(), OPS)
@@ -348,5 +362,9 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(admin.clone());
     for ns in [GRAFANA, OPS] {
         let _ = namespaces.delete(ns, &DeleteParams::default()).await;
+        eventually(&format!("namespace {ns} is deleted"), GC_WAIT, || {
+            namespace_gone(&admin, ns)
+        })
+        .await;
     }
 }

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# operator suite: the committed CRD and kubernetes/ manifests are current, then every test of the
-# operator crate — unit (validation, builders, conditions), render snapshots (insta), and the
-# tests against the bench's real kube-apiserver: lifecycle, external Valkey, KubeVirt admission
+# operator suite: the committed CRD is current, then every test of the operator crate — unit
+# (validation, builders, conditions), render snapshots (insta), and the tests against the bench's real kube-apiserver: lifecycle, external Valkey, KubeVirt admission
 # policy (KUBECONFIG / KUBECONFIG_OPERATOR from .bench/env; they skip only when KUBECONFIG is absent).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -17,15 +16,6 @@ echo "40-operator: $CRD is current"
 for sample in config/samples/*.yaml; do
   target/debug/blackfriday-operator render -f "$sample" > /dev/null
 done
-# the plain manifests by kind in kubernetes/ are what the operator renders for the sample now
-SPLIT=$(mktemp -d)
-trap 'rm -rf "$SPLIT"' EXIT
-target/debug/blackfriday-operator render -f config/samples/pipeline.yaml --split-dir "$SPLIT" 2>/dev/null
-if ! diff -ru kubernetes "$SPLIT"; then
-  echo "40-operator: kubernetes/ is stale: target/debug/blackfriday-operator render -f config/samples/pipeline.yaml --split-dir kubernetes" >&2
-  exit 1
-fi
-echo "40-operator: kubernetes/ is current"
 command -v cloud-init >/dev/null || { echo "40-operator: cloud-init missing (scripts/setup.d/40-operator.sh installs it)" >&2; exit 1; }
 if [ -z "${KUBECONFIG:-}" ]; then
   echo "40-operator: no KUBECONFIG: the real-apiserver test will skip" >&2
