@@ -23,7 +23,14 @@
 #      BENCH_DIR (default <repo>/.bench: state in $BENCH_DIR/k8s, env file $BENCH_DIR/env),
 #      K8S_API_PORT / K8S_ETCD_PORT / K8S_ETCD_PEER_PORT / K8S_KCM_PORT (a second, private bench),
 #      K8S_CONTROLLERS (kube-controller-manager --controllers), K8S_START_TIMEOUT (s, default 120),
-#      K8S_REPO_CRDS=0 (do not pre-load the project's own crds/*.yaml)
+#      K8S_REPO_CRDS=0 (do not pre-load the project's own crds/*.yaml),
+#      K8S_BIND_ADDRESS (default 127.0.0.1; the bench node, scripts/bench/node.sh, binds its own
+#      control plane on the node IP so pods reach it; it is then also the advertise address),
+#      K8S_SERVICE_CIDR (default 198.19.0.0/20), K8S_SA_ADMISSION=1 (enable the ServiceAccount
+#      admission plugin: pods get token volumes, as in-cluster clients need),
+#      K8S_APISERVER_FLAGS / K8S_KCM_FLAGS (extra flags, space-separated)
+# The apiserver always serves the aggregation layer (front-proxy CA + client cert), so an
+# APIService such as metrics-server's can be registered.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,7 +45,9 @@ API_PORT=${K8S_API_PORT:-16443}
 ETCD_PORT=${K8S_ETCD_PORT:-12379}
 ETCD_PEER_PORT=${K8S_ETCD_PEER_PORT:-12380}
 KCM_PORT=${K8S_KCM_PORT:-16257}
-SERVER=https://127.0.0.1:$API_PORT
+BIND=${K8S_BIND_ADDRESS:-127.0.0.1}
+SERVICE_CIDR=${K8S_SERVICE_CIDR:-198.19.0.0/20}
+SERVER=https://$BIND:$API_PORT
 KUBECONFIG_ADMIN=$BENCH/kubeconfig
 KUBECONFIG_OP=$BENCH/kubeconfig-operator
 OP_NS=blackfriday-system
@@ -101,20 +110,32 @@ wait_for() { # seconds description command...
 }
 
 make_pki() {
-  [ -f "$PKI/done" ] && return 0
+  [ -f "$PKI/done" ] && [ -f "$PKI/front-proxy-client.crt" ] && return 0
   rm -rf "$PKI"; mkdir -p "$PKI"
+  # the first address of the Service range is the `kubernetes` Service's ClusterIP
+  local svc_ip; svc_ip=$(python3 -c 'import ipaddress,sys;print(next(ipaddress.ip_network(sys.argv[1]).hosts()))' "$SERVICE_CIDR")
+  local bind_san=; [ "$BIND" = 127.0.0.1 ] || bind_san=",IP:$BIND"
   (
     cd "$PKI"
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=blackfriday-bench-ca \
       -keyout ca.key -out ca.crt
     openssl req -newkey rsa:2048 -nodes -subj /CN=kube-apiserver -keyout apiserver.key -out apiserver.csr
     printf '%s\n' \
-      'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.0.0.1' \
+      'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:'"$svc_ip$bind_san" \
       'extendedKeyUsage=serverAuth' 'keyUsage=critical,digitalSignature,keyEncipherment' > ext.cnf
     openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
       -extfile ext.cnf -out apiserver.crt
     openssl genrsa -out sa.key 2048
     openssl rsa -in sa.key -pubout -out sa.pub
+    # aggregation layer: the apiserver proxies to extension apiservers (metrics-server) with this
+    # client cert; they trust requests signed by the front-proxy CA
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj /CN=blackfriday-front-proxy-ca \
+      -keyout front-proxy-ca.key -out front-proxy-ca.crt
+    openssl req -newkey rsa:2048 -nodes -subj /CN=front-proxy-client \
+      -keyout front-proxy-client.key -out front-proxy-client.csr
+    printf '%s\n' 'extendedKeyUsage=clientAuth' 'keyUsage=critical,digitalSignature,keyEncipherment' > fp-ext.cnf
+    openssl x509 -req -in front-proxy-client.csr -CA front-proxy-ca.crt -CAkey front-proxy-ca.key \
+      -CAcreateserial -days 3650 -extfile fp-ext.cnf -out front-proxy-client.crt
   ) >"$LOGS/pki.log" 2>&1 || { cat "$LOGS/pki.log" >&2; die "openssl failed"; }
   openssl rand -hex 24 > "$S/admin.token"
   openssl rand -hex 24 > "$S/operator.token"
@@ -193,23 +214,33 @@ start_etcd() {
 start_apiserver() {
   pid_of kube-apiserver >/dev/null && return 0
   free_port "$API_PORT" kube-apiserver
+  local extra=()
+  [ "$BIND" = 127.0.0.1 ] || extra+=(--advertise-address="$BIND")
+  [ "${K8S_SA_ADMISSION:-0}" = 1 ] || extra+=(--disable-admission-plugins=ServiceAccount)
+  # shellcheck disable=SC2206  # extra flags are words by design
+  extra+=(${K8S_APISERVER_FLAGS:-})
   "$BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --bind-address=127.0.0.1 --secure-port=$API_PORT \
+    --bind-address="$BIND" --secure-port=$API_PORT \
     --cert-dir="$PKI" \
     --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
     --client-ca-file="$PKI/ca.crt" \
     --token-auth-file="$S/tokens.csv" \
     --authorization-mode=RBAC \
-    --service-cluster-ip-range=10.0.0.0/24 \
+    --service-cluster-ip-range="$SERVICE_CIDR" \
     --service-account-issuer="$SERVER" \
     --service-account-key-file="$PKI/sa.pub" \
     --service-account-signing-key-file="$PKI/sa.key" \
-    --disable-admission-plugins=ServiceAccount \
+    --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" \
+    --requestheader-allowed-names=front-proxy-client \
+    --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+    --requestheader-extra-headers-prefix=X-Remote-Extra- \
+    --proxy-client-cert-file="$PKI/front-proxy-client.crt" --proxy-client-key-file="$PKI/front-proxy-client.key" \
     --allow-privileged=true \
     --enable-priority-and-fairness=false \
     --shutdown-watch-termination-grace-period=5s \
     --profiling=false \
+    "${extra[@]}" \
     --v=1 \
     >"$LOGS/kube-apiserver.log" 2>&1 8>&- &
   echo $! > "$S/kube-apiserver.pid"
@@ -251,6 +282,9 @@ load_admission_policies() {
 start_kcm() {
   pid_of kube-controller-manager >/dev/null && return 0
   free_port "$KCM_PORT" kube-controller-manager
+  local extra=()
+  # shellcheck disable=SC2206  # extra flags are words by design
+  extra=(${K8S_KCM_FLAGS:-})
   "$BIN/kube-controller-manager" \
     --kubeconfig="$KUBECONFIG_ADMIN" \
     --authentication-kubeconfig="$KUBECONFIG_ADMIN" --authorization-kubeconfig="$KUBECONFIG_ADMIN" --authentication-skip-lookup \
@@ -259,6 +293,7 @@ start_kcm() {
     --bind-address=127.0.0.1 --secure-port=$KCM_PORT --cert-dir="$S/kcm-certs" \
     --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
     --use-service-account-credentials=false \
+    "${extra[@]}" \
     --v=1 \
     >"$LOGS/kube-controller-manager.log" 2>&1 8>&- &
   echo $! > "$S/kube-controller-manager.pid"

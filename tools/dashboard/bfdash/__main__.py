@@ -23,9 +23,14 @@ def _source(args):
 
 
 def _client(addr):
+    """A Valkey client; VALKEY_PASSWORD (if set) authenticates, e.g. against the bench node's
+    password-protected Valkey (scripts/bench/node.sh)."""
+    import os
+
     import valkey
     host, port = addr.rsplit(":", 1)
-    return valkey.Valkey(host=host, port=int(port), socket_timeout=10)
+    return valkey.Valkey(host=host, port=int(port), socket_timeout=10,
+                         password=os.environ.get("VALKEY_PASSWORD") or None)
 
 
 def _counts(args):
@@ -96,11 +101,8 @@ def main(argv=None):
         print(f"dashboard lint ({src}): {len(errs)} problem(s)")
         return 1 if errs else 0
 
-    import valkey
-
     from . import query, render
-    host, port = args.valkey.rsplit(":", 1)
-    client = valkey.Valkey(host=host, port=int(port), socket_timeout=10)
+    client = _client(args.valkey)
     overrides = dict(v.split("=", 1) for v in args.var)
     values, results = query.run_dashboard(dash, client, overrides)
     pathlib.Path(args.png).parent.mkdir(parents=True, exist_ok=True)
