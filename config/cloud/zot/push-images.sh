@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build and push every image the pipeline pulls: <ZOT>/<REPO>/<component>:<TAG> for rust-api,
 # grpc-client, grpc-server, consumer, blackfriday-operator, and the Valkey VM containerDisk
-# (valkey-vm: a Debian 13 cloud disk; cloud-init installs valkey-server 8.x on first boot).
+# (valkey-vm: Debian 12 with valkey-server 8 from backports, cloud-init and GRUB, built from Debian
+# packages by scripts/vm-image; needs a Debian host with root, see docs/valkey-vm.md).
 # Usage: ZOT=zot.example.internal:5000 TAG=0.1.0 ./push-images.sh   (after docker/podman login)
 set -euo pipefail
 : "${ZOT:?host:port of the Zot VM}"
@@ -21,5 +22,6 @@ for program in grpc-client grpc-server consumer; do
   build "$program" "$ROOT/go-services" "$ROOT/go-services/cmd/$program/Dockerfile"
 done
 build blackfriday-operator "$ROOT" "$ROOT/operator/Dockerfile"
-# containerDisk: the upstream Debian containerdisk re-tagged into Zot (skopeo keeps it OCI).
-skopeo copy --all docker://quay.io/containerdisks/debian:13 "docker://$ZOT/$REPO/valkey-vm:$TAG"
+# containerDisk: built here from Debian packages (mmdebstrap, mkfs.ext4 -d, GRUB), pushed with skopeo
+# (after `skopeo login $ZOT`); Valkey is in the image, so the VMs need no internet at first boot.
+"$ROOT/scripts/vm-image" --registry "$ZOT" --repository "$REPO" --tag "$TAG"
