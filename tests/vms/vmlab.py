@@ -325,6 +325,32 @@ class VM:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def qmp(self, command, **arguments):
+        """One QMP command on the VM's monitor socket (query-status, cont, ...)."""
+        import socket
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(str(self.dir / "qmp.sock"))
+            f = s.makefile("rw")
+            f.readline()                                    # greeting
+            for cmd in ({"execute": "qmp_capabilities"}, {"execute": command, "arguments": arguments}):
+                f.write(json.dumps(cmd) + "\n")
+                f.flush()
+                while True:
+                    reply = json.loads(f.readline())
+                    if "return" in reply or "error" in reply:
+                        break
+            return reply.get("return", reply)
+
+    def paused_reason(self):
+        """QEMU's run state when the guest is stopped (e.g. io-error: the host disk was full,
+        QEMU's and KubeVirt's default werror=stop), else None."""
+        try:
+            status = self.qmp("query-status")
+        except (OSError, ValueError):
+            return None
+        return status.get("status") if status.get("status") in ("io-error", "internal-error", "guest-panicked") else None
+
 
 class Lab:
     def __init__(self, state, qcow2, rendered, password):
@@ -386,6 +412,9 @@ def wait_valkey(vm, password, deadline_s=900):
     while time.monotonic() < deadline:
         if not vm.running():
             raise RuntimeError(f"{vm.name}: QEMU exited ({vm.proc.returncode}); console: {vm.console}")
+        paused = vm.paused_reason()
+        if paused:
+            raise RuntimeError(f"{vm.name}: the guest is stopped ({paused}); a full host disk stops it")
         try:
             c = valkey.Valkey(host=vm.ip, port=VALKEY_PORT, password=password, socket_timeout=3,
                               socket_connect_timeout=2)

@@ -1,6 +1,7 @@
 """CLI: python3 -m bfdash {lint,run} …  (PYTHONPATH=tools/dashboard, or tools/dashboard/dashboard)."""
 import argparse
 import json
+import os
 import pathlib
 import sys
 
@@ -25,7 +26,9 @@ def _source(args):
 def _client(addr):
     import valkey
     host, port = addr.rsplit(":", 1)
-    return valkey.Valkey(host=host, port=int(port), socket_timeout=10)
+    # VALKEY_PASSWORD: AUTH for a Valkey that requires it (the VMs), as the consumer reads it
+    return valkey.Valkey(host=host, port=int(port), socket_timeout=10,
+                         password=os.environ.get("VALKEY_PASSWORD") or None)
 
 
 def _counts(args):
@@ -96,11 +99,8 @@ def main(argv=None):
         print(f"dashboard lint ({src}): {len(errs)} problem(s)")
         return 1 if errs else 0
 
-    import valkey
-
     from . import query, render
-    host, port = args.valkey.rsplit(":", 1)
-    client = valkey.Valkey(host=host, port=int(port), socket_timeout=10)
+    client = _client(args.valkey)
     overrides = dict(v.split("=", 1) for v in args.var)
     values, results = query.run_dashboard(dash, client, overrides)
     pathlib.Path(args.png).parent.mkdir(parents=True, exist_ok=True)
