@@ -10,13 +10,26 @@ Options (flag / environment variable / default):
                                                   local file is used (--catalog-file / BF_CATALOG_FILE)
   --featured-category BF_FEATURED_CATEGORY  Belleza  the carnet's category
   --featured-weight   BF_FEATURED_WEIGHT    2.0   its weight (others keep the catalogue's, 1.0)
-  --max-fail-ratio    BF_MAX_FAIL_RATIO     0.01  exit 3 when more requests failed than this
-  --max-p95-ms        BF_MAX_P95_MS         2000  exit 4 when the 95th percentile is slower
-  --results-file      BF_RESULTS_FILE       out/locust-results.json  2xx per category etc., written at quit
+  --max-fail-ratio    BF_MAX_FAIL_RATIO     0.01  exit 3 when more sales than this ended without a 2xx
+                                                  (after their retries)
+  --max-attempts      BF_MAX_ATTEMPTS       10    tries per sale: an in-doubt answer (5xx, connection error)
+                                                  is retried with the same Idempotency-Key, backing off
+                                                  0.25 s doubling to 5 s (~30 s of retrying in all)
+  --results-file      BF_RESULTS_FILE       out/locust-results.json  accepted sales per category etc., at quit
+  --answers-file      BF_ANSWERS_FILE       ""    when set, one JSON line per answer (time, status, key,
+                                                  category, attempt): the fault suite's timeline
+  --keys-file         BF_KEYS_FILE          ""    when set, the accepted and in-doubt keys per category
+                                                  (JSON), for locust/reconcile.py
+  --stop-file         BF_STOP_FILE          ""    when this file appears, stop as at the end of -t (users
+                                                  finish their sale, retries included, within --stop-timeout)
   --seed              BF_SEED               0     random seed of the sale generator (0 = random)
   --think-time-max    BF_THINK_TIME_MAX     0.05  seconds each user waits at most between sales
+Every sale carries an Idempotency-Key (a UUID made here). The tally counts distinct keys answered
+2xx at least once, per category: the number the pipeline must have counted (docs/contracts.md §1).
+A sale whose every try ended in doubt is listed in `in_doubt_keys` of the results; the main job
+resolves each against Valkey. Latency is reported, never judged (no timed limit).
 Exit codes: 0 ok, 1 locust's own (e.g. import error, catalogue error), 2 no request sent or no 2xx,
-3 failure ratio above the limit, 4 p95 above the limit.
+3 failure ratio above the limit, 5 an error answer broke the contract (not the JSON error body).
 """
 import json
 import logging
@@ -25,6 +38,9 @@ import random
 import sys
 import threading
 import time
+import uuid
+
+import gevent
 
 from locust import between, events, task
 from locust.contrib.fasthttp import FastHttpUser
@@ -38,21 +54,41 @@ PATH = "/api/v1/ventas"
 
 
 class Tally:
-    """2xx and non-2xx answers per category, safe across greenlets (and threads)."""
+    """Every sale's fate, safe across greenlets (and threads). A sale is one Idempotency-Key;
+    its tries are requests. `ok` holds the keys answered 2xx at least once, per category."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.ok, self.failed, self.status = {}, {}, {}
+        self.ok, self.refused, self.in_doubt, self.pending = {}, {}, {}, {}
+        self.status, self.violations = {}, []
+        self.sales = self.retries = 0
         self.first = self.last = None
+        self.answers = None  # file of answer lines, when --answers-file is set
 
-    def add(self, categoria, status, ok):
+    def start(self, key, categoria):
         with self.lock:
-            d = self.ok if ok else self.failed
-            d[categoria] = d.get(categoria, 0) + 1
+            self.sales += 1
+            self.pending[key] = categoria
+
+    def answer(self, key, categoria, status, attempt, body_ok):
+        """One try's answer; body_ok is False for an error answer without the contract's body."""
+        with self.lock:
             self.status[str(status)] = self.status.get(str(status), 0) + 1
+            self.retries += attempt > 1
             now = time.time()
             self.first = self.first or now
             self.last = now
+            if not body_ok and len(self.violations) < 50:
+                self.violations.append({"key": key, "status": status})
+            if self.answers:
+                self.answers.write(json.dumps({"t": round(now, 3), "s": status, "k": key, "c": categoria,
+                                               "a": attempt}) + "\n")
+
+    def end(self, key, categoria, outcome):
+        """outcome: ok (2xx), refused (4xx: not stored) or in_doubt (gave up on 5xx/connection errors)."""
+        with self.lock:
+            self.pending.pop(key, None)
+            getattr(self, outcome).setdefault(categoria, set()).add(key)
 
 
 STATE = {"catalog": None, "info": None, "weights": None, "tally": Tally(), "rng": random.Random()}
@@ -67,8 +103,11 @@ def _(parser):
     g.add_argument("--featured-category", env_var="BF_FEATURED_CATEGORY", default="Belleza")
     g.add_argument("--featured-weight", env_var="BF_FEATURED_WEIGHT", type=float, default=2.0)
     g.add_argument("--max-fail-ratio", env_var="BF_MAX_FAIL_RATIO", type=float, default=0.01)
-    g.add_argument("--max-p95-ms", env_var="BF_MAX_P95_MS", type=float, default=2000.0)
+    g.add_argument("--max-attempts", env_var="BF_MAX_ATTEMPTS", type=int, default=10)
     g.add_argument("--results-file", env_var="BF_RESULTS_FILE", default="out/locust-results.json")
+    g.add_argument("--answers-file", env_var="BF_ANSWERS_FILE", default="")
+    g.add_argument("--keys-file", env_var="BF_KEYS_FILE", default="")
+    g.add_argument("--stop-file", env_var="BF_STOP_FILE", default="")
     g.add_argument("--seed", env_var="BF_SEED", type=int, default=0)
     g.add_argument("--think-time-max", env_var="BF_THINK_TIME_MAX", type=float, default=0.05)
 
@@ -90,9 +129,23 @@ def _(environment, **_kw):
     if opts.seed:
         STATE["rng"].seed(opts.seed)
     BlackFridayShopper.wait_time = between(0, max(0.0, opts.think_time_max))
+    if opts.stop_file:
+        gevent.spawn(watch_stop_file, environment, pathlib.Path(opts.stop_file))
+    if opts.answers_file:
+        path = pathlib.Path(opts.answers_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        STATE["tally"].answers = path.open("w", buffering=1 << 16)
     n = sum(len(c["products"]) for c in doc["categories"])
     print(f"catalogue: {n} products in {len(doc['categories'])} categories from "
           f"{info.get('reference') or info.get('path')} ({info['source']}); weights {weights}", flush=True)
+
+
+def watch_stop_file(environment, path):
+    """Quit like the -t limit does (SIGTERM would fire `quitting` before the users stop)."""
+    while not path.exists():
+        gevent.sleep(0.5)
+    log.info("stop file %s found, stopping", path)
+    environment.runner.quit()
 
 
 def make_sale(rng, doc, weights):
@@ -105,6 +158,22 @@ def make_sale(rng, doc, weights):
             "cantidad_vendida": rng.randint(q["min"], q["max"])}
 
 
+def in_doubt(status):
+    """Answers after which the sale may or may not be stored: retry with the same key."""
+    return status == 0 or status >= 500
+
+
+def contract_body(r):
+    """An error answer must carry the contract's JSON error body; a connection error has none."""
+    if not r.status_code:
+        return True
+    try:
+        b = json.loads(r.text or "")
+        return isinstance(b, dict) and isinstance(b.get("error"), str) and isinstance(b.get("message"), str)
+    except ValueError:
+        return False
+
+
 class BlackFridayShopper(FastHttpUser):
     wait_time = between(0, 0.05)
     # the API answers only after Kafka acknowledged; keep a generous per-request timeout
@@ -114,14 +183,29 @@ class BlackFridayShopper(FastHttpUser):
     @task
     def vender(self):
         sale = make_sale(STATE["rng"], STATE["catalog"], STATE["weights"])
-        with self.client.post(PATH, json=sale, catch_response=True) as r:
-            ok = 200 <= (r.status_code or 0) < 300
-            STATE["tally"].add(sale["categoria"], r.status_code or 0, ok)
+        cat, key, tally = sale["categoria"], str(uuid.uuid4()), STATE["tally"]
+        attempts = max(1, self.environment.parsed_options.max_attempts)
+        tally.start(key, cat)
+        backoff = 0.25
+        for attempt in range(1, attempts + 1):
+            with self.client.post(PATH, json=sale, headers={"Idempotency-Key": key}, catch_response=True) as r:
+                status = r.status_code or 0
+                ok = 200 <= status < 300
+                tally.answer(key, cat, status, attempt, ok or contract_body(r))
+                if ok:
+                    r.success()
+                else:
+                    r.failure(f"{status}: {(r.text or '')[:200] if r.text else r.error}")
             if ok:
-                r.success()
-            else:
-                body = (r.text or "")[:200] if r.text else str(r.error)
-                r.failure(f"{r.status_code}: {body}")
+                tally.end(key, cat, "ok")
+                return
+            if not in_doubt(status):
+                tally.end(key, cat, "refused")
+                return
+            if attempt < attempts:
+                time.sleep(backoff)  # gevent-patched: only this user waits
+                backoff = min(backoff * 2, 5.0)
+        tally.end(key, cat, "in_doubt")
 
 
 @events.quitting.add_listener
@@ -129,38 +213,58 @@ def _(environment, **_kw):
     opts = environment.parsed_options
     s = environment.stats.total
     t = STATE["tally"]
+    with t.lock:
+        # a sale still being retried when the run stopped is in doubt too
+        for key, cat in t.pending.items():
+            t.in_doubt.setdefault(cat, set()).add(key)
+        t.pending.clear()
+        if t.answers:
+            t.answers.close()
     p = {q: s.get_response_time_percentile(q) if s.num_requests else None for q in (0.5, 0.95, 0.99)}
     elapsed = (t.last - t.first) if t.first and t.last and t.last > t.first else 0.0
+    n_ok = sum(len(v) for v in t.ok.values())
+    not_ok = t.sales - n_ok
+    fail_ratio = not_ok / t.sales if t.sales else 0.0
     code, reason = 0, "ok"
     if s.num_requests == 0:
         code, reason = 2, "no request was sent"
-    elif not t.ok:
+    elif not n_ok:
         code, reason = 2, "no sale was accepted (no 2xx)"
-    elif s.fail_ratio > opts.max_fail_ratio:
-        code, reason = 3, f"failure ratio {s.fail_ratio:.4f} > {opts.max_fail_ratio}"
-    elif p[0.95] is not None and p[0.95] > opts.max_p95_ms:
-        code, reason = 4, f"p95 {p[0.95]:.0f} ms > {opts.max_p95_ms:.0f} ms"
+    elif t.violations:
+        code, reason = 5, f"{len(t.violations)} error answer(s) without the contract's JSON body, e.g. {t.violations[0]}"
+    elif fail_ratio > opts.max_fail_ratio:
+        code, reason = 3, f"failure ratio {fail_ratio:.4f} > {opts.max_fail_ratio} ({not_ok} of {t.sales} sales not accepted)"
+    counts = lambda d: {k: len(v) for k, v in sorted(d.items())}  # noqa: E731
     result = {
-        "ok_by_category": dict(sorted(t.ok.items())),
-        "failed_by_category": dict(sorted(t.failed.items())),
+        "ok_by_category": counts(t.ok),
+        "refused_by_category": counts(t.refused),
+        "in_doubt_by_category": counts(t.in_doubt),
+        "in_doubt_keys": {k: sorted(v) for k, v in sorted(t.in_doubt.items())},
         "status_counts": dict(sorted(t.status.items())),
-        "requests": s.num_requests, "failures": s.num_failures,
-        "ok_total": sum(t.ok.values()),
-        "fail_ratio": s.fail_ratio,
+        "sales": t.sales, "requests": s.num_requests, "failures": s.num_failures, "retries": t.retries,
+        "ok_total": n_ok,
+        "fail_ratio": fail_ratio,
+        "contract_violations": t.violations,
         "latency_ms": {"p50": p[0.5], "p95": p[0.95], "p99": p[0.99],
                        "avg": s.avg_response_time if s.num_requests else None,
                        "max": s.max_response_time if s.num_requests else None},
         "elapsed_s": round(elapsed, 3),
         "throughput_rps": round(s.num_requests / elapsed, 1) if elapsed else None,
-        "ok_throughput_rps": round(sum(t.ok.values()) / elapsed, 1) if elapsed else None,
+        "ok_throughput_rps": round(n_ok / elapsed, 1) if elapsed else None,
         "catalog": STATE["info"],
-        "limits": {"max_fail_ratio": opts.max_fail_ratio, "max_p95_ms": opts.max_p95_ms},
+        "limits": {"max_fail_ratio": opts.max_fail_ratio, "max_attempts": opts.max_attempts},
         "exit_code": code, "verdict": reason,
     }
     if opts.results_file:
         path = pathlib.Path(opts.results_file)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"locust verdict: {reason} (requests={s.num_requests}, failures={s.num_failures}, "
-          f"p95={p[0.95]} ms); 2xx per category {result['ok_by_category']}", flush=True)
+    if opts.keys_file:
+        path = pathlib.Path(opts.keys_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keys = {name: {k: sorted(v) for k, v in sorted(getattr(t, name).items())} for name in ("ok", "in_doubt")}
+        path.write_text(json.dumps(keys) + "\n")
+    print(f"locust verdict: {reason} (sales={t.sales}, requests={s.num_requests}, retries={t.retries}, "
+          f"in doubt={sum(result['in_doubt_by_category'].values())}, p95={p[0.95]} ms); "
+          f"accepted per category {result['ok_by_category']}", flush=True)
     environment.process_exit_code = code

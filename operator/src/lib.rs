@@ -8,6 +8,7 @@ pub mod build;
 pub mod crd;
 pub mod env;
 pub mod error;
+pub mod events;
 pub mod kinds;
 pub mod leader;
 pub mod metrics;

@@ -24,6 +24,7 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     reconciles: Family<ResultLabels, Counter>,
     failures: Family<ReasonLabels, Counter>,
+    overlaps: Counter,
     duration: Histogram,
 }
 
@@ -32,6 +33,7 @@ impl Default for Metrics {
         let mut registry = Registry::with_prefix("blackfriday_operator");
         let reconciles = Family::<ResultLabels, Counter>::default();
         let failures = Family::<ReasonLabels, Counter>::default();
+        let overlaps = Counter::default();
         let duration = Histogram::new([0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]);
         registry.register(
             "reconciles",
@@ -44,6 +46,11 @@ impl Default for Metrics {
             failures.clone(),
         );
         registry.register(
+            "reconcile_overlaps",
+            "Reconciles started while another reconcile of the same pipeline ran (must stay 0)",
+            overlaps.clone(),
+        );
+        registry.register(
             "reconcile_duration_seconds",
             "Duration of one reconcile",
             duration.clone(),
@@ -52,6 +59,7 @@ impl Default for Metrics {
             registry: Mutex::new(registry),
             reconciles,
             failures,
+            overlaps,
             duration,
         }
     }
@@ -69,6 +77,23 @@ impl Metrics {
         if let Some(reason) = failure {
             self.count_failure(reason);
         }
+    }
+
+    pub fn count_overlap(&self) {
+        self.overlaps.inc();
+    }
+
+    /// Reconciles that finished, by `ok` or `error` (tests wait on these).
+    pub fn reconciles(&self, result: &str) -> u64 {
+        self.reconciles
+            .get_or_create(&ResultLabels {
+                result: result.into(),
+            })
+            .get()
+    }
+
+    pub fn overlaps(&self) -> u64 {
+        self.overlaps.get()
     }
 
     fn count_failure(&self, reason: &str) {
@@ -98,7 +123,16 @@ mod tests {
         m.observe(Duration::from_millis(20), None);
         m.observe(Duration::from_millis(30), Some("ApplyFailed"));
         m.observe(Duration::from_millis(30), Some("InvalidSpec"));
+        m.count_overlap();
+        assert_eq!(
+            (m.reconciles("ok"), m.reconciles("error"), m.overlaps()),
+            (1, 2, 1)
+        );
         let text = m.encode();
+        assert!(
+            text.contains("blackfriday_operator_reconcile_overlaps_total 1"),
+            "{text}"
+        );
         assert!(
             text.contains(r#"blackfriday_operator_reconciles_total{result="ok"} 1"#),
             "{text}"

@@ -3,7 +3,9 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use std::fmt::Debug;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -12,19 +14,25 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Se
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::ListParams;
 use kube::core::{DeserializeGuard, DynamicObject};
-use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{watcher, Controller};
-use kube::{Api, Client};
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 use crate::admin::{router, AdminState};
 use crate::crd::BlackFridayPipeline;
+use crate::events::Publisher;
 use crate::kinds::{ChildKind, Provider};
 use crate::leader::{self, LeaseConfig};
 use crate::metrics::Metrics;
 use crate::names;
-use crate::reconcile::{discovery, error_policy, reconcile, Context};
+use crate::reconcile::{discovery, error_policy, reconcile, Context, Resync};
+
+/// How to install our CRD, from the repository root; the start-up error quotes it and
+/// `operator/tests/cluster.rs` runs exactly this with kubectl against the bench.
+pub const INSTALL_CRD: &str = "kubectl apply -k crds/";
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
@@ -46,7 +54,7 @@ pub struct RunArgs {
 pub enum StartError {
     #[error("cannot build a Kubernetes client: {0}")]
     Client(#[source] kube::Error),
-    #[error("the BlackFridayPipeline CRD is not served (kubectl apply -f crds/): {0}")]
+    #[error("the BlackFridayPipeline CRD is not served (install it from the repository root: {INSTALL_CRD}, or everything with kubectl apply -k config/default): {0}")]
     CrdMissing(#[source] kube::Error),
     #[error("discovery failed: {0}")]
     Discovery(#[from] crate::error::Error),
@@ -116,7 +124,7 @@ pub fn main(args: RunArgs) -> std::process::ExitCode {
             });
         }
         let mut controller_stop = stop_rx.clone();
-        let result = run_controller(client.clone(), metrics, ready, async move {
+        let result = run_controller(client.clone(), metrics, ready, Resync::Periodic, async move {
             tokio::select! {
                 _ = controller_stop.wait_for(|s| *s) => {},
                 _ = lost_rx.wait_for(|s| *s) => {},
@@ -155,11 +163,25 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-/// The controller loop until `shutdown` resolves. Used by `run` and, in-process, by the tests.
+/// The key of the pipeline a child belongs to: its name only. The pipeline is cluster-scoped; the
+/// `owns()` triggers of kube map a child to an owner reference *in the child's namespace*, which
+/// made one key per namespace for one pipeline, and the controller ran those keys concurrently
+/// (two Valkey passwords and two rollouts at creation: issue 15, item 3). One key per pipeline
+/// lets the controller serialize every reconcile of it.
+pub fn pipeline_of(
+    child: &impl ResourceExt,
+) -> Option<ObjectRef<DeserializeGuard<BlackFridayPipeline>>> {
+    let name = child.labels().get(names::LABEL_PIPELINE)?;
+    Some(ObjectRef::new(name))
+}
+
+/// The controller loop until `shutdown` resolves. Used by `run` and, in-process, by the tests
+/// (with `Resync::Off`, so what must come from a watch cannot pass because of a timer).
 pub async fn run_controller(
     client: Client,
     metrics: Arc<Metrics>,
     ready: Arc<AtomicBool>,
+    resync: Resync,
     shutdown: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> Result<(), StartError> {
     let pipelines: Api<DeserializeGuard<BlackFridayPipeline>> = Api::all(client.clone());
@@ -170,28 +192,23 @@ pub async fn run_controller(
     let installed = discovery::installed(&client).await?;
     info!(providers = ?installed.0, "platform add-ons found");
 
-    let owned = watcher::Config::default().labels(&format!(
-        "{}={}",
+    // Children are watched (filtered by our labels) so a deleted or edited child is put back
+    // within seconds, and Deployment status changes refresh the conditions.
+    let children = watcher::Config::default().labels(&format!(
+        "{}={},{}",
         names::LABEL_MANAGED_BY,
-        names::MANAGER
+        names::MANAGER,
+        names::LABEL_PIPELINE
     ));
-    // Owned children are watched (metadata only, filtered by our label) so a deleted or edited
-    // child is put back within seconds, and Deployment status changes refresh the conditions.
-    let mut controller = Controller::new(pipelines, watcher::Config::default())
-        .owns(Api::<Deployment>::all(client.clone()), owned.clone())
-        .owns(Api::<Service>::all(client.clone()), owned.clone())
-        .owns(Api::<ConfigMap>::all(client.clone()), owned.clone())
-        .owns(Api::<Secret>::all(client.clone()), owned.clone())
-        .owns(
-            Api::<PersistentVolumeClaim>::all(client.clone()),
-            owned.clone(),
-        )
-        .owns(Api::<Namespace>::all(client.clone()), owned.clone())
-        .owns(
-            Api::<HorizontalPodAutoscaler>::all(client.clone()),
-            owned.clone(),
-        )
-        .owns(Api::<Ingress>::all(client.clone()), owned.clone());
+    let mut controller = Controller::new(pipelines, watcher::Config::default());
+    controller = watch_children::<Deployment>(controller, &client, &children);
+    controller = watch_children::<Service>(controller, &client, &children);
+    controller = watch_children::<ConfigMap>(controller, &client, &children);
+    controller = watch_children::<Secret>(controller, &client, &children);
+    controller = watch_children::<PersistentVolumeClaim>(controller, &client, &children);
+    controller = watch_children::<Namespace>(controller, &client, &children);
+    controller = watch_children::<HorizontalPodAutoscaler>(controller, &client, &children);
+    controller = watch_children::<Ingress>(controller, &client, &children);
     // Watch the foreign children whose status feeds conditions — only if their CRDs exist now;
     // later installs are picked up by the periodic resync (a watch on a missing API would fail).
     for kind in [
@@ -203,10 +220,11 @@ pub async fn run_controller(
         let provider = kind.provider().unwrap_or(Provider::Strimzi);
         if installed.has(provider) {
             let ar = kind.api_resource();
-            controller = controller.owns_with(
+            controller = controller.watches_with(
                 Api::<DynamicObject>::all_with(client.clone(), &ar),
                 ar,
-                owned.clone(),
+                children.clone(),
+                |child| pipeline_of(&child),
             );
         } else {
             warn!(
@@ -217,16 +235,12 @@ pub async fn run_controller(
         }
     }
 
-    let reporter = Reporter {
-        controller: names::MANAGER.into(),
-        instance: std::env::var("POD_NAME").ok(),
-    };
-    let context = Arc::new(Context {
-        client: client.clone(),
-        recorder: Recorder::new(client, reporter),
-        metrics,
-        failures: Mutex::new(Default::default()),
-    });
+    let events = Publisher::new(
+        client.clone(),
+        names::MANAGER,
+        std::env::var("POD_NAME").ok(),
+    );
+    let context = Arc::new(Context::new(client, events, metrics, resync));
     ready.store(true, Ordering::Relaxed);
     controller
         .graceful_shutdown_on(shutdown)
@@ -240,4 +254,46 @@ pub async fn run_controller(
         .await;
     ready.store(false, Ordering::Relaxed);
     Ok(())
+}
+
+/// Reconcile the owning pipeline whenever a child of kind `K` changes or goes away.
+fn watch_children<K>(
+    controller: Controller<DeserializeGuard<BlackFridayPipeline>>,
+    client: &Client,
+    config: &watcher::Config,
+) -> Controller<DeserializeGuard<BlackFridayPipeline>>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
+{
+    controller.watches(Api::<K>::all(client.clone()), config.clone(), |child| {
+        pipeline_of(&child)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ServiceAccount;
+    use kube::core::ObjectMeta;
+
+    #[test]
+    fn children_in_every_namespace_map_to_one_key() {
+        let child = |namespace: &str| ServiceAccount {
+            metadata: ObjectMeta {
+                name: Some("consumer".into()),
+                namespace: Some(namespace.into()),
+                labels: Some(names::ownership_labels("blackfriday")),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let keys: std::collections::HashSet<_> = ["ingest", "valkey", "kafka", "grafana"]
+            .into_iter()
+            .map(|ns| pipeline_of(&child(ns)).expect("labelled"))
+            .collect();
+        assert_eq!(keys.len(), 1, "{keys:?}");
+        let key = keys.into_iter().next().unwrap();
+        assert_eq!((key.name.as_str(), key.namespace), ("blackfriday", None));
+        assert!(pipeline_of(&ServiceAccount::default()).is_none());
+    }
 }

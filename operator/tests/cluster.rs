@@ -5,19 +5,25 @@
 //!
 //! One test walks the whole lifecycle in order, because the pipeline is cluster-scoped and its
 //! children have fixed names: running steps in parallel would make them fight.
+//!
+//! The controller runs with `Resync::Off`: no timer reconciles, so everything the test sees
+//! happen was caused by a watch event (a broken watch cannot pass because a resync came by).
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Namespace;
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
-use kube::{Api, Client, CustomResourceExt};
+use kube::runtime::{watcher, WatchStreamExt};
+use kube::{Api, Client, CustomResourceExt, ResourceExt};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
@@ -25,9 +31,9 @@ use blackfriday_operator::crd::BlackFridayPipeline;
 use blackfriday_operator::kinds::ChildKind;
 use blackfriday_operator::metrics::Metrics;
 use blackfriday_operator::reconcile::apply::api_for;
-use blackfriday_operator::reconcile::discovery;
+use blackfriday_operator::reconcile::{discovery, Resync};
 use blackfriday_operator::render::{parse_pipeline, render_pipeline};
-use blackfriday_operator::run::run_controller;
+use blackfriday_operator::run::{run_controller, INSTALL_CRD};
 
 const NAME: &str = "blackfriday";
 const WAIT: Duration = Duration::from_secs(60);
@@ -137,20 +143,25 @@ where
     }
 }
 
-/// The in-process controller, stopped (gracefully) when dropped or `stop`ped.
+/// The in-process controller (no periodic resync), stopped gracefully by `stop`, which also
+/// surfaces a panic of the controller task instead of discarding it.
 struct RunningController {
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    metrics: Arc<Metrics>,
 }
 
 impl RunningController {
     fn start(operator: Client) -> Self {
         let (tx, rx) = oneshot::channel::<()>();
+        let metrics = Arc::new(Metrics::default());
+        let task_metrics = metrics.clone();
         let task = tokio::spawn(async move {
             run_controller(
                 operator,
-                Arc::new(Metrics::default()),
+                task_metrics,
                 Arc::new(AtomicBool::new(false)),
+                Resync::Off,
                 async move {
                     let _ = rx.await;
                 },
@@ -161,19 +172,102 @@ impl RunningController {
         Self {
             stop: Some(tx),
             task,
+            metrics,
         }
     }
 
-    async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let _ = tokio::time::timeout(Duration::from_secs(30), &mut self.task).await;
+    /// Panics (with the task's own message) if the controller task died before being stopped.
+    fn assert_running(&self) {
+        assert!(
+            !self.task.is_finished(),
+            "the controller task ended on its own (see its panic above)"
+        );
     }
+
+    async fn stop(mut self) {
+        self.assert_running();
+        let _ = self.stop.take().unwrap().send(());
+        match tokio::time::timeout(Duration::from_secs(30), &mut self.task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Ok(Err(e)) => panic!("the controller task failed: {e}"),
+            Err(_) => panic!("the controller did not stop within 30 s of the shutdown signal"),
+        }
+    }
+
+    /// Reconciles finished successfully so far.
+    fn reconciled(&self) -> u64 {
+        self.metrics.reconciles("ok")
+    }
+}
+
+/// Every distinct value the `valkey-auth` Secrets held, in any namespace, from before the
+/// pipeline exists: a password written twice shows as two values even if the second wins.
+fn record_passwords(admin: &Client) -> Arc<Mutex<BTreeSet<String>>> {
+    let seen = Arc::new(Mutex::new(BTreeSet::new()));
+    let sink = seen.clone();
+    let secrets: Api<Secret> = Api::all(admin.clone());
+    let config = watcher::Config::default().fields("metadata.name=valkey-auth");
+    tokio::spawn(
+        watcher(secrets, config)
+            .applied_objects()
+            .for_each(move |secret| {
+                if let Ok(secret) = secret {
+                    for value in secret.data.unwrap_or_default().into_values() {
+                        sink.lock()
+                            .unwrap()
+                            .insert(String::from_utf8_lossy(&value.0).into_owned());
+                    }
+                }
+                std::future::ready(())
+            }),
+    );
+    seen
+}
+
+/// Events about this pipeline (by uid: an earlier run's pipeline had another), newest last.
+async fn events_of(admin: &Client, uid: &str) -> Vec<Event> {
+    let mut events: Vec<Event> = Api::<Event>::all(admin.clone())
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|e| {
+            e.regarding
+                .as_ref()
+                .is_some_and(|r| r.uid.as_deref() == Some(uid))
+        })
+        .collect();
+    events.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
+    events
+}
+
+fn has_event(events: &[Event], type_: &str, reason: &str, note_has: &str) -> bool {
+    events.iter().any(|e| {
+        e.type_.as_deref() == Some(type_)
+            && e.reason.as_deref() == Some(reason)
+            && e.note.as_deref().is_some_and(|n| n.contains(note_has))
+    })
+}
+
+/// Annotate a child with a value the operator does not own: a change its watch must see, that
+/// the next apply leaves alone (so nothing but the reconcile itself follows from it).
+async fn touch_child(admin: &Client, round: u32) {
+    api_for(admin, ChildKind::Service, Some("ingest"))
+        .patch(
+            "rust-api",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {"test.blackfriday.dev/touch": round.to_string()}}})),
+        )
+        .await
+        .unwrap();
 }
 
 fn sample_value() -> Value {
     let text = std::fs::read_to_string(repo("config/samples/pipeline.yaml")).unwrap();
     let value: Value = serde_yaml::from_str(&text).unwrap();
-    // The bench has no Zot pull Secret; copying is covered by the condition test below.
+    // Without the pull Secret here; step 1b configures one and checks the copies.
     let mut value = value;
     value["spec"]["registry"]
         .as_object_mut()
@@ -297,6 +391,8 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     })
     .await;
 
+    // Every password the Secrets ever held, watched from before the pipeline exists.
+    let passwords = record_passwords(&admin);
     let controller = RunningController::start(operator.clone());
 
     // 1. The sample: every child exists, passed strict validation, and status tells the truth.
@@ -363,8 +459,7 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     .await
     .unwrap();
     assert_eq!(vm.metadata.owner_references.unwrap()[0].name, NAME);
-    // Status is deterministic: once the children settle (the deployment controller reports),
-    // reconciles with nothing changed write nothing — the object stops changing.
+    // Once the children settle (the deployment controller reports) the object goes quiet.
     eventually("the pipeline object stops changing", WAIT, || async {
         let before = pipeline(&admin).await.metadata.resource_version;
         tokio::time::sleep(Duration::from_secs(4)).await;
@@ -372,22 +467,193 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     })
     .await;
 
-    // Drift: a child deleted by hand is put back (the controller watches its children).
+    // 1a. One pipeline, one reconcile at a time (issue 15, item 3): the creation wrote one
+    //     password, never replaced, and rolled no Deployment twice (generation 1, one ReplicaSet).
+    assert_eq!(
+        controller.metrics.overlaps(),
+        0,
+        "two reconciles of one pipeline ran at once"
+    );
+    let written = passwords.lock().unwrap().clone();
+    assert_eq!(
+        written.len(),
+        1,
+        "valkey-auth held several passwords: {written:?}"
+    );
+    let replica_sets: Api<ReplicaSet> = Api::namespaced(admin.clone(), "ingest");
+    eventually("every Deployment has its ReplicaSet", WAIT, || async {
+        let sets = replica_sets
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items;
+        let deployments = deployments
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items;
+        deployments.iter().all(|d| {
+            sets.iter().any(|rs| {
+                rs.owner_references()
+                    .iter()
+                    .any(|o| o.uid == d.uid().unwrap_or_default())
+            })
+        })
+    })
+    .await;
+    let sets = replica_sets
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items;
+    for d in deployments
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .items
+    {
+        let owned = sets
+            .iter()
+            .filter(|rs| {
+                rs.owner_references()
+                    .iter()
+                    .any(|o| o.uid == d.uid().unwrap_or_default())
+            })
+            .count();
+        assert_eq!(
+            (d.metadata.generation, owned),
+            (Some(1), 1),
+            "Deployment {} was written more than once at creation",
+            d.name_any()
+        );
+    }
+
+    // Status is deterministic: reconciles with nothing changed write nothing. Each round changes
+    // a child (an annotation the operator does not own), waits for the reconcile that the child
+    // watch must cause, and the pipeline object has still not changed.
+    let quiet = pipeline(&admin).await.metadata.resource_version;
+    for round in 1..=3 {
+        let before = controller.reconciled();
+        touch_child(&admin, round).await;
+        eventually("the touched child is reconciled", WAIT, || async {
+            controller.reconciled() > before
+        })
+        .await;
+    }
+    assert_eq!(
+        pipeline(&admin).await.metadata.resource_version,
+        quiet,
+        "a reconcile with nothing changed wrote the pipeline"
+    );
+
+    // Drift: a child deleted by hand is put back. There is no periodic resync in this test,
+    // so only the child watch can bring it back.
     api_for(&admin, ChildKind::Service, Some("ingest"))
         .delete("rust-api", &DeleteParams::default())
         .await
         .unwrap();
-    // Well inside the 30 s resync: it is the watch that brings it back.
-    eventually(
-        "the deleted Service is recreated",
-        Duration::from_secs(20),
-        || async {
-            get(&admin, ChildKind::Service, Some("ingest"), "rust-api")
-                .await
-                .is_some_and(|s| s.metadata.deletion_timestamp.is_none())
-        },
-    )
+    eventually("the deleted Service is recreated", WAIT, || async {
+        get(&admin, ChildKind::Service, Some("ingest"), "rust-api")
+            .await
+            .is_some_and(|s| s.metadata.deletion_timestamp.is_none())
+    })
     .await;
+
+    // 1b. The registry pull Secret: missing → the Registry condition says so and nothing is
+    //     copied; created → copied (type and data) into every namespace that pulls, and the
+    //     Deployments reference it; dropped from the spec → the copies are pruned.
+    let sources: Api<Secret> = Api::namespaced(admin.clone(), "blackfriday-system");
+    let _ = sources.delete("zot-pull", &DeleteParams::default()).await;
+    eventually("no zot-pull Secret from an earlier run", WAIT, || async {
+        sources.get_opt("zot-pull").await.unwrap().is_none()
+    })
+    .await;
+    spec["spec"]["registry"]["pullSecret"] =
+        json!({"name": "zot-pull", "namespace": "blackfriday-system"});
+    apply_pipeline(&admin, &spec).await.unwrap();
+    eventually("Registry says the pull Secret is missing", WAIT, || async {
+        condition(&pipeline(&admin).await, "Registry").is_some_and(|(s, r, m)| {
+            s == "False"
+                && r == "PullSecretMissing"
+                && m.contains("spec.registry.pullSecret")
+                && m.contains("blackfriday-system/zot-pull")
+        })
+    })
+    .await;
+    for ns in ["ingest", "kafka", "valkey"] {
+        assert!(
+            get(&admin, ChildKind::Secret, Some(ns), "blackfriday-registry")
+                .await
+                .is_none(),
+            "no copy of a missing Secret in {ns}"
+        );
+    }
+    let docker =
+        json!({"auths": {"zot.blackfriday.internal:5000": {"auth": "dXNlcjpwYXNz"}}}).to_string();
+    let source: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "zot-pull"},
+        "type": "kubernetes.io/dockerconfigjson",
+        "stringData": {".dockerconfigjson": docker},
+    }))
+    .unwrap();
+    sources
+        .create(&PostParams::default(), &source)
+        .await
+        .unwrap();
+    // The source is not a child (nothing watches it): an event on the pipeline reconciles.
+    touch_pipeline(&admin, "pull-secret-created").await;
+    eventually("the pull Secret is copied", WAIT, || async {
+        let registry = condition(&pipeline(&admin).await, "Registry");
+        let mut copied = registry.is_some_and(|(s, r, _)| s == "True" && r == "PullSecretCopied");
+        for ns in ["ingest", "kafka", "valkey"] {
+            let copy = Api::<Secret>::namespaced(admin.clone(), ns)
+                .get_opt("blackfriday-registry")
+                .await
+                .unwrap();
+            copied &= copy.is_some_and(|c| {
+                c.type_.as_deref() == Some("kubernetes.io/dockerconfigjson")
+                    && c.data
+                        .unwrap_or_default()
+                        .get(".dockerconfigjson")
+                        .is_some_and(|v| v.0 == docker.as_bytes())
+            });
+        }
+        copied
+    })
+    .await;
+    let pod = deployments
+        .get("consumer")
+        .await
+        .unwrap()
+        .spec
+        .unwrap()
+        .template
+        .spec
+        .unwrap();
+    assert!(
+        pod.image_pull_secrets
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.name == "blackfriday-registry"),
+        "the consumer pulls with the copy"
+    );
+    spec["spec"]["registry"]
+        .as_object_mut()
+        .unwrap()
+        .remove("pullSecret");
+    apply_pipeline(&admin, &spec).await.unwrap();
+    eventually("the copies are pruned with the setting", WAIT, || async {
+        let mut all = true;
+        for ns in ["ingest", "kafka", "valkey"] {
+            all &= gone(&admin, ChildKind::Secret, Some(ns), "blackfriday-registry").await;
+        }
+        all
+    })
+    .await;
+    sources
+        .delete("zot-pull", &DeleteParams::default())
+        .await
+        .unwrap();
 
     // 2. Experiment knobs: writers, Valkey replicas, partitions, forward mode → children follow.
     spec["spec"]["grpcServer1"]["replicas"] = json!(2);
@@ -522,6 +788,24 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
             })
     })
     .await;
+    // A second, different mistake: the Warning says this one, not the first (issue 15, item 4).
+    let mut bad = spec.clone();
+    bad["spec"]["valkey"]["storage"]["size"] = json!("plenty");
+    apply_pipeline(&admin, &bad).await.unwrap();
+    let uid = pipeline(&admin).await.metadata.uid.unwrap();
+    eventually(
+        "the Warning of the second edit names spec.valkey.storage.size",
+        WAIT,
+        || async {
+            has_event(
+                &events_of(&admin, &uid).await,
+                "Warning",
+                "InvalidSpec",
+                "spec.valkey.storage.size",
+            )
+        },
+    )
+    .await;
     apply_pipeline(&admin, &spec).await.unwrap();
     eventually("fixing the spec clears Degraded", WAIT, || async {
         condition(&pipeline(&admin).await, "Degraded").is_some_and(|(s, _, _)| s == "False")
@@ -597,6 +881,27 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
             && condition(&pipeline(&admin).await, "Paused").is_some_and(|(s, _, _)| s == "False")
     })
     .await;
+    // Every generation applied says which one: the Event of this one names it.
+    let generation = pipeline(&admin).await.metadata.generation.unwrap();
+    assert!(generation > 2, "several edits were applied by now");
+    eventually(
+        "the Applied Event names the current generation",
+        WAIT,
+        || async {
+            has_event(
+                &events_of(&admin, &uid).await,
+                "Normal",
+                "Applied",
+                &format!("for generation {generation}"),
+            )
+        },
+    )
+    .await;
+    assert_eq!(
+        controller.metrics.overlaps(),
+        0,
+        "two reconciles of one pipeline ran at once"
+    );
 
     // 8. Operator restarted mid-way: an edit made while it is down is picked up on start.
     controller.stop().await;
@@ -708,6 +1013,20 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         .unwrap();
 }
 
+/// An annotation change on the pipeline: its watch reconciles it, the spec stays.
+async fn touch_pipeline(admin: &Client, value: &str) {
+    Api::<BlackFridayPipeline>::all(admin.clone())
+        .patch(
+            NAME,
+            &PatchParams::default(),
+            &Patch::Merge(
+                json!({"metadata": {"annotations": {"test.blackfriday.dev/touch": value}}}),
+            ),
+        )
+        .await
+        .unwrap();
+}
+
 fn json_merge(target: &mut Value, patch: &Value) {
     match (target, patch) {
         (Value::Object(t), Value::Object(p)) => {
@@ -791,4 +1110,37 @@ async fn leader_election_hands_over_under_the_operator_identity() {
     let _ = leases
         .delete("blackfriday-operator", &DeleteParams::default())
         .await;
+}
+
+/// The install command the start-up error recommends (`run::INSTALL_CRD`) works as written, run
+/// from the repository root with the real kubectl against the bench (issue 15, item 5: it said
+/// `kubectl apply -f crds/`, which fails on crds/kustomization.yaml).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_install_hint_installs_the_crd_with_kubectl() {
+    let Some((admin, _)) = bench().await else {
+        eprintln!("skipped: no KUBECONFIG");
+        return;
+    };
+    let mut words = INSTALL_CRD.split_whitespace();
+    assert_eq!(words.next(), Some("kubectl"), "{INSTALL_CRD}");
+    let kubectl = std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into());
+    let out = std::process::Command::new(&kubectl)
+        .args(words)
+        .current_dir(repo(""))
+        .env("KUBECONFIG", std::env::var("KUBECONFIG").unwrap())
+        .output()
+        .unwrap_or_else(|e| panic!("running {kubectl} (set KUBECTL to its path): {e}"));
+    assert!(
+        out.status.success(),
+        "`{INSTALL_CRD}` failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eventually("the CRD is served", WAIT, || async {
+        Api::<BlackFridayPipeline>::all(admin.clone())
+            .list(&ListParams::default().limit(1))
+            .await
+            .is_ok()
+    })
+    .await;
 }

@@ -24,12 +24,19 @@ impl FieldError {
 }
 
 /// `{"error": ..., "message": ..., "fields": [...]}` — always present, `fields` may be empty.
+/// A 503/504 also carries `sale_id` and `in_doubt` (docs/contracts.md §1): `in_doubt: true`
+/// means the sale may have been stored, so retry with `Idempotency-Key: <sale_id>` and it is
+/// counted once; `false` means it certainly was not stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,
     pub message: String,
     #[serde(default)]
     pub fields: Vec<FieldError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_doubt: Option<bool>,
 }
 
 /// Everything the ingest route can answer besides 200.
@@ -92,8 +99,47 @@ impl ApiError {
             error: self.code().to_owned(),
             message: self.to_string(),
             fields,
+            sale_id: None,
+            in_doubt: None,
         }
     }
+
+    /// The answer to a sale that was (perhaps) sent downstream: a 503/504 body says whether the
+    /// sale is in doubt and names the id to retry with; a passed-through 4xx stays as it is.
+    pub fn into_sale_response(self, sale_id: &str, in_doubt: bool) -> Response {
+        if !matches!(
+            self,
+            ApiError::DownstreamUnavailable(_) | ApiError::DownstreamTimeout(_)
+        ) {
+            return self.into_response();
+        }
+        let mut body = self.body();
+        body.message = if in_doubt {
+            format!(
+                "{}; in doubt: the sale may have been stored, retry with Idempotency-Key {sale_id} and it is counted once",
+                body.message
+            )
+        } else {
+            format!("{}; not stored: retry (with Idempotency-Key {sale_id})", body.message)
+        };
+        body.sale_id = Some(sale_id.to_owned());
+        body.in_doubt = Some(in_doubt);
+        json_response(
+            self.status(),
+            serde_json::to_vec(&body).expect("ErrorBody always serializes"),
+        )
+    }
+}
+
+fn json_response(status: StatusCode, json: Vec<u8>) -> Response {
+    let mut resp = (status, json).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        // The contract: a 503 tells the caller when to try again.
+        h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    resp
 }
 
 /// The contract's code for a status; used when a downstream 4xx carries no usable body.
@@ -115,14 +161,7 @@ impl IntoResponse for ApiError {
             ApiError::PassThrough { body, .. } => body.clone(),
             other => serde_json::to_vec(&other.body()).expect("ErrorBody always serializes"),
         };
-        let mut resp = (status, json).into_response();
-        let h = resp.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            // The contract: a 503 tells the caller when to try again.
-            h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        }
-        resp
+        json_response(status, json)
     }
 }
 
@@ -180,5 +219,32 @@ mod tests {
         assert_eq!(r.headers()[header::CONTENT_TYPE], "application/json");
         let r = ApiError::DownstreamTimeout("slow".into()).into_response();
         assert!(r.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    async fn body_of(r: Response) -> ErrorBody {
+        use http_body_util::BodyExt;
+        let b = r.into_body().collect().await.unwrap().to_bytes();
+        serde_json::from_slice(&b).unwrap()
+    }
+
+    #[tokio::test]
+    async fn downstream_failures_name_the_id_and_whether_in_doubt() {
+        let r = ApiError::DownstreamTimeout("slow".into()).into_sale_response("k-1", true);
+        assert_eq!(r.status(), StatusCode::GATEWAY_TIMEOUT);
+        let b = body_of(r).await;
+        assert_eq!((b.sale_id.as_deref(), b.in_doubt), (Some("k-1"), Some(true)));
+        assert!(
+            b.message.contains("in doubt") && b.message.contains("Idempotency-Key k-1"),
+            "{}",
+            b.message
+        );
+        let r = ApiError::DownstreamUnavailable("refused".into()).into_sale_response("k-2", false);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "1");
+        let b = body_of(r).await;
+        assert_eq!((b.error.as_str(), b.in_doubt), ("downstream_unavailable", Some(false)));
+        assert!(b.message.contains("not stored"), "{}", b.message);
+        // a definite refusal keeps its shape: no id, no doubt
+        let b = body_of(ApiError::Validation(vec![]).into_sale_response("k-3", true)).await;
+        assert_eq!((b.sale_id, b.in_doubt), (None, None));
     }
 }

@@ -3,6 +3,7 @@
 pub mod config;
 pub mod error;
 pub mod forward;
+pub mod idempotency;
 pub mod metrics;
 pub mod sale;
 pub mod server;

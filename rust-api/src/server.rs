@@ -23,6 +23,7 @@ use crate::forward::grpc::GrpcForwarder;
 use crate::forward::pool::{dns_resolver, ResolveFn};
 use crate::forward::rest::{RestForwarder, RestSettings};
 use crate::forward::Forwarder;
+use crate::idempotency;
 use crate::metrics::Metrics;
 use crate::validation::parse_sale;
 
@@ -127,11 +128,16 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// `POST /api/v1/ventas`: size and type checks, validation, sale id, forward, map.
 async fn create_venta(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    let sale = match read_sale(&headers, body).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
+    let (sale, key) = match (read_sale(&headers, body).await, idempotency::client_key(&headers)) {
+        (Ok(sale), Ok(key)) => (sale, key),
+        (Ok(_), Err(bad_key)) => return ApiError::Validation(vec![bad_key]).into_response(),
+        (Err(ApiError::Validation(mut fields)), Err(bad_key)) => {
+            fields.push(bad_key);
+            return ApiError::Validation(fields).into_response();
+        }
+        (Err(e), _) => return e.into_response(),
     };
-    let sale_id = uuid::Uuid::now_v7().to_string();
+    let sale_id = idempotency::sale_id(key);
     let outcome = st.forwarder.forward(&sale, &sale_id).await;
     let mut resp = match outcome {
         Ok(acc) => {
@@ -149,14 +155,15 @@ async fn create_venta(State(st): State<Arc<AppState>>, headers: HeaderMap, body:
         }
         Err(f) => {
             st.metrics.downstream_error(st.forwarder.mode(), f.kind);
-            tracing::warn!(sale_id = %sale_id, kind = f.kind, error = %f.error, "sale not acknowledged downstream");
-            f.error.into_response()
+            tracing::warn!(sale_id = %sale_id, kind = f.kind, in_doubt = f.in_doubt, error = %f.error, "sale not acknowledged downstream");
+            f.error.into_sale_response(&sale_id, f.in_doubt)
         }
     };
-    // The id is echoed on every forwarded attempt, failed ones too: that is what makes a retry's
-    // duplicate traceable.
-    resp.headers_mut()
-        .insert("x-sale-id", HeaderValue::from_str(&sale_id).expect("uuid"));
+    // The id is echoed on every forwarded attempt, failed ones too: a client retries an in-doubt
+    // answer with it and the sale is counted once.
+    let id = HeaderValue::from_str(&sale_id).expect("a validated key or a UUID is a valid header value");
+    resp.headers_mut().insert(idempotency::SALE_ID_HEADER, id.clone());
+    resp.headers_mut().insert(idempotency::HEADER, id);
     resp
 }
 

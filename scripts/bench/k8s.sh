@@ -185,6 +185,9 @@ start_etcd() {
     || { tail -20 "$LOGS/etcd.log" >&2; die "etcd did not become healthy"; }
 }
 
+# --shutdown-watch-termination-grace-period: on SIGTERM end open watches (clients re-list) and wait
+# at most 5 s for them; without it the HTTP server waits for every watch connection to close and
+# `stop` had to kill the apiserver (tests/bench/test_k8s_stop.py)
 start_apiserver() {
   pid_of kube-apiserver >/dev/null && return 0
   free_port "$API_PORT" kube-apiserver
@@ -203,6 +206,7 @@ start_apiserver() {
     --disable-admission-plugins=ServiceAccount \
     --allow-privileged=true \
     --enable-priority-and-fairness=false \
+    --shutdown-watch-termination-grace-period=5s \
     --profiling=false \
     --v=1 \
     >"$LOGS/kube-apiserver.log" 2>&1 8>&- &

@@ -1,8 +1,12 @@
-"""The datasource provisioning and the dashboard as the operator renders them
-(`blackfriday-operator render -f config/samples/pipeline.yaml`), and the expected provisioning shape."""
+"""The Grafana objects the operator renders (`blackfriday-operator render -f
+config/samples/pipeline.yaml`), decoded and held to what Grafana and its Helm chart's sidecars read:
+the datasource Secret's provisioning document against Grafana's provisioning fields, both objects
+against the sidecar labels and namespace of config/platform/grafana, the dashboard against the lint.
+Grafana itself does not run here (see docs/operator.md); these are its published rules."""
 import copy
 import os
 import pathlib
+import re
 import subprocess
 
 import pytest
@@ -13,8 +17,9 @@ from sales import make_sales
 
 from bfdash import lint, load, query
 
-EXPECTED = pathlib.Path(__file__).with_name("datasource.expected.yaml")
 SAMPLE = ROOT / "config/samples/pipeline.yaml"
+VALUES = ROOT / "config/platform/grafana/values.yaml"
+INSTALL = ROOT / "config/platform/grafana/install.sh"
 
 
 def operator_bin():
@@ -28,8 +33,86 @@ def operator_bin():
     pytest.skip("no operator in this tree yet")
 
 
-def test_expected_shape_is_valid():
-    assert lint.lint_datasources(yaml.safe_load(EXPECTED.read_text())) == []
+def render(tmp_path, carnet=None):
+    src = SAMPLE
+    if carnet:
+        doc = yaml.safe_load(SAMPLE.read_text())
+        doc["spec"]["grafana"]["carnet"] = carnet
+        src = tmp_path / "pipeline.yaml"
+        src.write_text(yaml.safe_dump(doc))
+    return load.operator_render(src, operator_bin())
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    return render(tmp_path_factory.mktemp("render"))
+
+
+def sidecar(kind):
+    """(label, value) the chart's sidecar of `kind` (datasources|dashboards) selects by, and the
+    object kinds it reads."""
+    conf = yaml.safe_load(VALUES.read_text())["sidecar"][kind]
+    assert conf["enabled"] is True, f"sidecar.{kind} is off in {VALUES}"
+    kinds = {"both": {"ConfigMap", "Secret"}, "secret": {"Secret"}, "configmap": {"ConfigMap"}}
+    return conf["label"], str(conf["labelValue"]), kinds[conf.get("resource", "both")]
+
+
+def release_namespace():
+    """The namespace install.sh puts the Grafana release in: the sidecars watch only that one
+    (values.yaml sets no searchNamespace)."""
+    return re.search(r"--namespace (\S+)", INSTALL.read_text()).group(1)
+
+
+def grafana_objects(objs, label):
+    return [o for o in objs if label in ((o.get("metadata") or {}).get("labels") or {})]
+
+
+def test_datasource_object_is_what_the_sidecar_loads(rendered):
+    label, value, kinds = sidecar("datasources")
+    assert "searchNamespace" not in yaml.safe_load(VALUES.read_text())["sidecar"]["datasources"]
+    (obj,) = grafana_objects(rendered, label)
+    assert obj["kind"] == "Secret" and obj["kind"] in kinds, "a Secret: it carries the password"
+    assert obj["metadata"]["labels"][label] == value
+    assert obj["metadata"]["namespace"] == release_namespace()
+    (key,) = obj["data"]
+    assert key.endswith((".yaml", ".yml")), "Grafana reads only YAML provisioning files"
+
+
+def test_rendered_datasource_decoded(rendered):
+    """The provisioning document itself, decoded: every field Grafana reads, by value."""
+    (doc,) = load.datasources_from_objects(rendered)
+    assert lint.lint_provisioning_schema(doc) == []
+    assert lint.lint_datasources(doc) == []
+    (ds,) = doc["datasources"]
+    assert doc["apiVersion"] == 1
+    assert ds == {
+        "name": "Valkey",
+        "type": "redis-datasource",
+        "uid": "valkey",
+        "access": "proxy",
+        # the read Service, by its full name (the pods of Grafana live in another namespace)
+        "url": "redis://valkey-read.valkey.svc.cluster.local:6379",
+        "isDefault": False,
+        "editable": False,
+        "jsonData": {"client": "standalone", "poolSize": 5, "timeout": 10},
+        # offline render: the operator fills in the password read from the cluster
+        "secureJsonData": {"password": "<read from the password Secret at reconcile time>"},
+    }
+
+
+def test_dashboard_object_is_what_the_sidecar_loads(rendered):
+    label, value, kinds = sidecar("dashboards")
+    (obj,) = grafana_objects(rendered, label)
+    assert obj["kind"] in kinds
+    assert obj["metadata"]["labels"][label] == value
+    assert obj["metadata"]["namespace"] == release_namespace()
+    (key,) = obj["data"]
+    assert key.endswith(".json")
+    (dash,) = load.dashboards_from_objects(rendered)
+    assert dash["uid"] == lint.UID
+    # the panels query the datasource the other object provisions
+    uids = {t.get("datasource", {}).get("uid") for p in load.all_panels(dash) for t in p.get("targets") or []}
+    assert uids == {"valkey"}, uids
 
 
 @pytest.mark.parametrize("mutate,msg", [
@@ -41,25 +124,25 @@ def test_expected_shape_is_valid():
     (lambda d: d["datasources"][0]["jsonData"].update(poolSize="5"), "poolSize"),
     (lambda d: d["datasources"].append(copy.deepcopy(d["datasources"][0])), "not unique"),
     (lambda d: d.update(datasources=[]), "non-empty"),
+    (lambda d: d["datasources"][0].update(isDefault=True), "isDefault must be false"),
+    (lambda d: d["datasources"][0].update(isDefault="false"), "isDefault must be bool"),
+    (lambda d: d["datasources"][0].update(secureJSONData={}), "unknown field 'secureJSONData'"),
+    (lambda d: d["datasources"][0].update(access="server"), "proxy and direct"),
+    (lambda d: d["datasources"][0].update(orgId="1"), "orgId must be int"),
+    (lambda d: d.update(delete_datasources=[]), "unknown top-level key"),
+    (lambda d: d["datasources"].extend([dict(name="a", type="t", uid="a", isDefault=True),
+                                        dict(name="b", type="t", uid="b", isDefault=True)]),
+     "more than one default"),
 ])
-def test_broken_provisioning_rejected(mutate, msg):
-    d = yaml.safe_load(EXPECTED.read_text())
+def test_broken_provisioning_rejected(rendered, mutate, msg):
+    (d,) = load.datasources_from_objects(rendered)
+    d = copy.deepcopy(d)
     mutate(d)
     assert any(msg in e for e in lint.lint_datasources(d)), lint.lint_datasources(d)
 
 
-def render(tmp_path, carnet=None):
-    src = SAMPLE
-    if carnet:
-        doc = yaml.safe_load(SAMPLE.read_text())
-        doc["spec"]["grafana"]["carnet"] = carnet
-        src = tmp_path / "pipeline.yaml"
-        src.write_text(yaml.safe_dump(doc))
-    return load.operator_render(src, operator_bin())
-
-
-def test_operator_renders_valid_provisioning(tmp_path):
-    objs = render(tmp_path)
+def test_operator_renders_valid_provisioning(rendered):
+    objs = rendered
     dss = load.datasources_from_objects(objs)
     dashes = load.dashboards_from_objects(objs)
     assert len(dss) == 1 and len(dashes) == 1

@@ -1,5 +1,7 @@
 """A loopback HTTP server that takes sales like the API does (200 or a configured failure) and counts
-what it answered 2xx per category: the reference the locustfile's own tally is checked against."""
+what it stored per category, once per Idempotency-Key like the consumer: the reference the
+locustfile's own tally is checked against. With store_before_fail the failing answers come after
+the sale was stored (the in-doubt case a timeout or a lost connection leaves)."""
 import http.server
 import json
 import pathlib
@@ -9,9 +11,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 class Sink:
-    def __init__(self, fail_every=0, fail_status=503):
+    def __init__(self, fail_every=0, fail_status=503, store_before_fail=False, body=None):
         self.ok, self.bad, self.lock = {}, 0, threading.Lock()
         self.n, self.fail_every, self.fail_status = 0, fail_every, fail_status
+        self.store_before_fail, self.body = store_before_fail, body
+        self.keys, self.no_key = set(), 0
         sink = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -26,16 +30,19 @@ class Sink:
                              and isinstance(d["cantidad_vendida"], int) and d["producto_id"])
                 except Exception:
                     valid = False
+                key = self.headers.get("Idempotency-Key")
                 with sink.lock:
                     sink.n += 1
                     fail = sink.fail_every and sink.n % sink.fail_every == 0
-                    if valid and not fail:
+                    sink.no_key += key is None
+                    if valid and (not fail or sink.store_before_fail) and key not in sink.keys:
+                        sink.keys.add(key)
                         sink.ok[d["categoria"]] = sink.ok.get(d["categoria"], 0) + 1
                     elif not valid:
                         sink.bad += 1
                 code = 422 if not valid else (sink.fail_status if fail else 200)
-                out = json.dumps({"sale_id": "0", "estado": "ok"} if code == 200 else
-                                 {"error": "x", "message": "x", "fields": []}).encode()
+                out = (json.dumps({"sale_id": key, "estado": "ok"}) if code == 200 else
+                       sink.body or json.dumps({"error": "x", "message": "x", "fields": []})).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(out)))

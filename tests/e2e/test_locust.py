@@ -29,29 +29,55 @@ def test_tally_matches_server_and_catalogue_from_registry(registry, tmp_path):
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
     assert sink.bad == 0, "every sale must be valid for the API contract"
     assert r["ok_by_category"] == sink.ok
-    assert r["ok_total"] == sum(sink.ok.values()) == r["requests"] > 20
+    assert r["ok_total"] == sum(sink.ok.values()) > 20
+    # a sale cut short by the end of the run (at most one per user) is in doubt, never counted
+    assert r["sales"] - r["ok_total"] == sum(r["in_doubt_by_category"].values()) <= 4
+    assert sink.no_key == 0, "every sale carries an Idempotency-Key"
     assert r["catalog"]["source"] == "oci" and r["catalog"]["reference"] == ref
     # featured category (Belleza) weighted 4:1:1:1
     assert sink.ok["Belleza"] > max(v for k, v in sink.ok.items() if k != "Belleza")
     assert r["latency_ms"]["p95"] is not None and r["throughput_rps"] > 0
 
 
-def test_failure_ratio_limit_fails_the_run(tmp_path):
-    with Sink(fail_every=5) as sink:
+def test_refused_sales_count_against_the_failure_ratio(tmp_path):
+    with Sink(fail_every=5, fail_status=422) as sink:
         p, r = run_locust(sink.port, tmp_path, "--max-fail-ratio", "0.05")
     assert p.returncode == 3, p.stderr[-2000:]
     assert r["exit_code"] == 3 and "failure ratio" in r["verdict"]
-    assert r["ok_by_category"] == sink.ok  # failures are not counted as sales
-    assert r["status_counts"].get("503", 0) == r["failures"] > 0
+    assert r["ok_by_category"] == sink.ok  # refused sales are not counted, and not retried
+    assert r["status_counts"].get("422", 0) == sum(r["refused_by_category"].values()) > 0
+    assert r["retries"] == 0  # (a request cut by the end of the run is the only other failure)
 
 
-def test_relaxed_limits_pass_and_p95_limit_fails(tmp_path):
-    with Sink(fail_every=5) as sink:
-        p, _ = run_locust(sink.port, tmp_path, "--max-fail-ratio", "0.5", seconds=2)
-    assert p.returncode == 0
-    with Sink() as sink:
-        p, r = run_locust(sink.port, tmp_path, "--max-p95-ms", "0.0001", seconds=2)
-    assert p.returncode == 4 and "p95" in r["verdict"]
+def test_in_doubt_answers_are_retried_with_the_same_key_and_counted_once(tmp_path):
+    # every 4th answer is a 504 given AFTER the sale was stored (issue 15 item 1): the retry with the
+    # same key is stored once, and the tally of distinct accepted keys equals what was stored
+    with Sink(fail_every=4, fail_status=504, store_before_fail=True) as sink:
+        p, r = run_locust(sink.port, tmp_path, "--max-fail-ratio", "1")
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    assert r["status_counts"]["504"] > 0 and r["retries"] >= r["status_counts"]["504"] - 4
+    # a sale cut short by the end of the run stays in doubt (at most one per user); like the main
+    # job does against Valkey, it is resolved against what the server stored
+    in_doubt = {k for keys in r["in_doubt_keys"].values() for k in keys}
+    assert len(in_doubt) <= 4 and r["ok_total"] + len(in_doubt) == r["sales"]
+    resolved = {c: n + len(set(r["in_doubt_keys"].get(c, [])) & sink.keys) for c, n in r["ok_by_category"].items()}
+    assert resolved == sink.ok
+
+
+def test_retries_are_bounded_and_the_sale_stays_in_doubt(tmp_path):
+    with Sink(fail_every=1, fail_status=503) as sink:
+        p, r = run_locust(sink.port, tmp_path, "--max-attempts", "3", "--max-fail-ratio", "1", users=1, seconds=3)
+    assert r["ok_total"] == 0 and p.returncode == 2
+    assert 3 * (r["sales"] - 1) < r["requests"] <= 3 * r["sales"]  # the last one may be cut by the stop
+    assert sum(r["in_doubt_by_category"].values()) == r["sales"] > 0
+    assert sum(len(v) for v in r["in_doubt_keys"].values()) == r["sales"]
+
+
+def test_an_error_answer_without_the_json_body_fails_the_run(tmp_path):
+    with Sink(fail_every=3, fail_status=503, body="<html>bad gateway</html>") as sink:
+        p, r = run_locust(sink.port, tmp_path, "--max-fail-ratio", "1", seconds=2)
+    assert p.returncode == 5 and "JSON body" in r["verdict"], r["verdict"]
+    assert r["ok_by_category"] == sink.ok
 
 
 def test_no_request_is_a_failure(tmp_path):

@@ -63,6 +63,13 @@ def wait_ready(api, timeout):
     return False
 
 
+def established(crd):
+    """True when a CRD object says Established and NamesAccepted. Right after a create the API
+    server returns `status.conditions: null` (not a missing key) until its controllers report."""
+    conds = {c.get("type"): c.get("status") for c in ((crd.get("status") or {}).get("conditions") or [])}
+    return conds.get("Established") == "True" and conds.get("NamesAccepted") == "True"
+
+
 def apply_crds(api, files, timeout):
     crds = []
     for path in files:
@@ -86,8 +93,7 @@ def apply_crds(api, files, timeout):
             code, body = api.call("GET", f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
             if code != 200:
                 continue
-            conds = {c["type"]: c["status"] for c in json.loads(body).get("status", {}).get("conditions", [])}
-            if conds.get("Established") != "True" or conds.get("NamesAccepted") != "True":
+            if not established(json.loads(body)):
                 continue
             spec = doc["spec"]
             ok = True
@@ -95,7 +101,7 @@ def apply_crds(api, files, timeout):
                 if not v.get("served", True):
                     continue
                 code, body = api.call("GET", f"/apis/{spec['group']}/{v['name']}")
-                plurals = [r["name"] for r in json.loads(body).get("resources", [])] if code == 200 else []
+                plurals = [r["name"] for r in (json.loads(body).get("resources") or [])] if code == 200 else []
                 ok = ok and spec["names"]["plural"] in plurals
             if ok:
                 del pending[name]

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# metrics-server: the HPAs' CPU source. Skip on GKE (built in). On EKS the community add-on
-# (`aws eks create-addon --addon-name metrics-server`) is the alternative.
+# metrics-server: the HPAs' CPU source. Skipped when metrics.k8s.io is already served (GKE has it
+# built in; the EKS recipe installs the metrics-server EKS add-on).
 set -euo pipefail
-VERSION=${METRICS_SERVER_CHART_VERSION:-3.13.0}
-if kubectl get apiservice v1beta1.metrics.k8s.io >/dev/null 2>&1; then
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=config/platform/lib.sh
+. "$here/../lib.sh"
+if [ "${CLOUD:-}" = gke ] || [ "${CLOUD:-}" = eks ]; then
+  echo "metrics.k8s.io comes with the cluster on $CLOUD; nothing to do"; exit 0
+fi
+if exists kubectl get apiservice v1beta1.metrics.k8s.io; then
   echo "metrics.k8s.io already served; nothing to do"; exit 0
 fi
-helm repo add metrics-server https://kubernetes-sigs.github.io/metrics-server/ >/dev/null
-helm upgrade --install metrics-server metrics-server/metrics-server --version "$VERSION" \
-  --namespace kube-system ${REGISTRY:+--set image.repository=$REGISTRY/metrics-server/metrics-server}
-kubectl -n kube-system rollout status deploy/metrics-server --timeout=5m
+run helm upgrade --install metrics-server metrics-server --repo https://kubernetes-sigs.github.io/metrics-server/ \
+  --version "$METRICS_SERVER_CHART_VERSION" --namespace kube-system \
+  --set image.repository="$(image_repo registry.k8s.io metrics-server/metrics-server)" --set image.tag="$METRICS_SERVER_VERSION"
+run kubectl -n kube-system rollout status deploy/metrics-server --timeout=5m

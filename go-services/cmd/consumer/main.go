@@ -33,7 +33,9 @@ func main() {
 	seriesMaxLen := cfg.Int("series-maxlen", "SERIES_MAXLEN", 1000, "approximate length bound of each bf:series:* stream")
 	keyTTL := cfg.Duration("key-ttl", "KEY_TTL", 7*24*time.Hour, "TTL of keys that grow with the product count, refreshed on every write")
 	maxBatch := cfg.Int("max-batch", "MAX_BATCH", 5000, "most records applied in one Valkey function call")
-	sessionTimeout := cfg.Duration("session-timeout", "KAFKA_SESSION_TIMEOUT", 45*time.Second, "how long the group waits for a member that stopped heartbeating (crashed) before reassigning its partitions")
+	sessionTimeout := cfg.Duration("session-timeout", "KAFKA_SESSION_TIMEOUT", consumer.DefaultSessionTimeout, "how long the group waits for a member that stopped heartbeating (crashed) before reassigning its partitions")
+	instanceID := cfg.String("instance-id", "KAFKA_INSTANCE_ID", "", "static group membership id (e.g. the pod name): a restarted member with the same id takes its partitions back at once; must be unique per live consumer; empty = dynamic member")
+	dedupWindow := cfg.Duration("dedup-window", "DEDUP_WINDOW", aggregates.DefaultDedupWindow, "how long a counted sale id is remembered (the bf:sales:* buckets), so a client's retry of an in-doubt sale is counted once")
 	metricsListen := cfg.String("metrics-listen", "METRICS_LISTEN", ":9201", "HTTP address of /metrics, /healthz, /readyz")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	cfg.MustParseOS()
@@ -66,10 +68,10 @@ func main() {
 			DisableCache: true, // no client-side caching: we only write
 		})
 		if err == nil {
-			store := aggregates.NewStore(vk, aggregates.Options{Topic: *topic, TTL: *keyTTL, SeriesMaxLen: *seriesMaxLen, SeriesCategory: *featured})
+			store := aggregates.NewStore(vk, aggregates.Options{Topic: *topic, TTL: *keyTTL, SeriesMaxLen: *seriesMaxLen, SeriesCategory: *featured, DedupWindow: *dedupWindow})
 			if err = store.Load(ctx); err == nil {
 				defer vk.Close()
-				run(ctx, log, &ready, store, consumer.Config{Brokers: config.SplitList(*brokers), Topic: *topic, Group: *group, MaxBatch: *maxBatch, SessionTimeout: *sessionTimeout})
+				run(ctx, log, &ready, store, consumer.Config{Brokers: config.SplitList(*brokers), Topic: *topic, Group: *group, MaxBatch: *maxBatch, SessionTimeout: *sessionTimeout, InstanceID: *instanceID})
 				return
 			}
 			vk.Close()
@@ -90,7 +92,7 @@ func run(ctx context.Context, log *slog.Logger, ready *health.State, store *aggr
 		os.Exit(1)
 	}
 	ready.SetReady(true)
-	log.Info("consumer running", "brokers", cfg.Brokers, "topic", cfg.Topic, "group", cfg.Group, "max_batch", cfg.MaxBatch)
+	log.Info("consumer running", "brokers", cfg.Brokers, "topic", cfg.Topic, "group", cfg.Group, "instance_id", cfg.InstanceID, "max_batch", cfg.MaxBatch)
 	if err := c.Run(ctx); err != nil {
 		log.Error("consumer stopped with an error", "err", err)
 		os.Exit(1)

@@ -3,8 +3,8 @@
 -- The consumer's one atomic write per Kafka batch (docs/contracts.md §5).
 --
 -- bf_apply_batch(KEYS = {offsets_key}, ARGV = {ttl_seconds, series_maxlen, series_category,
---                 then 6 values per record: partition, offset, categoria, producto_id, precio,
---                 cantidad_vendida})
+--                 dedup_window_seconds, then 7 values per record: partition, offset, sale_id,
+--                 categoria, producto_id, precio, cantidad_vendida})
 --
 -- offsets_key (bf:offsets:<topic>) maps partition -> next offset to apply. A record whose
 -- offset is below that is skipped, so a batch delivered twice (crash before the Kafka commit,
@@ -12,12 +12,22 @@
 -- advances the offset (a record the consumer could not decode). series_category limits the
 -- price streams to one category's products ("" = every category).
 --
+-- Offsets catch the same RECORD twice; sale ids catch the same SALE in two records (a client
+-- retried an answer that was in doubt, and the first try had reached Kafka too). Counted sale ids
+-- go into time buckets: the hash bf:sales:<n> (sale_id -> categoria) holds the ids counted during
+-- the n-th stretch of window/5 seconds of Valkey's clock. A record whose sale id is in the current
+-- bucket or one of the 6 before it only advances the offset. So a retry is recognised when its
+-- record is consumed within the window of the first one (6 buckets back cover window + one
+-- bucket), and each bucket expires 7 buckets after it began: memory holds at most 1.4 windows of
+-- sale ids, as hash fields (~100 bytes each; a key per id with its own TTL costs ~280). A record
+-- without a sale id ("") is counted without this check.
+--
 -- The batch is aggregated in Lua tables first, so each key is written once per batch instead
 -- of once per sale; only the price streams get one XADD per sale (one entry per sale is the
 -- point of a time series). Running inside a function makes the read-modify-write of min/max
 -- and averages atomic, also with two consumers.
 --
--- Returns {applied, skipped}.
+-- Returns {applied, skipped, duplicates}.
 
 local K_REPORTS = 'bf:reports'
 local K_UNITS = 'bf:units'
@@ -27,6 +37,8 @@ local K_AVG_PRICE = 'bf:avg_price'
 local K_MAX = 'bf:price:max'
 local K_MIN = 'bf:price:min'
 local K_PRODUCT_UNITS = 'bf:product_units'
+local K_SALES = 'bf:sales:'
+local BUCKETS_BACK = 6   -- buckets of window/5 seconds looked up before the current one
 
 local function int(n) return string.format('%.0f', n) end
 local function exact(x) return string.format('%.17g', x) end
@@ -53,6 +65,17 @@ local function apply_batch(keys, args)
   local ttl = tonumber(args[1])
   local maxlen = args[2]
   local series_category = args[3]
+  local bucket_len = math.max(1, math.floor(tonumber(args[4]) / 5))
+  local bucket = math.floor(tonumber(call('TIME')[1]) / bucket_len)
+  local bucket_key = K_SALES .. bucket
+  local bucket_used = false
+  -- counted(id): is the sale id in the current bucket or one of the BUCKETS_BACK before it?
+  local function counted(sale_id)
+    for b = bucket - BUCKETS_BACK, bucket do
+      if call('HEXISTS', K_SALES .. b, sale_id) == 1 then return true end
+    end
+    return false
+  end
 
   local next_offset = {}   -- partition -> next offset (stored value, advanced as we go)
   local dirty = {}         -- partitions whose next offset changed
@@ -62,9 +85,9 @@ local function apply_batch(keys, args)
   local series = {}        -- series keys touched
   local max_p, max_id, max_cat, max_raw
   local min_p, min_id, min_cat, min_raw
-  local applied, skipped = 0, 0
+  local applied, skipped, duplicates = 0, 0, 0
 
-  for i = 4, #args, 6 do
+  for i = 5, #args, 7 do
     local part = args[i]
     local off = tonumber(args[i + 1])
     local stored = next_offset[part]
@@ -77,11 +100,17 @@ local function apply_batch(keys, args)
     else
       next_offset[part] = off + 1
       dirty[part] = true
-      local cat = args[i + 2]
-      if cat ~= '' then
+      local sale_id, cat = args[i + 2], args[i + 3]
+      if cat ~= '' and sale_id ~= '' and counted(sale_id) then
+        duplicates = duplicates + 1
+      elseif cat ~= '' then
+        if sale_id ~= '' then
+          call('HSET', bucket_key, sale_id, cat)
+          bucket_used = true
+        end
         applied = applied + 1
-        local id, raw = args[i + 3], args[i + 4]
-        local p, u = tonumber(raw), tonumber(args[i + 5])
+        local id, raw = args[i + 4], args[i + 5]
+        local p, u = tonumber(raw), tonumber(args[i + 6])
         reports[cat] = (reports[cat] or 0) + 1
         units[cat] = (units[cat] or 0) + u
         price_sum[cat] = (price_sum[cat] or 0) + p
@@ -93,7 +122,7 @@ local function apply_batch(keys, args)
         if better(p, id, min_p, min_id, false) then min_p, min_id, min_cat, min_raw = p, id, cat, raw end
         if series_category == '' or series_category == cat then
           local sk = 'bf:series:' .. id
-          call('XADD', sk, 'MAXLEN', '~', maxlen, '*', 'precio', raw, 'cantidad_vendida', args[i + 5])
+          call('XADD', sk, 'MAXLEN', '~', maxlen, '*', 'precio', raw, 'cantidad_vendida', args[i + 6])
           series[sk] = true
         end
       end
@@ -137,10 +166,14 @@ local function apply_batch(keys, args)
     call('EXPIRE', sk, ttl)
   end
 
+  if bucket_used then
+    call('EXPIRE', bucket_key, (BUCKETS_BACK + 1) * bucket_len)
+  end
+
   for part in pairs(dirty) do
     call('HSET', offsets_key, part, int(next_offset[part]))
   end
-  return {applied, skipped}
+  return {applied, skipped, duplicates}
 end
 
 redis.register_function('bf_apply_batch', apply_batch)

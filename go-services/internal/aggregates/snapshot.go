@@ -39,17 +39,24 @@ func newSnapshot() Snapshot {
 }
 
 // Expect computes what the dashboard keys must hold after the given sales (each distinct
-// partition/offset counted once, as the function does). Streams are assumed shorter than their
-// MAXLEN.
+// partition/offset counted once, and each non-empty sale id once, as the function does).
+// Streams are assumed shorter than their MAXLEN.
 func Expect(sales []Sale, opts Options) Snapshot {
 	s := newSnapshot()
 	seen := map[[2]int64]bool{}
+	seenID := map[string]bool{}
 	for _, x := range sales {
 		k := [2]int64{int64(x.Partition), x.Offset}
 		if seen[k] || x.Categoria == "" {
 			continue
 		}
 		seen[k] = true
+		if x.SaleID != "" {
+			if seenID[x.SaleID] {
+				continue
+			}
+			seenID[x.SaleID] = true
+		}
 		c := x.Categoria
 		s.Reports[c]++
 		s.Units[c] += int64(x.Cantidad)

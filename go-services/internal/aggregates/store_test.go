@@ -11,9 +11,9 @@ import (
 )
 
 func TestArgsLayout(t *testing.T) {
-	o := aggregates.Options{TTL: 2 * time.Hour, SeriesMaxLen: 50, SeriesCategory: "Belleza"}
-	got := o.Args([]aggregates.Sale{{Partition: 3, Offset: 41, Categoria: "Belleza", ProductoID: "BEL-001", Precio: 129.99, Cantidad: 3}})
-	want := "7200 50 Belleza 3 41 Belleza BEL-001 129.99 3"
+	o := aggregates.Options{TTL: 2 * time.Hour, SeriesMaxLen: 50, SeriesCategory: "Belleza", DedupWindow: 90 * time.Second}
+	got := o.Args([]aggregates.Sale{{Partition: 3, Offset: 41, SaleID: "id-1", Categoria: "Belleza", ProductoID: "BEL-001", Precio: 129.99, Cantidad: 3}})
+	want := "7200 50 Belleza 90 3 41 id-1 Belleza BEL-001 129.99 3"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("got %q", strings.Join(got, " "))
 	}
@@ -134,8 +134,8 @@ func TestUndecodableRecordOnlyAdvancesOffset(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, v, aggregates.Expect(batch, aggregates.Options{}))
-	if off, _ := st.Offsets(ctx); off[1] != 7 {
-		t.Fatalf("offsets %v", off)
+	if off, err := st.Offsets(ctx); err != nil || off[1] != 7 {
+		t.Fatalf("offsets %v %v", off, err)
 	}
 }
 
@@ -146,16 +146,19 @@ func TestTiesAcrossBatchesAndSeriesCategory(t *testing.T) {
 	a := []aggregates.Sale{{Partition: 0, Offset: 0, Categoria: "Ropa", ProductoID: "R-2", Precio: 100, Cantidad: 1}}
 	b := []aggregates.Sale{{Partition: 1, Offset: 0, Categoria: "Belleza", ProductoID: "B-1", Precio: 100, Cantidad: 4},
 		{Partition: 1, Offset: 1, Categoria: "Belleza", ProductoID: "A-9", Precio: 100, Cantidad: 1}}
-	st.Apply(ctx, a)
-	st.Apply(ctx, b)
+	for _, batch := range [][]aggregates.Sale{a, b} {
+		if res, err := st.Apply(ctx, batch); err != nil || res.Applied != int64(len(batch)) {
+			t.Fatalf("apply %+v: %+v %v", batch, res, err)
+		}
+	}
 	want := aggregates.Expect(append(a, b...), opts)
 	if want.Max.ProductoID != "A-9" || want.Min.ProductoID != "A-9" || len(want.SeriesLen) != 2 {
 		t.Fatalf("model: %+v", want)
 	}
 	check(t, v, want)
-	avg, _ := v.Client.Do(ctx, v.Client.B().Hget().Key(aggregates.KeyAvgUnits).Field("Belleza").Build()).ToString()
-	if avg != "2.5" {
-		t.Errorf("avg_units Belleza = %q, want 2.5", avg)
+	avg, err := v.Client.Do(ctx, v.Client.B().Hget().Key(aggregates.KeyAvgUnits).Field("Belleza").Build()).ToString()
+	if err != nil || avg != "2.5" {
+		t.Errorf("avg_units Belleza = %q (%v), want 2.5", avg, err)
 	}
 }
 
@@ -170,4 +173,70 @@ func TestLostFunctionIsReloaded(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	check(t, v, aggregates.Expect(batch, aggregates.Options{}))
+}
+
+// A client retried an in-doubt answer and both tries reached Kafka: two records (other
+// partitions and offsets) with one sale id. The sale is counted once, in the same batch and
+// across batches; the marker key expires after the dedup window; a record without an id is
+// counted as before.
+func TestSameSaleIDInTwoRecordsIsCountedOnce(t *testing.T) {
+	opts := aggregates.Options{Topic: "t", DedupWindow: 120 * time.Second}
+	st, v := store(t, opts)
+	ctx := context.Background()
+	sale := func(p int32, off int64, id string) aggregates.Sale {
+		return aggregates.Sale{Partition: p, Offset: off, SaleID: id, Categoria: "Ropa", ProductoID: "ROP-001", Precio: 10, Cantidad: 2}
+	}
+	first := []aggregates.Sale{sale(0, 0, "a"), sale(1, 0, "a"), sale(1, 1, "b")} // "a" twice in one batch
+	res, err := st.Apply(ctx, first)
+	if err != nil || res != (aggregates.Result{Applied: 2, Duplicates: 1}) {
+		t.Fatalf("first batch %+v %v", res, err)
+	}
+	second := []aggregates.Sale{sale(2, 0, "b"), sale(2, 1, ""), sale(2, 2, "")} // "b" again, later batch
+	res, err = st.Apply(ctx, second)
+	if err != nil || res != (aggregates.Result{Applied: 2, Duplicates: 1}) {
+		t.Fatalf("second batch %+v %v", res, err)
+	}
+	all := append(first, second...)
+	want := aggregates.Expect(all, opts)
+	if want.Reports["Ropa"] != 4 {
+		t.Fatalf("model counts %d, want 4 (a, b and two without id)", want.Reports["Ropa"])
+	}
+	check(t, v, want)
+	// redelivering the records skips them by offset: neither counted nor taken as duplicates
+	if res, err := st.Apply(ctx, all); err != nil || res != (aggregates.Result{Skipped: 6}) {
+		t.Fatalf("redelivery %+v %v", res, err)
+	}
+	counted, err := aggregates.CountedSales(ctx, v.Client)
+	if err != nil || len(counted) != 2 || counted["a"] != "Ropa" || counted["b"] != "Ropa" {
+		t.Fatalf("dedup set %v (%v), want a and b under Ropa", counted, err)
+	}
+	// the buckets expire: 7 buckets of window/5 (120 s / 5 = 24 s → 168 s)
+	keys, _ := v.Client.Do(ctx, v.Client.B().Keys().Pattern(aggregates.KeySalesPrefix+"*").Build()).AsStrSlice()
+	for _, k := range keys {
+		ttl, _ := v.Client.Do(ctx, v.Client.B().Ttl().Key(k).Build()).AsInt64()
+		if ttl <= 0 || ttl > 168 {
+			t.Errorf("%s TTL %d, want (0, 168]", k, ttl)
+		}
+	}
+}
+
+// A retry consumed in a later bucket of the window is still a duplicate: with a 5 s window the
+// buckets are 1 s long, the lookup goes 6 buckets back.
+func TestRetryInALaterBucketIsStillADuplicate(t *testing.T) {
+	st, _ := store(t, aggregates.Options{Topic: "t", DedupWindow: 5 * time.Second})
+	ctx := context.Background()
+	one := func(off int64) aggregates.Result {
+		res, err := st.Apply(ctx, []aggregates.Sale{{Partition: 0, Offset: off, SaleID: "late", Categoria: "Hogar", ProductoID: "H", Precio: 1, Cantidad: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if r := one(0); r.Applied != 1 {
+		t.Fatalf("first %+v", r)
+	}
+	time.Sleep(2200 * time.Millisecond) // two bucket boundaries later
+	if r := one(1); r.Duplicates != 1 || r.Applied != 0 {
+		t.Fatalf("retry two buckets later %+v, want a duplicate", r)
+	}
 }

@@ -18,10 +18,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/blackfriday-operator/go-services/internal/aggregates"
+	"github.com/blackfriday-operator/go-services/internal/producer"
 	"github.com/blackfriday-operator/go-services/internal/sale"
 	pb "github.com/blackfriday-operator/go-services/proto"
 )
@@ -40,7 +42,7 @@ var (
 	})
 	records = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "consumer_records_total",
-		Help: "Records by outcome: applied, skipped (already in Valkey), invalid (undecodable, offset only).",
+		Help: "Records by outcome: applied, skipped (offset already in Valkey), duplicate (sale id already counted: a client's retry), invalid (undecodable, offset only).",
 	}, []string{"outcome"})
 	applyErrors = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "consumer_valkey_errors_total", Help: "Failed Valkey function calls (the batch is retried).",
@@ -69,11 +71,24 @@ type Config struct {
 	// ApplyTimeout bounds one Valkey call; a failed call is retried with backoff.
 	ApplyTimeout time.Duration
 	// SessionTimeout is how long the group waits for a silent member (a SIGKILLed pod) before
-	// giving its partitions to others; 0 keeps franz-go's default (45 s).
+	// giving its partitions to others; 0 means DefaultSessionTimeout.
 	SessionTimeout time.Duration
-	// OnAssigned, if set, is told about every partition assignment (logging, tests).
+	// InstanceID, when set, makes this a static group member (KIP-345): a member restarted with
+	// the same id (the same pod after a crash, the same process slot of the main job) takes
+	// its partitions back at once, without a rebalance and without waiting for the session
+	// timeout. Two live members must never share an id. A graceful stop leaves the group
+	// explicitly (static members otherwise stay in it until the session timeout).
+	InstanceID string
+	// OnAssigned and OnRevoked, if set, are told about every partition assignment and
+	// revocation (logging, tests).
 	OnAssigned func(map[string][]int32)
+	OnRevoked  func(map[string][]int32)
 }
+
+// DefaultSessionTimeout replaces franz-go's 45 s: a crashed member's partitions move after 10 s
+// (the broker's group.min.session.timeout.ms is 6 s; heartbeats go every 3 s, so 10 s tolerates
+// two lost heartbeats).
+const DefaultSessionTimeout = 10 * time.Second
 
 // Options are the franz-go options: a group member with manual commits, rebalances blocked
 // while a batch is being applied, new groups starting at the earliest offset.
@@ -98,8 +113,13 @@ func (c Config) Options(onRevoked func(context.Context, *kgo.Client, map[string]
 		kgo.OnPartitionsRevoked(onRevoked),
 		kgo.OnPartitionsLost(onRevoked),
 	}
-	if c.SessionTimeout > 0 {
-		opts = append(opts, kgo.SessionTimeout(c.SessionTimeout))
+	session := c.SessionTimeout
+	if session <= 0 {
+		session = DefaultSessionTimeout
+	}
+	opts = append(opts, kgo.SessionTimeout(session))
+	if c.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(c.InstanceID))
 	}
 	return opts
 }
@@ -109,6 +129,10 @@ type Consumer struct {
 	cfg    Config
 	client *kgo.Client
 	store  Applier
+	// failedCommits counts Kafka commits failed in a row: only the first of a stretch is a
+	// warning (a rebalance or a broker restart fails every commit for a while, and each
+	// failure is harmless), the end of the stretch is logged once.
+	failedCommits int
 }
 
 // New creates the group member (it joins on the first poll).
@@ -138,6 +162,9 @@ func (c *Consumer) onRevoked(_ context.Context, _ *kgo.Client, revoked map[strin
 		}
 		slog.Info("partitions revoked", "topic", topic, "partitions", parts)
 	}
+	if c.cfg.OnRevoked != nil {
+		c.cfg.OnRevoked(revoked)
+	}
 }
 
 // Run polls and applies until ctx ends, then leaves the group. A batch being applied when ctx
@@ -149,6 +176,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 		// poll, so allow it first.
 		c.client.AllowRebalance()
 		c.client.Close()
+		if c.cfg.InstanceID != "" {
+			c.leaveStatic()
+		}
 	}()
 	for {
 		fetches := c.client.PollRecords(ctx, c.cfg.MaxBatch)
@@ -193,15 +223,52 @@ func (c *Consumer) process(ctx context.Context, fetches kgo.Fetches) error {
 	}
 	records.WithLabelValues("applied").Add(float64(res.Applied))
 	records.WithLabelValues("skipped").Add(float64(res.Skipped))
+	records.WithLabelValues("duplicate").Add(float64(res.Duplicates))
 	// Commit with a context that outlives a shutdown signal: the batch is in Valkey, telling
 	// Kafka saves the next owner a redelivery (which would be skipped anyway).
 	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := c.client.CommitRecords(cctx, recs...); err != nil {
-		commitErrors.Inc()
-		slog.Warn("kafka commit failed; Valkey already holds the offsets", "err", err)
-	}
+	c.noteCommit(c.client.CommitRecords(cctx, recs...))
 	return nil
+}
+
+// noteCommit logs the first failed commit of a stretch and the stretch's end; the ones in
+// between only count (consumer_commit_errors_total) and go to the debug log.
+func (c *Consumer) noteCommit(err error) {
+	switch {
+	case err != nil:
+		commitErrors.Inc()
+		c.failedCommits++
+		if c.failedCommits == 1 {
+			slog.Warn("kafka commit failed; Valkey already holds the offsets (harmless; further failures are counted in consumer_commit_errors_total until commits work again)", "err", err)
+		} else {
+			slog.Debug("kafka commit failed again", "in_a_row", c.failedCommits, "err", err)
+		}
+	case c.failedCommits > 0:
+		slog.Info("kafka commits work again", "failed_in_a_row", c.failedCommits)
+		c.failedCommits = 0
+	}
+}
+
+// leaveStatic removes this static member from the group after Close (which, for a static
+// member, does not leave), so a scale-down or a rollout hands its partitions over at once.
+func (c *Consumer) leaveStatic() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.cfg.Brokers...))
+	if err == nil {
+		defer cl.Close()
+		var res kadm.LeaveGroupResponses
+		res, err = kadm.NewClient(cl).LeaveGroup(ctx, kadm.LeaveGroup(c.cfg.Group).InstanceIDs(c.cfg.InstanceID).Reason("shutdown"))
+		if err == nil {
+			err = res.Error()
+		}
+	}
+	if err != nil {
+		slog.Warn("could not leave the group; the partitions move after the session timeout", "instance_id", c.cfg.InstanceID, "err", err)
+		return
+	}
+	slog.Info("left the group", "instance_id", c.cfg.InstanceID)
 }
 
 // applyWithRetry retries a failed Valkey call until it succeeds. It never drops a batch: if
@@ -235,17 +302,17 @@ func (c *Consumer) applyWithRetry(ctx context.Context, sales []aggregates.Sale) 
 // Decode turns a record into the function's input; a record that is not a valid sale keeps
 // its position with an empty Categoria (offset advances, nothing is counted) and is logged.
 func Decode(r *kgo.Record) aggregates.Sale {
-	s := aggregates.Sale{Partition: r.Partition, Offset: r.Offset}
+	s := aggregates.Sale{Partition: r.Partition, Offset: r.Offset, SaleID: producer.Header(r, producer.HeaderSaleID)}
 	var req pb.ProductSaleRequest
 	if err := proto.Unmarshal(r.Value, &req); err != nil {
 		records.WithLabelValues("invalid").Inc()
 		slog.Warn("undecodable record skipped", "partition", r.Partition, "offset", r.Offset, "err", err)
-		return s
+		return aggregates.Sale{Partition: r.Partition, Offset: r.Offset}
 	}
 	if err := sale.Validate(&req); err != nil {
 		records.WithLabelValues("invalid").Inc()
 		slog.Warn("invalid sale skipped", "partition", r.Partition, "offset", r.Offset, "err", err)
-		return s
+		return aggregates.Sale{Partition: r.Partition, Offset: r.Offset}
 	}
 	s.Categoria = sale.CategoryName(req.Categoria)
 	s.ProductoID = req.ProductoId

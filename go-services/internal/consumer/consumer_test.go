@@ -30,8 +30,8 @@ const (
 
 func TestDecode(t *testing.T) {
 	v, _ := proto.Marshal(&pb.ProductSaleRequest{Categoria: 4, ProductoId: "BEL-1", Precio: 9.5, CantidadVendida: 2})
-	got := consumer.Decode(&kgo.Record{Partition: 2, Offset: 9, Value: v})
-	if got != (aggregates.Sale{Partition: 2, Offset: 9, Categoria: "Belleza", ProductoID: "BEL-1", Precio: 9.5, Cantidad: 2}) {
+	got := consumer.Decode(&kgo.Record{Partition: 2, Offset: 9, Value: v, Headers: []kgo.RecordHeader{{Key: "sale-id", Value: []byte("k-1")}}})
+	if got != (aggregates.Sale{Partition: 2, Offset: 9, SaleID: "k-1", Categoria: "Belleza", ProductoID: "BEL-1", Precio: 9.5, Cantidad: 2}) {
 		t.Fatalf("%+v", got)
 	}
 	for _, bad := range [][]byte{{0xff, 0xff}, mustMarshal(&pb.ProductSaleRequest{Categoria: 0, ProductoId: "x", Precio: 1, CantidadVendida: 1})} {
@@ -332,4 +332,82 @@ func TestSigkilledConsumerProcessRestarts(t *testing.T) {
 		t.Fatalf("graceful stop: %v\n%s", err, b)
 	}
 	equal(t, v, sales, aggregates.Options{Topic: topic, SeriesCategory: "Hogar"})
+}
+
+// Static membership (issue 15 item 7): a consumer process SIGKILLed and restarted with the same
+// --instance-id takes its partitions back without a rebalance, so the other member's
+// assignment never changes (with dynamic membership the restart is a new member: the group
+// rebalances and, until the session timeout expires the dead member, its partitions wait).
+func TestRestartedStaticMemberTakesItsPartitionsBackWithoutRebalance(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	v := testenv.NewValkey(t)
+	bin := testenv.Binary(t, "cmd/consumer")
+	topic := testenv.NewTopic(t, brokers, partitions)
+	group := testenv.UniqueName("g")
+	opts := aggregates.Options{Topic: topic}
+
+	var mu sync.Mutex
+	var bAssigned, bRevoked, bRebalances int // partitions, partitions, assignment callbacks
+	bCfg := consumer.Config{Brokers: brokers, Topic: topic, Group: group, MaxBatch: 100, InstanceID: "b",
+		SessionTimeout: 45 * time.Second,
+		OnAssigned:     func(m map[string][]int32) { mu.Lock(); bAssigned += len(m[topic]); bRebalances++; mu.Unlock() },
+		OnRevoked:      func(m map[string][]int32) { mu.Lock(); bRevoked += len(m[topic]); mu.Unlock() }}
+	logs := filepath.Join(t.TempDir(), "consumer-a.log")
+	logf, err := os.Create(logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	spawnA := func() *exec.Cmd {
+		cmd := exec.Command(bin, "--kafka-brokers", strings.Join(brokers, ","), "--topic", topic, "--group", group,
+			"--instance-id", "a", "--session-timeout", "45s",
+			"--valkey-addr", v.Addr, "--valkey-db", strconv.Itoa(v.DB), "--metrics-listen", "127.0.0.1:0", "--log-level", "info")
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	a := spawnA()
+	t.Cleanup(func() { a.Process.Kill(); a.Wait() })
+	start(t, bCfg, newStore(t, v, opts))
+	// both members hold partitions: B some, fewer than all of them
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		mu.Lock()
+		held := bAssigned - bRevoked
+		mu.Unlock()
+		if held > 0 && held < partitions || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	first := testenv.Sales(nSales/2, products, 21)
+	produce(t, brokers, topic, first)
+	waitTotal(t, v, int64(len(first)), 90*time.Second)
+	mu.Lock()
+	before, revokedBefore, rebalancesBefore := bAssigned, bRevoked, bRebalances
+	mu.Unlock()
+	if held := before - revokedBefore; held == 0 || held >= partitions {
+		b, _ := os.ReadFile(logs)
+		t.Fatalf("B holds %d of %d partitions; the test needs both members to hold some; A's log:\n%s", held, partitions, b)
+	}
+
+	a.Process.Signal(syscall.SIGKILL)
+	a.Wait()
+	a = spawnA()
+	second := testenv.Sales(nSales/2, products, 22)
+	produce(t, brokers, topic, second)
+	waitTotal(t, v, int64(nSales), 90*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	// franz-go calls OnPartitionsAssigned after every rebalance B takes part in, also when B's
+	// own partitions do not change: no call means no rebalance
+	if bRebalances != rebalancesBefore || bAssigned != before || bRevoked != revokedBefore {
+		b, _ := os.ReadFile(logs)
+		t.Fatalf("the restart rebalanced the group: B's rebalances %d → %d, partitions assigned %d → %d, revoked %d → %d; A's log:\n%s",
+			rebalancesBefore, bRebalances, before, bAssigned, revokedBefore, bRevoked, b)
+	}
+	equal(t, v, append(first, second...), opts)
 }

@@ -28,11 +28,14 @@ import (
 // Route is the sale endpoint of the contract.
 const Route = "/api/v1/ventas"
 
-// ErrorBody is the contract's one error shape.
+// ErrorBody is the contract's one error shape. A 503/504 also names the sale id and whether
+// the sale is in doubt (it may have been stored: retry with the same Idempotency-Key).
 type ErrorBody struct {
 	Error   string            `json:"error"`
 	Message string            `json:"message"`
 	Fields  []sale.FieldError `json:"fields"`
+	SaleID  string            `json:"sale_id,omitempty"`
+	InDoubt *bool             `json:"in_doubt,omitempty"`
 }
 
 // Accepted is the 200 body.
@@ -68,11 +71,28 @@ type Handler struct {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	id := saleid.OrNew(r.Header.Get(saleid.HTTPHeader))
-	w.Header().Set(saleid.HTTPHeader, id)
-	code := h.serve(w, r, id)
+	var code int
+	if id, field, ok := requestID(r.Header); !ok {
+		code = writeError(w, http.StatusUnprocessableEntity, "validation_failed",
+			"the sale has 1 invalid field", []sale.FieldError{{Field: field, Rule: saleid.Rule}})
+	} else {
+		w.Header().Set(saleid.HTTPHeader, id)
+		w.Header().Set(saleid.IdempotencyHeader, id)
+		code = h.serve(w, r, id)
+	}
 	requests.WithLabelValues(strconv.Itoa(code)).Inc()
 	requestSeconds.Observe(time.Since(start).Seconds())
+}
+
+// requestID is the sale id: the client's Idempotency-Key, else the X-Sale-Id rust-api sends,
+// else a new one. A given id that breaks saleid.Rule is refused, naming its header.
+func requestID(h http.Header) (id, header string, ok bool) {
+	for _, name := range []string{saleid.IdempotencyHeader, saleid.HTTPHeader} {
+		if v := strings.TrimSpace(h.Get(name)); v != "" || len(h.Values(name)) > 0 {
+			return v, name, saleid.Valid(v)
+		}
+	}
+	return saleid.New(), "", true
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) int {
@@ -111,7 +131,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, id string) int {
 		if st.Code() != codes.InvalidArgument {
 			slog.Warn("sale not acknowledged by the writer", "sale_id", id, "code", st.Code().String(), "err", st.Message())
 		}
-		return WriteGRPCError(w, st)
+		return WriteGRPCError(w, st, id)
 	}
 	writeJSON(w, http.StatusOK, Accepted{SaleID: id, Estado: resp.GetEstado()})
 	return http.StatusOK
@@ -133,8 +153,10 @@ func HTTPStatus(c codes.Code) int {
 	return http.StatusServiceUnavailable
 }
 
-// WriteGRPCError answers with the contract error body for a failed gRPC call.
-func WriteGRPCError(w http.ResponseWriter, st *status.Status) int {
+// WriteGRPCError answers with the contract error body for a failed gRPC call of sale id. Every
+// 503/504 is in doubt: the call reached (or may have reached) the writer, which may have stored
+// the sale before the answer was lost.
+func WriteGRPCError(w http.ResponseWriter, st *status.Status, id string) int {
 	switch code := HTTPStatus(st.Code()); code {
 	case http.StatusUnprocessableEntity:
 		fields := grpcstatus.Fields(st)
@@ -144,10 +166,24 @@ func WriteGRPCError(w http.ResponseWriter, st *status.Status) int {
 		}
 		return writeError(w, code, "validation_failed", msg, fields)
 	case http.StatusGatewayTimeout:
-		return writeError(w, code, "downstream_timeout", "the writer did not answer in time: "+st.Message(), nil)
+		return writeInDoubt(w, code, "downstream_timeout", "the writer did not answer in time: "+st.Message(), id)
 	default:
-		return writeError(w, code, "downstream_unavailable", "the writer could not store the sale ("+st.Code().String()+"): "+st.Message(), nil)
+		return writeInDoubt(w, code, "downstream_unavailable", "the writer could not confirm the sale ("+st.Code().String()+"): "+st.Message(), id)
 	}
+}
+
+// InDoubtAdvice ends the message of every in-doubt answer.
+func InDoubtAdvice(id string) string {
+	return "; in doubt: the sale may have been stored, retry with Idempotency-Key " + id + " and it is counted once"
+}
+
+func writeInDoubt(w http.ResponseWriter, code int, errCode, msg, id string) int {
+	yes := true
+	if code == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, code, ErrorBody{Error: errCode, Message: msg + InDoubtAdvice(id), Fields: []sale.FieldError{}, SaleID: id, InDoubt: &yes})
+	return code
 }
 
 // IsJSON accepts application/json in any case, with parameters such as charset.

@@ -154,3 +154,33 @@ func TestHTTPStatus(t *testing.T) {
 		}
 	}
 }
+
+// The sale id is the client's Idempotency-Key when sent (else X-Sale-Id, else new), goes to the
+// writer, and comes back on every answer; a 503/504 says the sale is in doubt and names the id.
+func TestIdempotencyKeyAndInDoubtAnswers(t *testing.T) {
+	f := &fakeForwarder{}
+	w, _ := do(t, f, "POST", "application/json", valid, map[string]string{"Idempotency-Key": "order-7:try"})
+	if w.Code != 200 || f.gotID != "order-7:try" || w.Header().Get("Idempotency-Key") != "order-7:try" || w.Header().Get("X-Sale-Id") != "order-7:try" {
+		t.Fatalf("key: %d id=%q headers %v", w.Code, f.gotID, w.Header())
+	}
+	var ok Accepted
+	if err := json.Unmarshal(w.Body.Bytes(), &ok); err != nil || ok.SaleID != "order-7:try" {
+		t.Fatalf("2xx body %s", w.Body)
+	}
+	for _, c := range []struct {
+		err  error
+		code int
+	}{{status.Error(codes.Unavailable, "connection reset by peer"), 503}, {status.Error(codes.DeadlineExceeded, "slow"), 504}} {
+		w, eb := do(t, &fakeForwarder{err: c.err}, "POST", "application/json", valid, map[string]string{"Idempotency-Key": "k1"})
+		if w.Code != c.code || eb.SaleID != "k1" || eb.InDoubt == nil || !*eb.InDoubt || !strings.Contains(eb.Message, "retry with Idempotency-Key k1") {
+			t.Errorf("%v → %d %+v", c.err, w.Code, eb)
+		}
+	}
+	for _, bad := range []string{"a b", strings.Repeat("x", 129), "ü"} {
+		f := &fakeForwarder{}
+		w, eb := do(t, f, "POST", "application/json", valid, map[string]string{"Idempotency-Key": bad})
+		if w.Code != 422 || len(eb.Fields) != 1 || eb.Fields[0].Field != "Idempotency-Key" || f.gotReq != nil {
+			t.Errorf("bad key %q → %d %+v (forwarded: %v)", bad, w.Code, eb, f.gotReq != nil)
+		}
+	}
+}

@@ -66,7 +66,10 @@ func (s *Server) procesar(ctx context.Context, req *pb.ProductSaleRequest) (*pb.
 	if err := sale.Validate(req); err != nil {
 		return nil, grpcstatus.InvalidArgument(err)
 	}
-	id := saleid.FromIncomingGRPC(ctx)
+	id, ok := saleid.FromIncomingGRPC(ctx)
+	if !ok {
+		return nil, grpcstatus.InvalidArgument(&sale.ValidationError{Fields: []sale.FieldError{{Field: saleid.GRPCKey, Rule: saleid.Rule}}})
+	}
 	rec, err := producer.Record(req, id, s.Name, time.Now())
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "encode sale: %v", err)

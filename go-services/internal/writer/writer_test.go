@@ -217,3 +217,32 @@ func TestUnreachableBrokerNeverAnswersOK(t *testing.T) {
 	}
 	t.Logf("codes: %v", count)
 }
+
+// The sale id from x-sale-id becomes the record's sale-id header (the consumer dedups by it); an
+// id breaking the key rule is refused naming the metadata key, never written.
+func TestSaleIDMetadataIsCheckedAndCarried(t *testing.T) {
+	var got []*kgo.Record
+	var mu sync.Mutex
+	p := recordingProducer(func(r *kgo.Record) { mu.Lock(); got = append(got, r); mu.Unlock() })
+	c := serve(t, p, "w")
+	if _, err := c.ProcesarVenta(saleid.ToOutgoingGRPC(context.Background(), "order-9:a"), goodSale); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.ProcesarVenta(saleid.ToOutgoingGRPC(context.Background(), "has space"), goodSale)
+	fields := grpcstatus.Fields(status.Convert(err))
+	if status.Code(err) != codes.InvalidArgument || len(fields) != 1 || fields[0].Field != saleid.GRPCKey {
+		t.Fatalf("bad id: %v %v", err, fields)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || producer.Header(got[0], producer.HeaderSaleID) != "order-9:a" {
+		t.Fatalf("records %v", got)
+	}
+}
+
+type recordingProducer func(*kgo.Record)
+
+func (f recordingProducer) Produce(_ context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
+	f(r)
+	promise(r, nil)
+}

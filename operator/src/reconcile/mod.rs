@@ -7,7 +7,7 @@ pub mod discovery;
 pub mod inputs;
 pub mod prune;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,6 @@ use k8s_openapi::api::core::v1::ObjectReference;
 use kube::api::{Patch, PatchParams};
 use kube::core::DeserializeGuard;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Api, Client, Resource, ResourceExt};
 use serde_json::json;
 use tracing::{info, warn};
@@ -25,6 +24,7 @@ use self::conditions::{Observations, Observed};
 use crate::build::desired;
 use crate::crd::{BlackFridayPipeline, BlackFridayPipelineStatus};
 use crate::error::{Error, Result};
+use crate::events::{EventType, Publisher};
 use crate::kinds::ChildKind;
 use crate::metrics::Metrics;
 use crate::names;
@@ -35,12 +35,79 @@ pub const RESYNC_READY: Duration = Duration::from_secs(300);
 /// Resync while something is converging or an add-on is missing (picks up late installs).
 pub const RESYNC_CONVERGING: Duration = Duration::from_secs(30);
 
+/// Whether a healthy reconcile asks to be run again after `RESYNC_*`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resync {
+    /// The default: a safety net behind the watches, and how late add-on installs are noticed.
+    Periodic,
+    /// Only watch events (and error retries) reconcile: the cluster tests use it so that a
+    /// behaviour that must come from a watch cannot pass because of a timer.
+    Off,
+}
+
 pub struct Context {
     pub client: Client,
-    pub recorder: Recorder,
+    pub events: Publisher,
     pub metrics: Arc<Metrics>,
+    pub resync: Resync,
     /// Consecutive failures per pipeline uid, for exponential backoff.
     pub failures: Mutex<HashMap<String, u32>>,
+    /// Pipelines being reconciled right now; a second reconcile of one of them is an overlap.
+    pub in_flight: Mutex<HashSet<String>>,
+}
+
+impl Context {
+    pub fn new(client: Client, events: Publisher, metrics: Arc<Metrics>, resync: Resync) -> Self {
+        Self {
+            client,
+            events,
+            metrics,
+            resync,
+            failures: Mutex::default(),
+            in_flight: Mutex::default(),
+        }
+    }
+
+    fn requeue(&self, after: Duration) -> Action {
+        match self.resync {
+            Resync::Periodic => Action::requeue(after),
+            Resync::Off => Action::await_change(),
+        }
+    }
+}
+
+/// Marks one pipeline as being reconciled for as long as it lives. The controller runs one
+/// reconcile per key at a time and every trigger maps to the one key of its pipeline
+/// (`run::pipeline_of`), so two at once mean two keys for one object: the defect that wrote two
+/// Valkey passwords at creation (issue 15, item 3). Counted, so tests and alerts see it.
+struct InFlight<'a> {
+    ctx: &'a Context,
+    name: String,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(ctx: &'a Context, name: String) -> Self {
+        if !ctx
+            .in_flight
+            .lock()
+            .expect("not poisoned")
+            .insert(name.clone())
+        {
+            warn!(pipeline = %name, "a reconcile of this pipeline is already running");
+            ctx.metrics.count_overlap();
+        }
+        Self { ctx, name }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.ctx
+            .in_flight
+            .lock()
+            .expect("not poisoned")
+            .remove(&self.name);
+    }
 }
 
 /// The watch delivers `DeserializeGuard`s, so one object that does not fit our types (e.g. left
@@ -50,6 +117,7 @@ pub async fn reconcile(
     ctx: Arc<Context>,
 ) -> Result<Action> {
     let started = Instant::now();
+    let _in_flight = InFlight::enter(&ctx, guard.name_any());
     let pipeline = match &guard.0 {
         Ok(pipeline) => pipeline,
         Err(invalid) => {
@@ -136,7 +204,7 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
     if pipeline.spec.paused {
         // Only Paused and Progressing change; every other condition keeps what it last said.
         write_status(ctx, pipeline, &previous, &conditions::paused(), None).await?;
-        return Ok(Action::requeue(RESYNC_READY).into());
+        return Ok(ctx.requeue(RESYNC_READY).into());
     }
 
     let valid = match validate(pipeline) {
@@ -171,6 +239,10 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
     let installed = discovery::installed(&ctx.client).await?;
     let read = inputs::read(&ctx.client, &valid).await?;
     let mut want = desired(&valid, &read.inputs);
+    if read.password_generated {
+        let password = read.inputs.valkey_password.as_deref().unwrap_or_default();
+        inputs::create_password_secret(&ctx.client, &valid, &want, password).await?;
+    }
     if read.pull_secret_missing {
         want.children
             .retain(|c| !(c.kind == ChildKind::Secret && c.name() == names::PULL_SECRET));
@@ -263,12 +335,13 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
         )
         .await;
     }
-    Ok(Action::requeue(if all_ready {
-        RESYNC_READY
-    } else {
-        RESYNC_CONVERGING
-    })
-    .into())
+    Ok(ctx
+        .requeue(if all_ready {
+            RESYNC_READY
+        } else {
+            RESYNC_CONVERGING
+        })
+        .into())
 }
 
 /// Write status only when it differs, so an unchanged world causes no write and no new event.
@@ -334,16 +407,11 @@ async fn publish_to(
     action: &str,
     note: &str,
 ) {
-    let mut note = note.to_string();
-    note.truncate(1000);
-    let event = Event {
-        type_,
-        reason: reason.into(),
-        note: Some(note),
-        action: action.into(),
-        secondary: None,
-    };
-    if let Err(e) = ctx.recorder.publish(&event, regarding).await {
+    if let Err(e) = ctx
+        .events
+        .publish(regarding, type_, reason, action, note)
+        .await
+    {
         warn!(error = %e, reason, "could not publish an event");
     }
 }

@@ -49,7 +49,7 @@ impl GrpcForwarder {
         let mut retried = false;
         loop {
             let Some(member) = self.pool.pick() else {
-                return Err(Failure::unavailable("no_endpoints", "no writer address resolved"));
+                return Err(Failure::not_sent("no_endpoints", "no writer address resolved"));
             };
             if let Some(cb) = &self.on_call {
                 cb(member.addr);
@@ -75,7 +75,13 @@ impl GrpcForwarder {
                     tracing::debug!(addr = %member.addr, %status, "call was never sent; retrying once");
                     retried = true;
                 }
-                Ok(Err(status)) => return Err(map_status(&status, Instant::now() >= deadline)),
+                Ok(Err(status)) => {
+                    let mut f = map_status(&status, Instant::now() >= deadline);
+                    if never_sent(&status) {
+                        f.in_doubt = false;
+                    }
+                    return Err(f);
+                }
                 Err(_) => {
                     return Err(Failure::timeout(
                         "deadline_exceeded",
@@ -102,10 +108,10 @@ impl GrpcForwarder {
 /// Every other code, UNAVAILABLE included, means "not stored, try again": 503.
 pub fn map_status(s: &Status, deadline_passed: bool) -> Failure {
     match s.code() {
-        Code::InvalidArgument => Failure {
-            kind: "invalid_argument",
-            error: ApiError::Validation(vec![FieldError::new(field_in(s.message()), s.message())]),
-        },
+        Code::InvalidArgument => Failure::refused(
+            "invalid_argument",
+            ApiError::Validation(vec![FieldError::new(field_in(s.message()), s.message())]),
+        ),
         Code::DeadlineExceeded => Failure::timeout("deadline_exceeded", format!("writer: {}", s.message())),
         Code::Cancelled if deadline_passed => Failure::timeout("deadline_exceeded", format!("writer: {}", s.message())),
         Code::Unavailable => Failure::unavailable("unavailable", format!("writer unavailable: {}", s.message())),

@@ -16,24 +16,47 @@ pub struct Accepted {
 }
 
 /// The downstream did not confirm the sale. `kind` is a short stable label for the
-/// `downstream_errors_total` metric; `error` is what the caller gets.
+/// `downstream_errors_total` metric; `error` is what the caller gets. `in_doubt` is false only
+/// when the sale certainly never left rust-api (no connection, no writer address, a call the
+/// transport handed back unsent): then it is not stored. Every other failure may have happened
+/// after the downstream stored the sale, so the caller is told to retry with the same key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
     pub kind: &'static str,
     pub error: ApiError,
+    pub in_doubt: bool,
 }
 
 impl Failure {
+    /// 503 after the sale may have left: in doubt.
     pub fn unavailable(kind: &'static str, detail: impl Into<String>) -> Self {
         Self {
             kind,
             error: ApiError::DownstreamUnavailable(detail.into()),
+            in_doubt: true,
         }
     }
+    /// 503 before anything left: not stored.
+    pub fn not_sent(kind: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            in_doubt: false,
+            ..Self::unavailable(kind, detail)
+        }
+    }
+    /// 504: always in doubt.
     pub fn timeout(kind: &'static str, detail: impl Into<String>) -> Self {
         Self {
             kind,
             error: ApiError::DownstreamTimeout(detail.into()),
+            in_doubt: true,
+        }
+    }
+    /// A definite verdict of the downstream (its 4xx): nothing stored, nothing in doubt.
+    pub fn refused(kind: &'static str, error: ApiError) -> Self {
+        Self {
+            kind,
+            error,
+            in_doubt: false,
         }
     }
 }

@@ -9,7 +9,7 @@ use super::{Accepted, Failure};
 use crate::error::{code_for_status, ApiError, ErrorBody};
 use crate::sale::Sale;
 
-pub const SALE_ID_HEADER: &str = "x-sale-id";
+pub use crate::idempotency::SALE_ID_HEADER;
 pub const VENTAS_PATH: &str = "/api/v1/ventas";
 
 #[derive(Debug, Clone)]
@@ -52,7 +52,7 @@ impl RestForwarder {
         let body = serde_json::to_vec(sale).expect("a Sale always serializes");
         let fresh;
         let client = if self.settings.client_per_request {
-            fresh = build_client(&self.settings).map_err(|e| Failure::unavailable("client", e.to_string()))?;
+            fresh = build_client(&self.settings).map_err(|e| Failure::not_sent("client", e.to_string()))?;
             &fresh
         } else {
             &self.client
@@ -96,12 +96,12 @@ fn build_client(s: &RestSettings) -> Result<reqwest::Client, reqwest::Error> {
         .build()
 }
 
-/// A request that never got a complete answer. A failed connect is "down" (503); a timeout
-/// after connecting is "slow" (504); anything else (reset, truncated body) is 503, since the
-/// caller may retry and the sale id makes a duplicate traceable.
+/// A request that never got a complete answer. A failed connect is "down" and nothing was sent
+/// (503, not stored); a timeout after connecting is "slow" (504, in doubt); anything else
+/// (reset, truncated body) is 503 in doubt: the request may have been processed.
 pub fn map_transport_error(e: &reqwest::Error) -> Failure {
     if e.is_connect() {
-        Failure::unavailable("connect", format!("downstream unreachable: {e}"))
+        Failure::not_sent("connect", format!("downstream unreachable: {e}"))
     } else if e.is_timeout() {
         Failure::timeout("timeout", "downstream did not answer in time")
     } else {
@@ -133,13 +133,12 @@ pub fn map_response(status: StatusCode, body: &[u8]) -> Result<Accepted, Failure
                     error: code_for_status(status).to_owned(),
                     message: format!("downstream answered {status}: {text}"),
                     fields: vec![],
+                    sale_id: None,
+                    in_doubt: None,
                 })
                 .expect("ErrorBody always serializes")
             };
-            Err(Failure {
-                kind: "status_4xx",
-                error: ApiError::PassThrough { status, body },
-            })
+            Err(Failure::refused("status_4xx", ApiError::PassThrough { status, body }))
         }
         408 | 504 => Err(Failure::timeout(
             "status_timeout",

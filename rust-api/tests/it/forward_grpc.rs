@@ -143,7 +143,13 @@ async fn nothing_resolved_is_503_at_once() {
     // 503 at once, not a 504 after waiting out the deadline for an endpoint to appear.
     let (status, _, body) = api.post(GOOD).await;
     assert_eq!(status, 503, "{body}");
-    assert_eq!(error_body(&body).message, "no writer address resolved");
+    let e = error_body(&body);
+    assert!(
+        e.message.starts_with("no writer address resolved; not stored"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.in_doubt, Some(false)); // nothing left rust-api
 }
 
 #[tokio::test]

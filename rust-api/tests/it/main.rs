@@ -5,6 +5,7 @@ mod common;
 mod forward_grpc;
 mod forward_rest;
 mod http_inputs;
+mod idempotency;
 mod openapi;
 mod ops;
 mod props;

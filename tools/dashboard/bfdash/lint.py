@@ -129,6 +129,42 @@ def lint_dashboard(dash, datasources=None):
     return errs
 
 
+# Grafana's datasource provisioning file, apiVersion 1: the yaml fields of configsV1 and
+# upsertDataSourceFromConfigV1 in grafana/grafana pkg/services/provisioning/datasources/types.go
+# (Grafana ignores unknown keys, so a misspelt one would be silently lost) and their Go types.
+PROVISIONING_KEYS = {"apiVersion", "datasources", "deleteDatasources", "prune"}
+DATASOURCE_FIELDS = {
+    "orgId": int, "orgName": str, "version": int, "name": str, "type": str, "access": str,
+    "url": str, "user": str, "database": str, "basicAuth": bool, "basicAuthUser": str,
+    "withCredentials": bool, "isDefault": bool, "correlations": list, "jsonData": dict,
+    "secureJsonData": dict, "editable": bool, "uid": str,
+}
+
+
+def lint_provisioning_schema(doc):
+    """Fields and types against Grafana's provisioning types, and its rule (config_reader.go,
+    validateDefaultUniqueness) that one organisation has at most one default datasource."""
+    errs = [f"unknown top-level key {k!r}" for k in sorted(set(doc) - PROVISIONING_KEYS)]
+    defaults = {}
+    for i, d in enumerate(doc.get("datasources") or []):
+        if not isinstance(d, dict):
+            errs.append(f"datasources[{i}] is not a mapping")
+            continue
+        for k, v in d.items():
+            want = DATASOURCE_FIELDS.get(k)
+            if want is None:
+                errs.append(f"datasources[{i}]: unknown field {k!r} (Grafana ignores it)")
+            elif not isinstance(v, want) or (want is int and isinstance(v, bool)):
+                errs.append(f"datasources[{i}].{k} must be {want.__name__}, is {type(v).__name__}")
+        if d.get("access", "proxy") not in ("proxy", "direct"):
+            errs.append(f"datasources[{i}].access {d.get('access')!r}: Grafana knows proxy and direct")
+        if d.get("isDefault") is True:
+            defaults.setdefault(d.get("orgId", 1), []).append(d.get("name"))
+    errs += [f"org {org}: more than one default datasource {names}" for org, names in defaults.items()
+             if len(names) > 1]
+    return errs
+
+
 def lint_datasources(doc, want_uid="valkey"):
     """Checks a Grafana datasource provisioning document for the redis-datasource plugin."""
     errs = []
@@ -139,6 +175,7 @@ def lint_datasources(doc, want_uid="valkey"):
     dss = doc.get("datasources")
     if not isinstance(dss, list) or not dss:
         return errs + ["datasources must be a non-empty list"]
+    errs += lint_provisioning_schema(doc)
     uids = [d.get("uid") for d in dss]
     if len(set(uids)) != len(uids):
         errs.append("datasource uids not unique")
@@ -171,6 +208,9 @@ def lint_datasources(doc, want_uid="valkey"):
     for k in ("tlsAuth", "tlsSkipVerify", "acl"):
         if k in jd and not isinstance(jd[k], bool):
             errs.append(f"datasource {want_uid}: jsonData.{k} must be a boolean")
+    if d.get("isDefault", False) is not False:
+        errs.append(f"datasource {want_uid}: isDefault must be false (the Grafana release may "
+                    "provision its own default; Grafana refuses two; the dashboard names ours by uid)")
     sj = d.get("secureJsonData") or {}
     if not isinstance(sj, dict) or any(not isinstance(v, str) for v in sj.values()):
         errs.append(f"datasource {want_uid}: secureJsonData values must be strings")

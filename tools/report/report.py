@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""The technical report in Spanish and English from the committed result files.
+
+  report.py [--root .] [--check]
+
+Reads docs/results/ (results.py says what is there), draws docs/img/report-*.png (plots.py) and
+fills the two templates (templates/informe-tecnico.es.md → docs/informe-tecnico.md,
+templates/report.en.md → docs/report.md). A template holds the prose; every `{{key}}` in it is
+replaced by a table, figure, verdict or YAML block generated here from the same numbers for both
+languages, so the two documents cannot drift. An unknown key is an error.
+--check writes to a temporary folder and compares byte for byte with the committed files (exit 1
+and the names of the files that differ).
+"""
+import argparse
+import filecmp
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import plots  # noqa: E402
+from i18n import T  # noqa: E402
+from results import (SERIES, Spread, baseline_runs, compare, experiment_runs, machine_summary,  # noqa: E402
+                     metric, optional, split_yaml_docs)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DOCS = {"es": "docs/informe-tecnico.md", "en": "docs/report.md"}
+TEMPLATES = {"es": "templates/informe-tecnico.es.md", "en": "templates/report.en.md"}
+IMG = "docs/img"
+MANIFESTS = "kubernetes"  # the brief's folders of plain manifests, split from the operator's render
+KIND_DIRS = {"Deployment": "deployments", "Service": "services", "Ingress": "ingress",
+             "HorizontalPodAutoscaler": "hpa", "Kafka": "kafka", "KafkaNodePool": "kafka", "KafkaTopic": "kafka",
+             "VirtualMachine": "valkey"}
+MANIFESTS_README = """# kubernetes/ — generated, do not edit
+
+The brief's folders of plain manifests (deployments, services, ingress, hpa, kafka; valkey holds the
+KubeVirt VirtualMachines; other holds namespaces, config, secrets' shapes, RBAC and the rest). They
+are split, one object per file, from `blackfriday-operator render -f config/samples/pipeline.yaml`
+(committed as `docs/results/render/pipeline.yaml`) by `scripts/report`; CI checks both are current.
+
+They document what the operator applies. To deploy, apply the operator and one `BlackFridayPipeline`
+(docs/operator.md): the operator keeps these objects consistent with each other and with the spec,
+which hand-applied copies would not be.
+"""
+CATEGORIES = ["Electronica", "Ropa", "Hogar", "Belleza"]
+FWD = {"rest": "REST", "grpc": "gRPC"}
+
+
+def num(v, digits=0):
+    if v is None:
+        return "—"
+    if digits == 0:
+        return f"{v:,.0f}".replace(",", " ")
+    return f"{v:.{digits}f}"
+
+
+def spread_txt(s, digits=0):
+    if s.n == 0:
+        return "—"
+    if s.n == 1:
+        return num(s.median, digits)
+    return f"{num(s.median, digits)} ({num(s.min, digits)}–{num(s.max, digits)})"
+
+
+def ratio_txt(r):
+    return f"{r:.2f}×" if r < 10 else f"{r:.0f}×"
+
+
+def variant_label(lang, series, v):
+    t = T[lang]
+    if series == "kafka":
+        return t["users"].format(u=v.split("-")[1])
+    if series == "valkey":
+        n = v.split("-")[1]
+        return t["replica1"] if n == "1" else t["replicas"].format(r=n)
+    return t[v]
+
+
+def max_lag(run):
+    s = run.get("lag_samples") or []
+    return max((p[1] for p in s), default=None)
+
+
+class Report:
+    def __init__(self, root, out_root):
+        self.root, self.out = root, out_root
+        self.results = os.path.join(root, "docs/results")
+        self.exp = experiment_runs(self.results)
+        self.base = baseline_runs(self.results)
+        self.figs = {}
+
+    # ------------------------------------------------------------------ figures (language-free)
+    def draw(self):
+        img = os.path.join(self.out, IMG)
+        os.makedirs(img, exist_ok=True)
+
+        def fig(name, fn, *args, **kw):
+            fn(os.path.join(img, name), *args, **kw)
+            self.figs[name.rsplit(".", 1)[0]] = f"img/{name}"
+
+        fig("report-architecture.png", plots.architecture)
+        e = self.exp
+        if "kafka" in e:
+            vs = [v for v in SERIES["kafka"] if v in e["kafka"]]
+            fig("report-kafka-load.png", plots.series_panels, "Kafka: carga de Locust · Locust load",
+                [v.split("-")[1] for v in vs], [e["kafka"][v] for v in vs], "usuarios de Locust · Locust users",
+                bars=False, extra=("counts.drain_seconds", "drenaje s · drain s"))
+            fig("report-consumer-lag.png", plots.lag_timeline,
+                [(f"{v.split('-')[1]} usuarios · users", e["kafka"][v]) for v in vs])
+        if "valkey" in e:
+            vs = [v for v in SERIES["valkey"] if v in e["valkey"]]
+            fig("report-valkey-replicas.png", plots.series_panels, "Valkey: réplicas · replicas",
+                [v.split("-")[1] for v in vs], [e["valkey"][v] for v in vs], "réplicas · replicas",
+                extra=("valkey.primary_cpu_s", "CPU primario s · primary CPU s"))
+        if "forward" in e:
+            vs = [v for v in SERIES["forward"] if v in e["forward"]]
+            fig("report-rest-grpc.png", plots.latency_cdf, [(FWD[v], e["forward"][v]) for v in vs])
+            fig("report-rest-grpc-bars.png", plots.series_panels, "REST vs gRPC", [FWD[v] for v in vs],
+                [e["forward"][v] for v in vs], "rust-api → …")
+        if "writers" in e:
+            vs = [v for v in SERIES["writers"] if v in e["writers"]]
+            fig("report-writers.png", plots.series_panels, "Escritores · writers",
+                ["grpc-server-1\n×1", "grpc-server-2\n×2", "ambos · both\n×3"][:len(vs)], [e["writers"][v] for v in vs],
+                "procesos escritores · writer processes")
+        if self.base:
+            fig("report-writer-baselines.png", plots.writer_baselines, self.base)
+        runs = self.all_runs()
+        if runs:
+            fig("report-categories.png", plots.category_shares, runs, "Belleza", runs[0].get("featured_weight", 2.0))
+        hpa = optional(self.results, "cluster/hpa-timeline.json")
+        if hpa and hpa.get("samples"):
+            fig("report-hpa-timeline.png", plots.replica_timeline, hpa["samples"],
+                "HPA de rust-api (nodo del banco · bench node)", extra="cpu_percent")
+        edit = optional(self.results, "cluster/writer-replicas.json")
+        if edit and edit.get("samples"):
+            fig("report-writer-replicas.png", plots.replica_timeline, edit["samples"],
+                "grpcServer2.replicas editado · edited (nodo del banco · bench node)")
+
+    def all_runs(self):
+        return [r for s in self.exp.values() for runs in s.values() for r in runs]
+
+    # ------------------------------------------------------------------ generated text per language
+    def figure(self, lang, key, caption_es, caption_en):
+        if key not in self.figs:  # no data for it: the table or placeholder next to it says so
+            return ""
+        cap = caption_es if lang == "es" else caption_en
+        return f"![{cap}]({self.figs[key]})\n\n*{T[lang]['fig']}: {cap}*"
+
+    def series_table(self, lang, series):
+        t = T[lang]
+        if series not in self.exp:
+            return t["no_results"].format(path=f"docs/results/experiments/{series}/")
+        e = self.exp[series]
+        vs = [v for v in SERIES[series] if v in e]
+        ref = metric(e[vs[0]], "locust.ok_rps").median or 1
+        cols = [t["variant"], t["runs"], t["rps"], t["ratio"], t["p50"], t["p95"], t["p99"], t["fail"], t["drain"]]
+        if series == "kafka":
+            cols.append(t["lag_max"])
+        if series == "valkey":
+            cols += [t["valkey_cpu"], t["repl_behind"]]
+        if series == "writers":
+            cols.append(t["split"])
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        for v in vs:
+            runs = e[v]
+            rps = metric(runs, "locust.ok_rps")
+            fails = sum(r["locust"]["failures"] for r in runs)
+            row = [variant_label(lang, series, v), str(len(runs)), spread_txt(rps), f"{rps.median / ref:.2f}",
+                   spread_txt(metric(runs, "locust.latency_ms.p50")), spread_txt(metric(runs, "locust.latency_ms.p95")),
+                   spread_txt(metric(runs, "locust.latency_ms.p99")), str(fails),
+                   spread_txt(metric(runs, "counts.drain_seconds"), 1)]
+            if series == "kafka":
+                row.append(spread_txt(Spread([max_lag(r) for r in runs])))
+            if series == "valkey":
+                row += [spread_txt(metric(runs, "valkey.primary_cpu_s"), 2),
+                        spread_txt(metric(runs, "valkey.replication_bytes_behind"))]
+            if series == "writers":
+                names = sorted({k for r in runs for k in r.get("writer_split", {})})
+                row.append(", ".join(f"{n} {num(Spread([r['writer_split'].get(n) for r in runs]).median)}" for n in names))
+            lines.append("| " + " | ".join(row) + " |")
+        lines.append("")
+        lines.append(f"*{t['median_note'].format(n=min(len(e[v]) for v in vs))}*")
+        return "\n".join(lines)
+
+    def verdicts(self, lang, series):
+        t = T[lang]
+        if series not in self.exp:
+            return ""
+        e = self.exp[series]
+        vs = [v for v in SERIES[series] if v in e]
+        out = []
+        for v in vs[1:]:
+            for mpath, mkey, higher, unit in (("locust.ok_rps", "m_rps", True, ""), ("locust.latency_ms.p95", "m_p95", False, " ms")):
+                a, b = metric(e[vs[0]], mpath), metric(e[v], mpath)
+                kind = compare(a, b, higher)
+                direction = t["higher"] if (b.median > a.median) else t["lower"]
+                verdict = t["v_" + kind].format(what=t[mkey], dir=direction)
+                out.append(t["verdict_line"].format(variant=variant_label(lang, series, v),
+                                                    ref=variant_label(lang, series, vs[0]), metric=t[mkey],
+                                                    a=num(a.median) + unit, b=num(b.median) + unit,
+                                                    ratio=f"×{b.median / a.median:.2f}" if a.median else "—",
+                                                    verdict=verdict))
+        return "\n".join(out)
+
+    def machine(self, lang):
+        t = T[lang]
+        m = machine_summary(self.all_runs())
+        if not m:
+            return t["no_results"].format(path="docs/results/experiments/")
+        text = t["machine"].format(n=m["n"], first=m["first"], last=m["last"], commits=", ".join(m["commits"]),
+                                   cpu=", ".join(m["cpu_models"]), cores=", ".join(map(str, m["cores"])),
+                                   busy=num(m["busy"].median), busy_min=num(m["busy"].min), busy_max=num(m["busy"].max),
+                                   load=num(m["load1"].median, 1), dur=", ".join(m["durations"]))
+        if m["uncommitted"]:
+            text += " " + t["uncommitted"].format(paths=", ".join(f"`{p}`" for p in m["uncommitted"]))
+        for c in m["conditions"]:
+            text += "\n\n" + t["conditions"].format(c=c)
+        return text
+
+    def baselines(self, lang):
+        t = T[lang]
+        if not self.base:
+            return t["no_results"].format(path="docs/results/baselines/")
+        kinds = ["writer", "franz_go_produce_sync", "kafka_go_defaults"]
+        sp = {k: Spread([r["writers"][k]["sales_per_s"] for r in self.base]) for k in kinds}
+        lines = [t["wb_head"], "|---|---|---|---|---|"]
+        for k in kinds:
+            p50 = Spread([r["writers"][k]["p50_ms"] for r in self.base])
+            p99 = Spread([r["writers"][k]["p99_ms"] for r in self.base])
+            ratio = sp["writer"].median / sp[k].median if sp[k].median else None
+            lines.append(f"| {t['writer_kind'][k]} | {spread_txt(sp[k])} | {spread_txt(p50, 1)} | {spread_txt(p99, 1)} | "
+                         f"{'—' if k == 'writer' else ratio_txt(ratio)} |")
+        lines.append("")
+        b0 = self.base[0]
+        lines.append(f"*{t['median_note'].format(n=len(self.base))}; {b0['concurrency']} × {b0['duration']}, "
+                     f"{b0['partitions']} partitions, `{b0['command']}`; {self.base[0]['date']} … {self.base[-1]['date']}, "
+                     f"commit {', '.join(sorted({r['commit'] for r in self.base}))}*")
+        lines.append("")
+        for k in kinds[1:]:
+            kind = compare(sp[k], sp["writer"], True)
+            direction = t["higher"] if sp["writer"].median > sp[k].median else t["lower"]
+            lines.append(t["wb_verdict"].format(name=t["writer_kind"][k].split(",")[0].split(" (")[0],
+                                                ratio=ratio_txt(sp['writer'].median / sp[k].median),
+                                                verdict=t["v_" + kind].format(what=t["m_rps"], dir=direction)))
+        conds = sorted({r.get("conditions") for r in self.base if r.get("conditions")})
+        for c in conds:
+            lines += ["", t["conditions"].format(c=c)]
+        return "\n".join(lines)
+
+    def categories(self, lang):
+        t = T[lang]
+        runs = self.all_runs()
+        if not runs:
+            return t["no_results"].format(path="docs/results/experiments/")
+        weight = runs[0].get("featured_weight", 2.0)
+        ok = {c: sum(r["locust"]["ok_by_category"].get(c, 0) for r in runs) for c in CATEGORIES}
+        total = sum(ok.values()) or 1
+        wsum = 3 + weight
+        lines = [t["cat_head"], "|---|---|---|---|"]
+        for c in CATEGORIES:
+            exp = (weight if c == "Belleza" else 1.0) / wsum
+            lines.append(f"| {c} | {num(ok[c])} | {100 * ok[c] / total:.1f} % | {100 * exp:.1f} % |")
+        return "\n".join(lines)
+
+    def exact_runs(self, lang):
+        runs = self.all_runs()
+        if not runs:
+            return "—"
+        n_ok = sum(1 for r in runs if r["counts"]["match"])
+        sales = sum(r["locust"]["ok"] for r in runs)
+        if lang == "es":
+            return f"{n_ok} de {len(runs)} corridas exactas ({num(sales)} ventas aceptadas en total)"
+        return f"{n_ok} of {len(runs)} runs exact ({num(sales)} accepted sales in total)"
+
+    def evidence_file(self, lang, rel, caption_es, caption_en, fig_key=None):
+        data = optional(self.results, rel)
+        if data is None:
+            if rel.startswith("cloud/"):
+                return T[lang]["never_cloud"].format(path=f"docs/results/{rel}")
+            return T[lang]["not_measured"].format(path=f"docs/results/{rel}")
+        parts = [""]
+        meta = {k: v for k, v in data.items() if isinstance(v, (str, int, float)) and k != "kubectl"}
+        parts.append("| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in sorted(meta.items())))
+        if fig_key:
+            parts.append(self.figure(lang, fig_key, caption_es, caption_en))
+        if data.get("kubectl"):
+            parts.append("```\n" + data["kubectl"].rstrip() + "\n```")
+        return "\n\n".join(parts)
+
+    def yaml_section(self, lang):
+        path = os.path.join(self.results, "render/pipeline.yaml")
+        if not os.path.exists(path):
+            return T[lang]["not_measured"].format(path="docs/results/render/pipeline.yaml")
+        docs = split_yaml_docs(open(path).read())
+        cols = "| tipo | namespace | nombre | archivo |" if lang == "es" else "| kind | namespace | name | file |"
+        head = cols + "\n|---|---|---|---|\n" + "\n".join(
+            f"| {k} | {ns or '—'} | {n} | [`{manifest_path(k, ns, n)}`](../{manifest_path(k, ns, n)}) |"
+            for k, ns, n, _ in docs)
+        blocks = []
+        for k, ns, n, text in docs:
+            label = f"{k} {ns + '/' if ns else ''}{n}"
+            blocks.append(f"<details><summary><code>{label}</code></summary>\n\n```yaml\n{text}\n```\n\n</details>")
+        count = (f"{len(docs)} objetos" if lang == "es" else f"{len(docs)} objects")
+        return f"{head}\n\n{count}:\n\n" + "\n".join(blocks)
+
+    def values(self, lang):
+        fig = lambda k, es, en: self.figure(lang, k, es, en)  # noqa: E731
+        v = {
+            "machine": self.machine(lang),
+            "exact_runs": self.exact_runs(lang),
+            "categories": self.categories(lang),
+            "baselines": self.baselines(lang),
+            "yaml": self.yaml_section(lang),
+            "fig:architecture": fig("report-architecture", "arquitectura de este sistema (dibujada por tools/report/plots.py)",
+                                    "architecture of this system (drawn by tools/report/plots.py)"),
+            "fig:kafka": fig("report-kafka-load", "Kafka bajo distintas cargas de Locust", "Kafka under different Locust loads"),
+            "fig:lag": fig("report-consumer-lag", "lag del consumidor durante cada corrida de la serie kafka",
+                           "consumer lag during each run of the kafka series"),
+            "fig:valkey": fig("report-valkey-replicas", "Valkey con 0, 1 y 2 réplicas", "Valkey with 0, 1 and 2 replicas"),
+            "fig:forward": fig("report-rest-grpc", "distribución de latencias REST vs gRPC (todas las corridas)",
+                               "REST vs gRPC latency distributions (all runs)"),
+            "fig:forward_bars": fig("report-rest-grpc-bars", "REST vs gRPC por corrida", "REST vs gRPC per run"),
+            "fig:writers": fig("report-writers", "escritores: 1 vs 2 réplicas (y ambos)", "writers: 1 vs 2 replicas (and both)"),
+            "fig:baselines": fig("report-writer-baselines", "el escritor frente a franz-go ProduceSync y kafka-go",
+                                 "the writer against franz-go ProduceSync and kafka-go"),
+            "fig:categories": fig("report-categories", "ventas por categoría con el peso de la categoría destacada",
+                                  "sales per category with the featured category's weight"),
+            "evidence:hpa": self.evidence_file(lang, "cluster/hpa-timeline.json", "réplicas de rust-api bajo carga (HPA)",
+                                               "rust-api replicas under load (HPA)", "report-hpa-timeline"),
+            "evidence:writer_edit": self.evidence_file(lang, "cluster/writer-replicas.json", "edición de grpcServer2.replicas",
+                                                       "grpcServer2.replicas edit", "report-writer-replicas"),
+            "evidence:vms": self.evidence_file(lang, "vms/valkey-vms.json", "", ""),
+            "evidence:cloud": self.evidence_file(lang, "cloud/run.json", "", ""),
+        }
+        for s in SERIES:
+            v[f"table:{s}"] = self.series_table(lang, s)
+            v[f"verdicts:{s}"] = self.verdicts(lang, s)
+        return v
+
+    def check_templates(self):
+        """Before any drawing: every {{key}} of both templates is one the generator fills."""
+        for lang in ("es", "en"):
+            tpl = open(os.path.join(HERE, TEMPLATES[lang])).read()
+            unknown = sorted(set(re.findall(r"\{\{([^}]+)\}\}", tpl)) - set(self.values(lang)))
+            if unknown:
+                sys.exit(f"report: {TEMPLATES[lang]} uses unknown keys: {', '.join(unknown)}")
+
+    def write_docs(self):
+        self.check_templates()
+        for lang in ("es", "en"):
+            tpl = open(os.path.join(HERE, TEMPLATES[lang])).read()
+            vals = self.values(lang)
+            text = re.sub(r"\{\{([^}]+)\}\}", lambda m: vals[m.group(1)], tpl)
+            path = os.path.join(self.out, DOCS[lang])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text.rstrip("\n") + "\n")
+
+
+def manifest_path(kind, ns, name):
+    folder = KIND_DIRS.get(kind, "other")
+    fname = f"{ns}.{name}.yaml" if folder != "other" else f"{kind.lower()}.{ns or 'cluster'}.{name}.yaml"
+    return f"{MANIFESTS}/{folder}/{fname}"
+
+
+def write_manifests(results, out):
+    path = os.path.join(results, "render/pipeline.yaml")
+    if not os.path.exists(path):
+        return
+    base = os.path.join(out, MANIFESTS)
+    for kind, ns, name, text in split_yaml_docs(open(path).read()):
+        rel = manifest_path(kind, ns, name)
+        os.makedirs(os.path.dirname(os.path.join(out, rel)), exist_ok=True)
+        with open(os.path.join(out, rel), "w") as f:
+            f.write("# generated by scripts/report from blackfriday-operator render -f config/samples/pipeline.yaml\n")
+            f.write(text + "\n")
+    with open(os.path.join(base, "README.md"), "w") as f:
+        f.write(MANIFESTS_README)
+
+
+def outputs(root):
+    """Every file the generator owns, relative to root: the two documents, docs/img/report-*.png and
+    kubernetes/**."""
+    files = list(DOCS.values())
+    for d, _, names in sorted(os.walk(os.path.join(root, MANIFESTS))):
+        files += sorted(os.path.relpath(os.path.join(d, n), root) for n in names)
+    img = os.path.join(root, IMG)
+    if os.path.isdir(img):
+        files += [f"{IMG}/{f}" for f in sorted(os.listdir(img)) if f.startswith("report-") and f.endswith(".png")]
+    return files
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(HERE)))
+    ap.add_argument("--check", action="store_true")
+    a = ap.parse_args()
+    root = os.path.abspath(a.root)
+    if not a.check:
+        img = os.path.join(root, IMG)
+        if os.path.isdir(img):  # figures that no longer have data must not linger
+            for f in os.listdir(img):
+                if f.startswith("report-") and f.endswith(".png"):
+                    os.remove(os.path.join(img, f))
+        shutil.rmtree(os.path.join(root, MANIFESTS), ignore_errors=True)
+        r = Report(root, root)
+        r.check_templates()
+        r.draw()
+        r.write_docs()
+        write_manifests(r.results, root)
+        files = outputs(root)
+        print(f"report: wrote {', '.join(DOCS.values())}, {sum(f.startswith(IMG) for f in files)} figures in {IMG}/, "
+              f"{sum(f.startswith(MANIFESTS) for f in files)} files in {MANIFESTS}/")
+        return 0
+    tmp = tempfile.mkdtemp(prefix="bf-report-")
+    try:
+        r = Report(root, tmp)
+        r.check_templates()
+        r.draw()
+        r.write_docs()
+        write_manifests(r.results, tmp)
+        want, have = set(outputs(tmp)), set(outputs(root))
+        bad = sorted(want ^ have)
+        bad += [f for f in sorted(want & have) if not filecmp.cmp(os.path.join(tmp, f), os.path.join(root, f), shallow=False)]
+        if bad:
+            print("report: the committed report differs from what its results generate: " + ", ".join(bad), file=sys.stderr)
+            print("report: run scripts/report and commit the result", file=sys.stderr)
+            return 1
+        print(f"report: {len(want)} files reproduce byte for byte from docs/results")
+        return 0
+    finally:
+        shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
