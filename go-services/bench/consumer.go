@@ -17,16 +17,24 @@ import (
 	"github.com/blackfriday-operator/go-services/internal/consumer"
 	"github.com/blackfriday-operator/go-services/internal/testenv"
 	"github.com/blackfriday-operator/go-services/internal/valkeyproc"
+	pb "github.com/blackfriday-operator/go-services/proto"
 )
 
-// startValkey runs a private valkey-server (append-only file, fsync every second, like the
-// bench and the VMs) and returns a client and a stop func that also removes its files.
-func startValkey(bin string) (valkey.Client, func(), error) {
+// Persistence settings of the private valkey-server: the deployed one (append-only file, fsync
+// every second, like the bench and the VMs) and none (P4's comparison).
+var (
+	aofEverysec = []string{"--appendonly", "yes", "--appendfsync", "everysec"}
+	aofOff      = []string{"--appendonly", "no", "--save", ""}
+)
+
+// startValkey runs a private valkey-server with the given persistence settings and returns a
+// client and a stop func that also removes its files.
+func startValkey(bin string, persistence []string) (valkey.Client, func(), error) {
 	dir, err := os.MkdirTemp("", "bench-valkey")
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := valkeyproc.Start(bin, dir, "--appendonly", "yes", "--appendfsync", "everysec")
+	srv, err := valkeyproc.Start(bin, dir, persistence...)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nil, err
@@ -96,18 +104,9 @@ func benchConsumers(brokers []string, valkeyServer string, partitions int32, n i
 	defer drop()
 	sales := testenv.Sales(n, 250, 5)
 	t0 := time.Now()
-	pcl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
-	if err != nil {
+	if err := prefill(brokers, topic, sales); err != nil {
 		return err
 	}
-	for _, s := range sales {
-		v, _ := proto.Marshal(s)
-		pcl.Produce(context.Background(), &kgo.Record{Key: []byte(s.ProductoId), Value: v}, nil)
-	}
-	if err := pcl.Flush(context.Background()); err != nil {
-		return err
-	}
-	pcl.Close()
 	series := "price streams for every product"
 	if featured != "" {
 		series = "price streams for the featured category " + featured + ", as deployed"
@@ -116,49 +115,19 @@ func benchConsumers(brokers []string, valkeyServer string, partitions int32, n i
 		n, partitions, series, time.Since(t0).Round(time.Millisecond))
 
 	// the real consumer
-	vk, stopVK, err := startValkey(valkeyServer)
+	fast, diffs, err := runConsumer(brokers, topic, valkeyServer, aofEverysec, sales, featured, true)
 	if err != nil {
 		return err
 	}
-	opts := aggregates.Options{Topic: topic, SeriesCategory: featured}
-	store := &countingStore{Store: aggregates.NewStore(vk, opts)}
-	if err := store.Load(context.Background()); err != nil {
-		return err
-	}
-	before := serverCommands(vk)
-	c, err := consumer.New(consumer.Config{Brokers: brokers, Topic: topic, Group: fmt.Sprintf("bench-fast-%d", time.Now().UnixNano()), MaxBatch: 5000}, store)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	start := time.Now()
-	go func() { done <- c.Run(ctx) }()
-	for store.applied.Load() < int64(n) {
-		time.Sleep(time.Millisecond)
-	}
-	fast := consumerResult{name: "consumer (1 FCALL per batch, max 5000 records)", sales: int64(n), elapsed: time.Since(start), clientCommands: store.calls.Load()}
-	fmt.Printf("  (consumer: group join and first fetch %v, Valkey function time %v of the drain)\n",
-		time.Unix(0, store.first.Load()).Sub(start).Round(time.Millisecond), time.Duration(store.busy.Load()).Round(time.Millisecond))
-	cancel()
-	<-done
-	fast.serverCommands = serverCommands(vk) - before - 1
-	got, err := aggregates.Read(context.Background(), vk)
-	if err != nil {
-		return err
-	}
-	diffs := aggregates.Diff(aggregates.Expect(testenv.AsAggregates(sales), opts), got)
-	vk.Close()
-	stopVK()
 
 	// the naive consumer
-	vk, stopVK, err = startValkey(valkeyServer)
+	vk, stopVK, err := startValkey(valkeyServer, aofEverysec)
 	if err != nil {
 		return err
 	}
 	defer stopVK()
 	defer vk.Close()
-	before = serverCommands(vk)
+	before := serverCommands(vk)
 	naive, err := runNaive(brokers, topic, vk, n, naiveLimit, featured)
 	if err != nil {
 		return err
@@ -181,6 +150,110 @@ func benchConsumers(brokers []string, valkeyServer string, partitions int32, n i
 	}
 	fmt.Printf("  check: every dashboard key of the consumer's Valkey equals the model of the %d sales\n", n)
 	return nil
+}
+
+// prefill produces the sales into the topic (keyed by product, as the writer does).
+func prefill(brokers []string, topic string, sales []*pb.ProductSaleRequest) error {
+	pcl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		return err
+	}
+	defer pcl.Close()
+	for _, s := range sales {
+		v, _ := proto.Marshal(s)
+		pcl.Produce(context.Background(), &kgo.Record{Key: []byte(s.ProductoId), Value: v}, nil)
+	}
+	return pcl.Flush(context.Background())
+}
+
+// benchAOF is P4: the real consumer draining the same pre-filled topic into a Valkey with AOF
+// everysec (as deployed) and into one without persistence, alternating which goes first each
+// round; prints each round and the median (min–max) of the ratio within a round.
+func benchAOF(brokers []string, valkeyServer string, partitions int32, n, rounds int, featured string) error {
+	if valkeyServer == "" {
+		return fmt.Errorf("no valkey-server binary (-valkey-server or VALKEY_SERVER)")
+	}
+	topic, drop, err := newTopic(brokers, "bench-aof", partitions)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	sales := testenv.Sales(n, 250, 5)
+	if err := prefill(brokers, topic, sales); err != nil {
+		return err
+	}
+	fmt.Printf("== P4 consumer with Valkey AOF everysec vs AOF off: drain %d pre-filled sales, %d rounds, order alternating\n", n, rounds)
+	settings := []struct {
+		name string
+		args []string
+	}{{"AOF everysec (deployed)", aofEverysec}, {"AOF off, no RDB", aofOff}}
+	rates := make([][]float64, len(settings))
+	for round := range rounds {
+		for k := range settings {
+			i := (k + round) % len(settings)
+			r, diffs, err := runConsumer(brokers, topic, valkeyServer, settings[i].args, sales, featured, false)
+			if err != nil {
+				return err
+			}
+			if len(diffs) > 0 {
+				return fmt.Errorf("%s: Valkey content differs from the model: %v", settings[i].name, diffs[:min(5, len(diffs))])
+			}
+			rates[i] = append(rates[i], r.rate())
+			fmt.Printf("  round %d  %-26s drain %-10v %9.0f sales/s\n", round+1, settings[i].name, r.elapsed.Round(time.Millisecond), r.rate())
+		}
+	}
+	ratios := make([]float64, rounds)
+	for i := range ratios {
+		ratios[i] = rates[0][i] / rates[1][i]
+	}
+	for i, st := range settings {
+		fmt.Printf("  %-26s %s sales/s, median (min–max)\n", st.name, medianRange(rates[i], "%.0f"))
+	}
+	fmt.Printf("  RATIO AOF everysec / AOF off: %sx (goal >= 0.95x); every run's Valkey equals the model of the %d sales\n", medianRange(ratios, "%.2f"), n)
+	return nil
+}
+
+// runConsumer drains the whole topic with the real consumer (a fresh group) into a fresh private
+// Valkey with the given persistence, and returns the result and how the Valkey content differs
+// from the model of the sales.
+func runConsumer(brokers []string, topic, valkeyServer string, persistence []string, sales []*pb.ProductSaleRequest, featured string, verbose bool) (consumerResult, []string, error) {
+	n := len(sales)
+	vk, stopVK, err := startValkey(valkeyServer, persistence)
+	if err != nil {
+		return consumerResult{}, nil, err
+	}
+	defer stopVK()
+	defer vk.Close()
+	opts := aggregates.Options{Topic: topic, SeriesCategory: featured}
+	store := &countingStore{Store: aggregates.NewStore(vk, opts)}
+	if err := store.Load(context.Background()); err != nil {
+		return consumerResult{}, nil, err
+	}
+	before := serverCommands(vk)
+	c, err := consumer.New(consumer.Config{Brokers: brokers, Topic: topic, Group: fmt.Sprintf("bench-fast-%d", time.Now().UnixNano()), MaxBatch: 5000}, store)
+	if err != nil {
+		return consumerResult{}, nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- c.Run(ctx) }()
+	for store.applied.Load() < int64(n) {
+		time.Sleep(time.Millisecond)
+	}
+	r := consumerResult{name: "consumer (1 FCALL per batch, max 5000 records)", sales: int64(n), elapsed: time.Since(start), clientCommands: store.calls.Load()}
+	if verbose {
+		fmt.Printf("  (consumer: group join and first fetch %v, Valkey function time %v of the drain)\n",
+			time.Unix(0, store.first.Load()).Sub(start).Round(time.Millisecond), time.Duration(store.busy.Load()).Round(time.Millisecond))
+	}
+	cancel()
+	<-done
+	r.serverCommands = serverCommands(vk) - before - 1
+	got, err := aggregates.Read(context.Background(), vk)
+	if err != nil {
+		return consumerResult{}, nil, err
+	}
+	return r, aggregates.Diff(aggregates.Expect(testenv.AsAggregates(sales), opts), got), nil
 }
 
 // runNaive is the peers' consumer (docs/research/peers.md §1, J): auto-committing group

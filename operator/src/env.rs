@@ -68,8 +68,14 @@ pub fn grpc_client(p: &ValidPipeline) -> Vec<EnvVar> {
         plain(ROUTE, p.effective_route.as_str()),
         // With both tiers routed, weight each tier by its replica count so every writer pod gets
         // the same share (1:2 by default) instead of grpc-server-1's single pod taking half.
-        plain(ROUTE_WEIGHT_1, p.spec.grpc_server1.replicas.max(1).to_string()),
-        plain(ROUTE_WEIGHT_2, p.spec.grpc_server2.replicas.max(1).to_string()),
+        plain(
+            ROUTE_WEIGHT_1,
+            p.spec.grpc_server1.replicas.max(1).to_string(),
+        ),
+        plain(
+            ROUTE_WEIGHT_2,
+            p.spec.grpc_server2.replicas.max(1).to_string(),
+        ),
         plain(LOG_LEVEL, "info"),
     ]
 }
@@ -87,29 +93,35 @@ pub fn writer(p: &ValidPipeline, writer_name: &str) -> Vec<EnvVar> {
     ]
 }
 
-/// The consumer: Kafka group → Valkey primary, password from the copied Secret.
+/// The consumer: Kafka group → Valkey primary, password from the copied Secret (none for an
+/// external Valkey without AUTH: VALKEY_PASSWORD is then left out, which the consumer reads as "").
 pub fn consumer(p: &ValidPipeline) -> Vec<EnvVar> {
+    let password = p.valkey_password_source().map(|_| EnvVar {
+        name: VALKEY_PASSWORD.into(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: p.spec.valkey.password_secret.name.clone(),
+                key: p.spec.valkey.password_secret.key.clone(),
+                optional: None,
+            }),
+            ..Default::default()
+        }),
+    });
     vec![
         plain(KAFKA_BROKERS, p.kafka_bootstrap.clone()),
         plain(KAFKA_TOPIC, p.spec.kafka.topic.name.clone()),
         plain(KAFKA_GROUP, p.spec.consumer.group.clone()),
         plain(VALKEY_ADDR, p.valkey_primary_addr.clone()),
-        EnvVar {
-            name: VALKEY_PASSWORD.into(),
-            value: None,
-            value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: p.spec.valkey.password_secret.name.clone(),
-                    key: p.spec.valkey.password_secret.key.clone(),
-                    optional: None,
-                }),
-                ..Default::default()
-            }),
-        },
+    ]
+    .into_iter()
+    .chain(password)
+    .chain([
         // Price series are kept only for the dashboard's featured category.
         plain(FEATURED_CATEGORY, p.featured_category.as_str()),
         plain(KEY_TTL, format!("{}s", p.spec.valkey.key_ttl_seconds)),
         plain(METRICS_LISTEN, format!(":{}", names::CONSUMER_METRICS_PORT)),
         plain(LOG_LEVEL, "info"),
-    ]
+    ])
+    .collect()
 }

@@ -52,6 +52,15 @@ pub fn valkey_data_pvc(index: i32) -> String {
     format!("valkey-data-{index}")
 }
 
+/// The Secret holding the cloud-init user-data of VM number `index` (key [`CLOUD_INIT_USER_DATA_KEY`]).
+pub fn valkey_cloud_init_secret(index: i32) -> String {
+    format!("valkey-{index}-cloud-init")
+}
+
+/// The key KubeVirt reads a `userDataSecretRef` Secret's user-data from (it accepts `userdata`
+/// or `userData`; user-guide "Startup Scripts", pkg/cloud-init).
+pub const CLOUD_INIT_USER_DATA_KEY: &str = "userdata";
+
 /// The root DataVolume of VM number `index` (disk source dataVolume).
 pub fn valkey_root_dv(index: i32) -> String {
     format!("valkey-root-{index}")

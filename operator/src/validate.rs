@@ -9,7 +9,7 @@ use std::fmt;
 
 use crate::crd::{
     AutoscalingSpec, BlackFridayPipeline, BlackFridayPipelineSpec, Category, KafkaMode,
-    ResourcesSpec, WriterRoute,
+    ResourcesSpec, SecretKeyRef, ValkeyMode, WriterRoute,
 };
 use crate::names;
 
@@ -98,6 +98,32 @@ impl ValidPipeline {
     }
     pub fn ns_grafana(&self) -> &str {
         &self.spec.grafana.namespace
+    }
+    /// Whether the operator runs Valkey (VMs, PVCs, Services, password) itself.
+    pub fn valkey_managed(&self) -> bool {
+        self.spec.valkey.mode == ValkeyMode::Managed
+    }
+    /// Whether the operator runs Kafka (Strimzi objects) itself.
+    pub fn kafka_managed(&self) -> bool {
+        self.spec.kafka.mode == KafkaMode::Strimzi
+    }
+    /// The Secret key the Valkey password is read from: the external server's Secret, or (managed)
+    /// the operator's own Secret in the valkey namespace. `None`: an external server without AUTH.
+    pub fn valkey_password_source(&self) -> Option<SecretKeyRef> {
+        let own = &self.spec.valkey.password_secret;
+        match self.spec.valkey.mode {
+            ValkeyMode::Managed => Some(SecretKeyRef {
+                name: own.name.clone(),
+                namespace: self.ns_valkey().to_string(),
+                key: own.key.clone(),
+            }),
+            ValkeyMode::External => self
+                .spec
+                .valkey
+                .external
+                .as_ref()
+                .and_then(|e| e.password_secret.clone()),
+        }
     }
     /// `host:port` of a writer tier's headless Service.
     pub fn writer_address(&self, writer: &str) -> String {
@@ -325,6 +351,30 @@ pub fn validate_spec(
         errors.add("spec.consumer.group", "must not be empty");
     }
 
+    // A VPA that sets CPU requests next to an HPA that scales on CPU utilization (a share of
+    // those requests) makes the two fight: each resize moves the HPA's measure. The Kubernetes
+    // autoscaler's VPA README says not to combine them; refuse it rather than describe it.
+    if spec.vpa.enabled && spec.vpa.update_mode != crate::crd::VpaUpdateMode::Off {
+        let under_hpa: Vec<&str> = [
+            ("spec.grpcClient", &grpc_client_scaling),
+            ("spec.consumer", &consumer_scaling),
+        ]
+        .into_iter()
+        .filter(|(_, scaling)| matches!(scaling, Scaling::Autoscaled(_)))
+        .map(|(field, _)| field)
+        .collect();
+        if !under_hpa.is_empty() {
+            errors.add(
+                "spec.vpa.updateMode",
+                &format!(
+                    "{} would rewrite the CPU requests that the CPU HPA of {} scales on; use Off (recommendations only) or fixed replicas there",
+                    spec.vpa.update_mode.as_str(),
+                    under_hpa.join(" and ")
+                ),
+            );
+        }
+    }
+
     // Kafka.
     let kafka = &spec.kafka;
     let kafka_bootstrap = match kafka.mode {
@@ -360,15 +410,7 @@ pub fn validate_spec(
             )
         }
         KafkaMode::External => match &kafka.bootstrap_servers {
-            Some(servers)
-                if servers.split(',').all(|s| {
-                    s.trim()
-                        .rsplit_once(':')
-                        .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
-                }) =>
-            {
-                servers.clone()
-            }
+            Some(servers) if servers.split(',').all(|s| is_host_port(s.trim())) => servers.clone(),
             _ => {
                 errors.add(
                     "spec.kafka.bootstrapServers",
@@ -405,18 +447,60 @@ pub fn validate_spec(
     if !is_dns_subdomain(&valkey.password_secret.name) {
         errors.add("spec.valkey.passwordSecret.name", "must be a Secret name");
     }
-    if valkey.password_secret.key.is_empty()
-        || !valkey
-            .password_secret
-            .key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-    {
+    if !is_secret_key(&valkey.password_secret.key) {
         errors.add(
             "spec.valkey.passwordSecret.key",
             "must be a Secret key ([-._a-zA-Z0-9]+)",
         );
     }
+
+    let (valkey_primary_addr, valkey_read_addr) = match valkey.mode {
+        ValkeyMode::Managed => {
+            let addr = |service: &str| {
+                format!(
+                    "{service}.{}.svc.{}:{}",
+                    ns.valkey,
+                    spec.cluster_domain,
+                    names::VALKEY_PORT
+                )
+            };
+            (
+                addr(names::VALKEY_PRIMARY_SERVICE),
+                addr(names::VALKEY_READ_SERVICE),
+            )
+        }
+        ValkeyMode::External => match &valkey.external {
+            Some(external) => {
+                check_host_port(
+                    "spec.valkey.external.primaryAddress",
+                    &external.primary_address,
+                    &mut errors,
+                );
+                if let Some(read) = &external.read_address {
+                    check_host_port("spec.valkey.external.readAddress", read, &mut errors);
+                }
+                if let Some(secret) = &external.password_secret {
+                    check_secret_key_ref(
+                        "spec.valkey.external.passwordSecret",
+                        secret,
+                        &mut errors,
+                    );
+                }
+                let read = external
+                    .read_address
+                    .clone()
+                    .unwrap_or_else(|| external.primary_address.clone());
+                (external.primary_address.clone(), read)
+            }
+            None => {
+                errors.add(
+                    "spec.valkey.external",
+                    "is required when spec.valkey.mode is external (primaryAddress at least)",
+                );
+                (String::new(), String::new())
+            }
+        },
+    };
 
     // Grafana.
     let grafana = &spec.grafana;
@@ -508,16 +592,8 @@ pub fn validate_spec(
         featured_category,
         featured_product,
         kafka_bootstrap,
-        valkey_primary_addr: format!(
-            "{}:{}",
-            svc(names::VALKEY_PRIMARY_SERVICE, &ns.valkey),
-            names::VALKEY_PORT
-        ),
-        valkey_read_addr: format!(
-            "{}:{}",
-            svc(names::VALKEY_READ_SERVICE, &ns.valkey),
-            names::VALKEY_PORT
-        ),
+        valkey_primary_addr,
+        valkey_read_addr,
         writer_targets,
         effective_route,
         grpc_client_url: format!(
@@ -587,6 +663,47 @@ fn check_autoscaling(field: &str, hpa: &AutoscalingSpec, errors: &mut Errors) {
             "must be between 1 and 100",
         );
     }
+    let Some(behavior) = &hpa.behavior else {
+        return;
+    };
+    for (direction, rules) in [
+        ("scaleUp", &behavior.scale_up),
+        ("scaleDown", &behavior.scale_down),
+    ] {
+        let Some(rules) = rules else { continue };
+        let at = format!("{field}.behavior.{direction}");
+        // The API server's own bounds (k8s.io/kubernetes pkg/apis/autoscaling/validation,
+        // validateScalingRules / validateScalingPolicy), so the operator reports them by field
+        // instead of an apply failure on the HPA.
+        if rules
+            .stabilization_window_seconds
+            .is_some_and(|s| !(0..=3600).contains(&s))
+        {
+            errors.add(
+                &format!("{at}.stabilizationWindowSeconds"),
+                "must be between 0 and 3600",
+            );
+        }
+        if let Some(policies) = &rules.policies {
+            if policies.is_empty() {
+                errors.add(
+                    &format!("{at}.policies"),
+                    "must list at least one policy (or be left out for the defaults)",
+                );
+            }
+            for (i, policy) in policies.iter().enumerate() {
+                if policy.value < 1 {
+                    errors.add(&format!("{at}.policies[{i}].value"), "must be >= 1");
+                }
+                if !(1..=1800).contains(&policy.period_seconds) {
+                    errors.add(
+                        &format!("{at}.policies[{i}].periodSeconds"),
+                        "must be between 1 and 1800",
+                    );
+                }
+            }
+        }
+    }
 }
 
 fn check_resources(field: &str, resources: &ResourcesSpec, errors: &mut Errors) {
@@ -604,6 +721,44 @@ fn check_resources(field: &str, resources: &ResourcesSpec, errors: &mut Errors) 
                 );
             }
         }
+    }
+}
+
+/// `host:port` with a non-empty host without spaces, commas or slashes and a port 1–65535.
+/// IPv6 literals go in brackets (`[fd00::1]:6379`).
+fn is_host_port(s: &str) -> bool {
+    s.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty()
+            && !host.contains(|c: char| c.is_whitespace() || c == ',' || c == '/')
+            && port.parse::<u16>().is_ok_and(|p| p > 0)
+    })
+}
+
+fn check_host_port(field: &str, value: &str, errors: &mut Errors) {
+    if !is_host_port(value) {
+        errors.add(field, "must be host:port (port 1-65535)");
+    }
+}
+
+fn is_secret_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+}
+
+fn check_secret_key_ref(field: &str, secret: &SecretKeyRef, errors: &mut Errors) {
+    if !is_dns_subdomain(&secret.name) {
+        errors.add(&format!("{field}.name"), "must be a Secret name");
+    }
+    if !is_dns_label(&secret.namespace) {
+        errors.add(&format!("{field}.namespace"), "must be a namespace name");
+    }
+    if !is_secret_key(&secret.key) {
+        errors.add(
+            &format!("{field}.key"),
+            "must be a Secret key ([-._a-zA-Z0-9]+)",
+        );
     }
 }
 
@@ -773,6 +928,77 @@ mod tests {
     }
 
     #[test]
+    fn hpa_behavior_bounds_name_their_fields() {
+        use crate::crd::{
+            ScalingBehaviorSpec, ScalingPolicySpec, ScalingPolicyType, ScalingRulesSpec,
+        };
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.rust_api.autoscaling.behavior = Some(ScalingBehaviorSpec {
+            scale_up: Some(ScalingRulesSpec {
+                policies: Some(vec![]),
+                ..Default::default()
+            }),
+            scale_down: Some(ScalingRulesSpec {
+                stabilization_window_seconds: Some(3601),
+                select_policy: None,
+                policies: Some(vec![ScalingPolicySpec {
+                    type_: ScalingPolicyType::Pods,
+                    value: 0,
+                    period_seconds: 1801,
+                }]),
+            }),
+        });
+        assert_eq!(
+            fields(valid(&spec).unwrap_err()),
+            [
+                "spec.rustApi.autoscaling.behavior.scaleUp.policies",
+                "spec.rustApi.autoscaling.behavior.scaleDown.stabilizationWindowSeconds",
+                "spec.rustApi.autoscaling.behavior.scaleDown.policies[0].value",
+                "spec.rustApi.autoscaling.behavior.scaleDown.policies[0].periodSeconds",
+            ]
+        );
+        spec.rust_api.autoscaling.behavior = Some(ScalingBehaviorSpec {
+            scale_up: None,
+            scale_down: Some(ScalingRulesSpec {
+                stabilization_window_seconds: Some(30),
+                ..Default::default()
+            }),
+        });
+        assert!(valid(&spec).is_ok());
+    }
+
+    #[test]
+    fn a_vpa_that_sets_cpu_next_to_a_cpu_hpa_is_refused() {
+        use crate::crd::VpaUpdateMode;
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.vpa.enabled = true;
+        // Recommendations only: fine next to the HPAs.
+        assert!(valid(&spec).is_ok());
+        spec.vpa.update_mode = VpaUpdateMode::Recreate;
+        let err = valid(&spec).unwrap_err();
+        assert_eq!(fields(err.clone()), ["spec.vpa.updateMode"]);
+        assert!(
+            err.0[0]
+                .message
+                .contains("spec.grpcClient and spec.consumer"),
+            "{}",
+            err.0[0].message
+        );
+        // Only the consumer still has an HPA.
+        spec.grpc_client.replicas = Some(2);
+        let err = valid(&spec).unwrap_err();
+        assert!(
+            !err.0[0].message.contains("grpcClient"),
+            "{}",
+            err.0[0].message
+        );
+        // Neither does: the VPA may size the pods.
+        spec.consumer.replicas = Some(2);
+        spec.vpa.update_mode = VpaUpdateMode::Initial;
+        assert!(valid(&spec).is_ok());
+    }
+
+    #[test]
     fn replicas_and_autoscaling_together_are_refused() {
         let mut spec = BlackFridayPipelineSpec::default();
         spec.consumer.replicas = Some(2);
@@ -828,6 +1054,104 @@ mod tests {
         );
         spec.kafka.bootstrap_servers = Some("k1:9092,k2:9092".into());
         assert_eq!(valid(&spec).unwrap().kafka_bootstrap, "k1:9092,k2:9092");
+    }
+
+    fn external_valkey() -> crate::crd::ExternalValkeySpec {
+        crate::crd::ExternalValkeySpec {
+            primary_address: "primary.cache.example.com:6379".into(),
+            read_address: Some("reader.cache.example.com:6379".into()),
+            password_secret: Some(SecretKeyRef {
+                name: "valkey-token".into(),
+                namespace: "ops".into(),
+                key: "password".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn external_valkey_uses_the_given_addresses_and_secret() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.valkey.mode = ValkeyMode::External;
+        spec.valkey.external = Some(external_valkey());
+        let v = valid(&spec).unwrap();
+        assert!(!v.valkey_managed());
+        assert_eq!(v.valkey_primary_addr, "primary.cache.example.com:6379");
+        assert_eq!(v.valkey_read_addr, "reader.cache.example.com:6379");
+        assert_eq!(
+            v.valkey_password_source().unwrap(),
+            external_valkey().password_secret.unwrap()
+        );
+        // No read address: Grafana reads from the primary. No Secret: no AUTH.
+        spec.valkey.external.as_mut().unwrap().read_address = None;
+        spec.valkey.external.as_mut().unwrap().password_secret = None;
+        let v = valid(&spec).unwrap();
+        assert_eq!(v.valkey_read_addr, "primary.cache.example.com:6379");
+        assert_eq!(v.valkey_password_source(), None);
+    }
+
+    #[test]
+    fn managed_valkey_reads_its_own_secret_in_the_valkey_namespace() {
+        let v = valid(&BlackFridayPipelineSpec::default()).unwrap();
+        assert!(v.valkey_managed());
+        let source = v.valkey_password_source().unwrap();
+        assert_eq!(
+            (
+                source.namespace.as_str(),
+                source.name.as_str(),
+                source.key.as_str()
+            ),
+            ("valkey", "valkey-auth", "password")
+        );
+    }
+
+    #[test]
+    fn external_valkey_errors_name_their_fields() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.valkey.mode = ValkeyMode::External;
+        assert_eq!(fields(valid(&spec).unwrap_err()), ["spec.valkey.external"]);
+        let mut external = external_valkey();
+        external.primary_address = "no-port".into();
+        external.read_address = Some("reader:0".into());
+        external.password_secret.as_mut().unwrap().namespace = "Not_A_Namespace".into();
+        external.password_secret.as_mut().unwrap().key = "bad key".into();
+        spec.valkey.external = Some(external);
+        assert_eq!(
+            fields(valid(&spec).unwrap_err()),
+            [
+                "spec.valkey.external.primaryAddress",
+                "spec.valkey.external.readAddress",
+                "spec.valkey.external.passwordSecret.namespace",
+                "spec.valkey.external.passwordSecret.key",
+            ]
+        );
+        // The block is ignored (kept for switching back) while the mode is managed.
+        spec.valkey.mode = ValkeyMode::Managed;
+        assert!(valid(&spec).is_ok());
+    }
+
+    #[test]
+    fn host_ports() {
+        for ok in [
+            "a:1",
+            "valkey.example.com:6379",
+            "[fd00::1]:6379",
+            "198.18.0.1:65535",
+        ] {
+            assert!(is_host_port(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "host",
+            ":6379",
+            "host:",
+            "host:0",
+            "host:65536",
+            "a b:1",
+            "a,b:1",
+            "h/x:1",
+        ] {
+            assert!(!is_host_port(bad), "{bad}");
+        }
     }
 
     #[test]

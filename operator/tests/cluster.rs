@@ -1,13 +1,15 @@
 //! Against the bench's real kube-apiserver (etcd, garbage collector, Strimzi CRDs, KubeVirt VM
 //! CRD; no kubelet, so nothing becomes ready). The controller runs in-process under the
 //! operator's own identity (KUBECONFIG_OPERATOR), after this test installs our CRD and
-//! config/rbac as admin (KUBECONFIG). Skips only when KUBECONFIG is absent.
+//! config/rbac as admin (KUBECONFIG). Skips only when KUBECONFIG is absent (fails then with CI=true).
 //!
 //! One test walks the whole lifecycle in order, because the pipeline is cluster-scoped and its
 //! children have fixed names: running steps in parallel would make them fight.
 //!
 //! The controller runs with `Resync::Off`: no timer reconciles, so everything the test sees
 //! happen was caused by a watch event (a broken watch cannot pass because a resync came by).
+
+mod support;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -373,7 +375,7 @@ async fn all_children_exist(admin: &Client, value: &Value) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipeline_lifecycle_against_the_real_apiserver() {
     let Some((admin, operator)) = bench().await else {
-        eprintln!("skipped: no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
+        support::missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
         return;
     };
     install(&admin).await;
@@ -1052,7 +1054,7 @@ fn parse_of_the_sample_is_the_one_the_cluster_test_uses() {
 async fn leader_election_hands_over_under_the_operator_identity() {
     use blackfriday_operator::leader::{release, try_acquire_or_renew, LeaseConfig};
     let Some((admin, operator)) = bench().await else {
-        eprintln!("skipped: no KUBECONFIG");
+        support::missing_bench("no KUBECONFIG");
         return;
     };
     apply_file(&admin, "config/manager/namespace.yaml").await;
@@ -1118,7 +1120,7 @@ async fn leader_election_hands_over_under_the_operator_identity() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_install_hint_installs_the_crd_with_kubectl() {
     let Some((admin, _)) = bench().await else {
-        eprintln!("skipped: no KUBECONFIG");
+        support::missing_bench("no KUBECONFIG");
         return;
     };
     let mut words = INSTALL_CRD.split_whitespace();

@@ -26,10 +26,21 @@ fn edited() -> BlackFridayPipeline {
 
 /// The YAML to snapshot. The dashboard JSON belongs to the dashboard's author (and its own
 /// suite); here it is replaced by a marker so their edits don't break the operator's snapshots.
-/// The variables the operator sets in it are asserted separately.
+/// The variables the operator sets in it are asserted separately. The VMs' cloud-init Secrets are
+/// shown decoded, so a user-data change reads as a diff of lines, not of base64.
 fn snapshot_yaml(d: &Desired) -> String {
     let mut d = d.clone();
     for child in &mut d.children {
+        if child.kind == ChildKind::Secret && child.name().ends_with("-cloud-init") {
+            use base64::Engine as _;
+            let data = &mut child.object.data["data"];
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(data["userdata"].as_str().unwrap())
+                .unwrap();
+            *data = serde_json::json!({
+                "userdata (shown decoded)": String::from_utf8(decoded).unwrap()
+            });
+        }
         if child.kind == ChildKind::ConfigMap && child.name() == "blackfriday-dashboard" {
             let data = &mut child.object.data["data"]["blackfriday.json"];
             let dashboard: serde_json::Value =
@@ -173,10 +184,28 @@ fn replicas_configure_valkey_replication() {
             .as_array()
             .unwrap()
             .clone();
-        volumes.iter().find(|v| v["name"] == "cloudinit").unwrap()["cloudInitNoCloud"]["userData"]
-            .as_str()
-            .unwrap()
-            .to_string()
+        // The VM names its user-data Secret (KubeVirt caps inline userData at 2048 bytes).
+        let source =
+            &volumes.iter().find(|v| v["name"] == "cloudinit").unwrap()["cloudInitNoCloud"];
+        assert!(source.get("userData").is_none(), "{name}: inline userData");
+        let secret_name = source["secretRef"]["name"].as_str().unwrap();
+        let secret = d
+            .children
+            .iter()
+            .find(|c| {
+                c.kind == ChildKind::Secret
+                    && c.namespace() == vm.namespace()
+                    && c.name() == secret_name
+            })
+            .unwrap_or_else(|| panic!("{name}: Secret {secret_name} is not rendered"));
+        use base64::Engine as _;
+        let encoded = secret.object.data["data"]["userdata"].as_str().unwrap();
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap(),
+        )
+        .unwrap()
     };
     assert!(!user_data("valkey-0").contains("replicaof"));
     assert!(
@@ -200,4 +229,50 @@ fn a_config_change_changes_the_pod_template_hash() {
             .clone()
     };
     assert_ne!(hash(&sample()), hash(&edited()));
+}
+
+#[test]
+fn external_sample_renders_no_kafka_or_valkey_tier() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../config/samples/pipeline-external.yaml"
+    );
+    let p = parse_pipeline(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let d = render_pipeline(&p).unwrap();
+    assert_eq!(names(&d, ChildKind::Namespace), ["ingest"]);
+    for kind in [
+        ChildKind::VirtualMachine,
+        ChildKind::PersistentVolumeClaim,
+        ChildKind::Kafka,
+        ChildKind::KafkaNodePool,
+        ChildKind::KafkaTopic,
+    ] {
+        assert!(names(&d, kind).is_empty(), "{kind:?}");
+    }
+    for child in &d.children {
+        assert!(
+            !matches!(child.namespace(), Some("kafka" | "valkey")),
+            "{}",
+            child.key()
+        );
+    }
+    let consumer = d
+        .children
+        .iter()
+        .find(|c| c.kind == ChildKind::Deployment && c.name() == "consumer")
+        .unwrap();
+    let env = consumer.object.data["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap();
+    let value = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing"))["value"]
+            .clone()
+    };
+    assert_eq!(value("VALKEY_ADDR"), "valkey-primary.data.example.com:6379");
+    assert_eq!(
+        value("KAFKA_BROKERS"),
+        "kafka-1.data.example.com:9092,kafka-2.data.example.com:9092"
+    );
 }

@@ -34,4 +34,11 @@ if ! command -v go >/dev/null; then
 fi
 # fetch the module graph now (no-op when cached)
 (cd "$ROOT/tools/k8s" && go mod download)
+# Strimzi's CRDs from Maven Central (Strimzi's own generator; cached by version, no-op when current)
+command -v mvn >/dev/null || {
+  echo "10-k8s: apt-get install maven" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends maven >/dev/null
+}
+"$ROOT/tools/k8s/upstream/strimzi-crds.sh" >/dev/null
 echo "10-k8s: ok" >&2

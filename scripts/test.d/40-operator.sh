@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # operator suite: the committed CRD is current, then every test of the operator crate — unit
-# (validation, builders, conditions), render snapshots (insta), and the lifecycle test against
-# the bench's real kube-apiserver (KUBECONFIG / KUBECONFIG_OPERATOR from .bench/env; it skips
-# only when KUBECONFIG is absent).
+# (validation, builders, conditions), render snapshots (insta), and the tests against the bench's real kube-apiserver: lifecycle, external Valkey, KubeVirt admission
+# policy (KUBECONFIG / KUBECONFIG_OPERATOR from .bench/env; they skip only when KUBECONFIG is absent).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -13,8 +12,10 @@ if ! target/debug/blackfriday-operator crd | diff -u "$CRD" -; then
   exit 1
 fi
 echo "40-operator: $CRD is current"
-# render of the sample must succeed offline (what a user reviews before applying)
-target/debug/blackfriday-operator render -f config/samples/pipeline.yaml > /dev/null
+# render of every sample must succeed offline (what a user reviews before applying)
+for sample in config/samples/*.yaml; do
+  target/debug/blackfriday-operator render -f "$sample" > /dev/null
+done
 command -v cloud-init >/dev/null || { echo "40-operator: cloud-init missing (scripts/setup.d/40-operator.sh installs it)" >&2; exit 1; }
 if [ -z "${KUBECONFIG:-}" ]; then
   echo "40-operator: no KUBECONFIG: the real-apiserver test will skip" >&2

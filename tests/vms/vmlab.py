@@ -8,7 +8,7 @@ Everything a VM gets comes from `blackfriday-operator render` output, never from
   requested size (KubeVirt's Filesystem-mode PVC disk), kept across restarts;
 - `secret` -> an ISO9660 disk, volume id `cfgdata`, one file per Secret key (KubeVirt's
   pkg/config: genisoimage -volid cfgdata -joliet -rock -graft-points);
-- `cloudInitNoCloud` (inline `userData` or `userDataSecretRef`) -> an ISO9660 `cidata` seed with
+- `cloudInitNoCloud` (inline `userData` or the `secretRef` Secret's `userdata`) -> an ISO9660 `cidata` seed with
   user-data and meta-data (instance-id <vm>.<namespace>, local-hostname <vm>);
 - cores and memory from `domain.cpu` / `domain.memory.guest`; q35, virtio-rng.
 
@@ -89,7 +89,7 @@ class Rendered:
         return data
 
     def user_data(self, vm):
-        """The VM's cloud-init user-data: inline, or from the Secret userDataSecretRef names."""
+        """The VM's cloud-init user-data: inline, or from the Secret `secretRef` names."""
         ns = vm["metadata"]["namespace"]
         for v in vm["spec"]["template"]["spec"]["volumes"]:
             src = v.get("cloudInitNoCloud")
@@ -97,13 +97,14 @@ class Rendered:
                 continue
             if "userData" in src:
                 return src["userData"].encode()
-            if "userDataSecretRef" in src:
-                data = self.secret_data(src["userDataSecretRef"]["name"], ns)
+            ref = src.get("secretRef") or src.get("userDataSecretRef")   # KubeVirt's field: secretRef
+            if ref:
+                data = self.secret_data(ref["name"], ns)
                 # KubeVirt reads the key `userdata` (or `userData`) of that Secret
                 for key in ("userdata", "userData"):
                     if key in data:
                         return data[key]
-                raise KeyError(f"Secret {src['userDataSecretRef']['name']} has no userdata key")
+                raise KeyError(f"Secret {ref['name']} has no userdata key")
         raise KeyError(f"{vm['metadata']['name']} has no cloudInitNoCloud volume")
 
     def services(self, namespace):

@@ -3,6 +3,7 @@
 
   kapi.py --server URL --ca FILE --token-file FILE wait-ready [--timeout S]
   kapi.py ... apply-crds [--timeout S] FILE...   server-side apply, then wait Established + discovery
+  kapi.py ... apply FILE...                      server-side apply any objects (plural = kind + s/ies)
 
 Files may be YAML (needs PyYAML) or JSON, one or more documents each.
 """
@@ -113,6 +114,29 @@ def apply_crds(api, files, timeout):
           file=sys.stderr)
 
 
+def plural(kind):
+    kind = kind.lower()
+    return kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+
+
+def apply(api, files):
+    for path in files:
+        for doc in load_docs(path):
+            group_version = doc["apiVersion"]
+            base = f"/api/{group_version}" if "/" not in group_version else f"/apis/{group_version}"
+            ns = doc["metadata"].get("namespace")
+            scope = f"/namespaces/{ns}" if ns else ""
+            name = doc["metadata"]["name"]
+            code, body = api.call(
+                "PATCH",
+                f"{base}{scope}/{plural(doc['kind'])}/{name}?fieldManager={MANAGER}&force=true",
+                doc, "application/apply-patch+yaml")
+            if code not in (200, 201):
+                raise SystemExit(f"kapi: applying {doc['kind']} {name} from {path}: HTTP {code}: "
+                                 f"{body[:2000].decode(errors='replace')}")
+            print(f"kapi: applied {doc['kind']} {name}", file=sys.stderr)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--server", required=True)
@@ -124,11 +148,16 @@ def main():
     a = sub.add_parser("apply-crds")
     a.add_argument("--timeout", type=float, default=60)
     a.add_argument("files", nargs="+")
+    o = sub.add_parser("apply")
+    o.add_argument("files", nargs="+")
     args = ap.parse_args()
     with open(args.token_file) as f:
         api = Api(args.server, args.ca, f.read().strip())
     if args.cmd == "wait-ready":
         return 0 if wait_ready(api, args.timeout) else 1
+    if args.cmd == "apply":
+        apply(api, args.files)
+        return 0
     apply_crds(api, args.files, args.timeout)
     return 0
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Derive test-only CRDs for KubeVirt's VirtualMachine and VirtualMachineInstance (kubevirt.io/v1)
-from KubeVirt's OpenAPI v2 document (shared/crds/kubevirt/swagger-v1.9.0.json).
+from KubeVirt's OpenAPI v2 document (tools/k8s/upstream/kubevirt/swagger-<KUBEVIRT_VERSION>.json, the
+upstream api/openapi-spec/swagger.json kept in the repo unchanged; its sha256 is checked before use,
+see tools/k8s/upstream/SOURCES.md).
 
 KubeVirt does not publish these CRDs as YAML (virt-operator creates them from Go code), so the
 bench derives them: every `$ref` is inlined into one structural openAPIV3Schema. Rules:
@@ -25,9 +27,13 @@ Writes DIR/virtualmachines.kubevirt.io.json and DIR/virtualmachineinstances.kube
 and exits 1 when they differ.
 """
 import argparse
+import hashlib
 import json
 import os
 import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+UPSTREAM = os.path.join(HERE, "upstream")
 
 KEEP_FORMATS = {"int32", "int64", "date-time", "byte", "double", "float"}
 DROP_KEYS = {"default", "x-kubernetes-patch-strategy", "x-kubernetes-patch-merge-key", "$ref"}
@@ -135,7 +141,7 @@ class Converter:
         return out
 
 
-def crd_for(kind, spec, definitions, descriptions):
+def crd_for(kind, spec, definitions, descriptions, version):
     conv = Converter(definitions, descriptions)
     schema = conv.convert({"$ref": "#/definitions/" + spec["definition"]}, [], 0)
     # the root: apiVersion/kind/metadata are handled by the apiserver
@@ -147,7 +153,7 @@ def crd_for(kind, spec, definitions, descriptions):
         "metadata": {
             "name": f"{spec['plural']}.kubevirt.io",
             "labels": {"app.kubernetes.io/part-of": "blackfriday-bench",
-                       "kubevirt.io/derived-from": "swagger-v1.9.0"},
+                       "kubevirt.io/derived-from": f"swagger-{version}"},
         },
         "spec": {
             "group": "kubevirt.io",
@@ -173,25 +179,49 @@ def crd_for(kind, spec, definitions, descriptions):
     return crd, conv.recursions
 
 
+PLATFORM_VERSIONS = os.path.join(HERE, "..", "..", "config", "platform", "versions.sh")
+
+
+def kubevirt_version():
+    """KUBEVIRT_VERSION of config/platform/versions.sh: the KubeVirt users install, so the bench's
+    swagger must be that version's (a bump without a new swagger fails here: file missing)."""
+    with open(PLATFORM_VERSIONS) as f:
+        for line in f:
+            key, _, value = line.split("#", 1)[0].strip().partition("=")
+            if key == "KUBEVIRT_VERSION":
+                return value.strip()
+    raise SystemExit("vm_crd: no KUBEVIRT_VERSION in config/platform/versions.sh")
+
+
+def verified_swagger(path):
+    """The swagger document's bytes, refused unless they match the recorded upstream sha256."""
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path + ".sha256") as f:
+        want = f.read().split()[0]
+    got = hashlib.sha256(data).hexdigest()
+    if got != want:
+        raise SystemExit(f"vm_crd: {path}: sha256 {got} is not the upstream {want} ({path}.sha256)")
+    return data
+
+
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    default_shared = os.environ.get("SHARED_DIR") or os.path.join(here, "..", "..", "..", "shared")
+    version = kubevirt_version()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--swagger", default=os.path.join(default_shared, "crds", "kubevirt",
-                                                      "swagger-v1.9.0.json"))
-    ap.add_argument("--out", default=os.path.join(here, "..", "..", ".k8s", "crds"))
+    ap.add_argument("--swagger", default=os.path.join(UPSTREAM, "kubevirt", f"swagger-{version}.json"),
+                    help="KubeVirt's swagger.json (a FILE.sha256 beside it must hold its sha256)")
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "..", ".k8s", "crds"))
     ap.add_argument("--no-descriptions", dest="descriptions", action="store_false",
                     help="drop field descriptions (about 2.5x smaller)")
     ap.add_argument("--check", metavar="DIR", help="compare with DIR instead of writing")
     args = ap.parse_args()
 
-    with open(args.swagger) as f:
-        definitions = json.load(f)["definitions"]
+    definitions = json.loads(verified_swagger(args.swagger))["definitions"]
     target = args.check or args.out
     os.makedirs(target, exist_ok=True) if not args.check else None
     differ = False
     for kind, spec in KINDS.items():
-        crd, recursions = crd_for(kind, spec, definitions, args.descriptions)
+        crd, recursions = crd_for(kind, spec, definitions, args.descriptions, version)
         for r in recursions:
             print(f"vm_crd: {kind}: recursion cut at {r}", file=sys.stderr)
         text = json.dumps(crd, indent=1, sort_keys=True) + "\n"

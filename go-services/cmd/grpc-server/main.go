@@ -32,9 +32,10 @@ func main() {
 	metricsListen := cfg.String("metrics-listen", "METRICS_LISTEN", ":9101", "HTTP address of /metrics, /healthz, /readyz")
 	brokers := cfg.String("kafka-brokers", "KAFKA_BROKERS", "127.0.0.1:9092", "comma-separated Kafka bootstrap brokers")
 	topic := cfg.String("topic", "KAFKA_TOPIC", "ventas", "Kafka topic")
-	linger := cfg.Duration("linger", "KAFKA_LINGER", 2*time.Millisecond, "producer linger: how long a batch waits for more records of concurrent calls")
-	deliveryTimeout := cfg.Duration("delivery-timeout", "KAFKA_DELIVERY_TIMEOUT", 10*time.Second, "how long a record may wait for Kafka (retries included) before the call fails UNAVAILABLE")
-	maxBuffered := cfg.Int("max-buffered-records", "KAFKA_MAX_BUFFERED_RECORDS", 10000, "records buffered before Produce blocks (back-pressure)")
+	linger := cfg.Duration("linger", "KAFKA_LINGER", producer.DefaultLinger, "producer linger: how long a partition waits for more records before sending (0: at once; records of concurrent calls still share the next requests)")
+	deliveryTimeout := cfg.Duration("delivery-timeout", "KAFKA_DELIVERY_TIMEOUT", producer.DefaultDeliveryTimeout, "how long a record may wait for Kafka (retries included) before the call fails UNAVAILABLE")
+	lanes := cfg.Int("batch-lanes", "WRITER_BATCH_LANES", writer.DefaultLanes, "batches of concurrent calls in flight to Kafka at once: a lane sends every record queued so far, then waits for their acks (0: each call produces on its own)")
+	maxBuffered := cfg.Int("max-buffered-records", "KAFKA_MAX_BUFFERED_RECORDS", producer.DefaultMaxBufferedRecords, "records buffered before Produce blocks (back-pressure)")
 	maxConnAge := cfg.Duration("max-connection-age", "GRPC_MAX_CONNECTION_AGE", 30*time.Second, "clients are asked to reconnect after this age, so they re-resolve DNS and spread over new pods")
 	grace := cfg.Duration("shutdown-grace", "SHUTDOWN_GRACE", 20*time.Second, "time to finish in-flight calls and flush Kafka on SIGTERM")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
@@ -73,7 +74,8 @@ func main() {
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: *maxConnAge, MaxConnectionAgeGrace: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
-	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: kafka, Name: *name, MaxWait: *deliveryTimeout + 5*time.Second})
+	// safety net: a record may wait for the batch ahead of it in its lane, then for its own delivery
+	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: kafka, Name: *name, MaxWait: 2**deliveryTimeout + 5*time.Second, Lanes: *lanes})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	hs.SetServingStatus(pb.ProductSaleService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -90,7 +92,7 @@ func main() {
 		}
 	}()
 	log.Info("writer serving", "name", *name, "grpc", ln.Addr().String(), "metrics", adminLn.Addr().String(),
-		"brokers", kcfg.Brokers, "topic", *topic, "linger", linger.String())
+		"brokers", kcfg.Brokers, "topic", *topic, "linger", linger.String(), "batch_lanes", *lanes)
 
 	<-ctx.Done()
 	// Drain: stop advertising health, let in-flight calls finish (each one waits for its ack),

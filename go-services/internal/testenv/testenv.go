@@ -1,7 +1,8 @@
 // Package testenv connects integration tests to the real bench services (scripts/bench:
 // Kafka on KAFKA_BOOTSTRAP, Valkey from VALKEY_SERVER / VALKEY_ADDR). A test skips only when
-// the variable it needs is absent; the project's test runner always starts the bench, so in CI
-// these tests run. Each test gets its own topic and its own Valkey server (or DB), so tests
+// the variable it needs is absent, and only outside CI: with CI=true (scripts/test has started
+// the bench) a missing variable fails the test, so a renamed key or --no-bench cannot turn the
+// integration tests green by skipping them. Each test gets its own topic and its own Valkey server (or DB), so tests
 // never see each other's data.
 package testenv
 
@@ -25,12 +26,22 @@ import (
 	"github.com/blackfriday-operator/go-services/internal/valkeyproc"
 )
 
-// KafkaBrokers returns the bench broker list or skips the test.
+// Missing ends a test whose bench variable is absent: a skip on a developer's machine, a
+// failure in CI (CI=true).
+func Missing(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s; CI=true, so this fails instead of skipping: the bench must provide it", why)
+	}
+	t.Skip(why)
+}
+
+// KafkaBrokers returns the bench broker list, or ends the test (Missing).
 func KafkaBrokers(t testing.TB) []string {
 	t.Helper()
 	v := os.Getenv("KAFKA_BOOTSTRAP")
 	if v == "" {
-		t.Skip("KAFKA_BOOTSTRAP not set (source .bench/env after scripts/bench/kafka.sh start)")
+		Missing(t, "KAFKA_BOOTSTRAP not set (source .bench/env after scripts/bench/kafka.sh start)")
 	}
 	return strings.Split(v, ",")
 }
@@ -107,7 +118,7 @@ var sharedDB atomic.Int32
 
 // NewValkey starts a private valkey-server from $VALKEY_SERVER on a free port (stopped at the
 // end of the test). Without VALKEY_SERVER it falls back to a dedicated, flushed DB (1–15) on
-// $VALKEY_ADDR; with neither it skips.
+// $VALKEY_ADDR; with neither it ends the test (Missing).
 func NewValkey(t testing.TB) *Valkey {
 	t.Helper()
 	v := &Valkey{}
@@ -122,7 +133,7 @@ func NewValkey(t testing.TB) *Valkey {
 		v.Addr = addr
 		v.DB = int(sharedDB.Add(1)%15) + 1
 	} else {
-		t.Skip("neither VALKEY_SERVER nor VALKEY_ADDR set (source .bench/env after scripts/bench/valkey.sh start)")
+		Missing(t, "neither VALKEY_SERVER nor VALKEY_ADDR set (source .bench/env after scripts/bench/valkey.sh start)")
 	}
 	c, err := valkeyproc.Connect(v.Addr, v.DB, 10*time.Second)
 	if err != nil {

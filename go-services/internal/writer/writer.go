@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,6 +54,24 @@ type Server struct {
 	// MaxWait bounds how long a call waits for a promise even if franz-go could not fail the
 	// record (an in-flight idempotent request can't be cancelled); a safety net, not a deadline.
 	MaxWait time.Duration
+	// Lanes > 0 gathers the records of concurrent calls into batches, at most Lanes batches
+	// waiting for Kafka at once (see batcher; DefaultLanes); 0 produces each call's record
+	// directly.
+	Lanes int
+
+	once    sync.Once
+	produce Producer
+}
+
+// producer is Producer, or the batcher in front of it.
+func (s *Server) producer() Producer {
+	s.once.Do(func() {
+		s.produce = s.Producer
+		if s.Lanes > 0 {
+			s.produce = newBatcher(s.Producer, s.Lanes)
+		}
+	})
+	return s.produce
 }
 
 // ProcesarVenta validates, produces and waits for the acknowledgement.
@@ -86,7 +105,10 @@ func (s *Server) procesar(ctx context.Context, req *pb.ProductSaleRequest) (*pb.
 	// The call's context goes with the record: if the caller's deadline passes before the record
 	// was sent, franz-go fails it (so it is not written and the caller's error is the truth).
 	// Once sent, it can't be recalled, and we wait for the broker's answer instead of guessing.
-	s.Producer.Produce(ctx, rec, func(r *kgo.Record, err error) { done <- result{r, err} })
+	// giveUp also fails a record still queued for a batch when the safety timer fires below.
+	rctx, giveUp := context.WithCancel(ctx)
+	defer giveUp()
+	s.producer().Produce(rctx, rec, func(r *kgo.Record, err error) { done <- result{r, err} })
 
 	maxWait := s.MaxWait
 	if maxWait <= 0 {

@@ -25,7 +25,7 @@ import (
 	pb "github.com/blackfriday-operator/go-services/proto"
 )
 
-// serve starts a writer on loopback and returns a client for it.
+// serve starts a writer on loopback, batching as deployed, and returns a client for it.
 func serve(t *testing.T, p writer.Producer, name string) pb.ProductSaleServiceClient {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -33,7 +33,7 @@ func serve(t *testing.T, p writer.Producer, name string) pb.ProductSaleServiceCl
 		t.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: p, Name: name, MaxWait: 30 * time.Second})
+	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: p, Name: name, MaxWait: 30 * time.Second, Lanes: writer.DefaultLanes})
 	go srv.Serve(ln)
 	t.Cleanup(srv.Stop)
 	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -116,7 +116,7 @@ func TestKafkaErrorMapping(t *testing.T) {
 func TestConcurrentCallsProduceExactlyNRecords(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	topic := testenv.NewTopic(t, brokers, 3)
-	cl, err := producer.NewClient(producer.Config{Brokers: brokers, Topic: topic, Linger: 2 * time.Millisecond, DeliveryTimeout: 20 * time.Second})
+	cl, err := producer.NewClient(producer.Config{Brokers: brokers, Topic: topic, Linger: producer.DefaultLinger, DeliveryTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

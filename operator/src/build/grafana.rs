@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::ByteString;
 use serde_json::{json, Value};
 
-use super::secrets::valkey_password;
+use super::secrets::{has_valkey_password, valkey_password};
 use super::{meta, Child, ClusterInputs};
 use crate::kinds::ChildKind;
 use crate::names;
@@ -33,7 +33,7 @@ fn sidecar_labels(p: &ValidPipeline, label: &str) -> BTreeMap<String, String> {
 }
 
 fn datasource(p: &ValidPipeline, inputs: &ClusterInputs) -> Child {
-    let provisioning = json!({
+    let mut provisioning = json!({
         "apiVersion": 1,
         "datasources": [{
             "name": "Valkey",
@@ -45,10 +45,13 @@ fn datasource(p: &ValidPipeline, inputs: &ClusterInputs) -> Child {
             // The dashboard names this datasource by uid anyway.
             "isDefault": false,
             "editable": false,
-            "jsonData": {"client": "standalone", "poolSize": 5, "timeout": 10},
-            "secureJsonData": {"password": valkey_password(inputs)}
+            "jsonData": {"client": "standalone", "poolSize": 5, "timeout": 10}
         }]
     });
+    if has_valkey_password(p, inputs) {
+        provisioning["datasources"][0]["secureJsonData"] =
+            json!({"password": valkey_password(inputs)});
+    }
     let yaml = serde_yaml::to_string(&provisioning).expect("provisioning serializes");
     let mut metadata = meta(p, p.ns_grafana(), names::GRAFANA_DATASOURCE, "grafana");
     metadata.labels = Some(sidecar_labels(p, &p.spec.grafana.datasource_label));

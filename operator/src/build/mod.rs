@@ -34,8 +34,10 @@ pub use valkey_cloud_init::cloud_init_user_data;
 pub struct ClusterInputs {
     /// The registry pull Secret's `type` and `data` (base64 values), copied into every namespace.
     pub pull_secret: Option<CopiedSecret>,
-    /// The Valkey password (existing or freshly generated).
+    /// The Valkey password (existing or freshly generated; external: read from its Secret).
     pub valkey_password: Option<String>,
+    /// The external Valkey's password Secret (or its key) does not exist: no copy is written.
+    pub valkey_password_missing: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -121,6 +123,7 @@ pub fn desired(p: &ValidPipeline, inputs: &ClusterInputs) -> Desired {
     children.extend(service_accounts::build(p));
     children.extend(secrets::build(p, inputs));
     children.extend(grafana::build(p, inputs));
+    children.extend(valkey::cloud_init_secrets(p));
     children.extend(valkey::persistent_volume_claims(p));
     children.extend(workloads::services(p));
     children.extend(valkey::services(p));
@@ -429,6 +432,127 @@ mod tests {
             dashboard.metadata.labels.as_ref().unwrap()["grafana_dashboard"],
             "1"
         );
+    }
+
+    fn external_valkey_spec(password: bool) -> BlackFridayPipelineSpec {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.valkey.mode = crate::crd::ValkeyMode::External;
+        spec.valkey.external = Some(crate::crd::ExternalValkeySpec {
+            primary_address: "primary.cache.example.com:6379".into(),
+            read_address: Some("reader.cache.example.com:6379".into()),
+            password_secret: password.then(|| crate::crd::SecretKeyRef {
+                name: "valkey-token".into(),
+                namespace: "ops".into(),
+                key: "token".into(),
+            }),
+        });
+        spec.registry.pull_secret = Some(SecretRef {
+            name: "zot".into(),
+            namespace: "ops".into(),
+        });
+        spec
+    }
+
+    fn datasource_yaml(d: &Desired) -> String {
+        let secret = &get(
+            d,
+            ChildKind::Secret,
+            Some("grafana"),
+            names::GRAFANA_DATASOURCE,
+        )
+        .object;
+        use base64::Engine as _;
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(
+                    secret.data["data"]["blackfriday-valkey.yaml"]
+                        .as_str()
+                        .unwrap(),
+                )
+                .unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn consumer_env(d: &Desired, name: &str) -> Option<serde_json::Value> {
+        get(d, ChildKind::Deployment, Some("ingest"), names::CONSUMER)
+            .object
+            .data["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .cloned()
+    }
+
+    #[test]
+    fn external_valkey_creates_nothing_valkey_side() {
+        let d = build(&external_valkey_spec(true), Some("u-1"));
+        for child in &d.children {
+            assert_ne!(child.namespace(), Some("valkey"), "{}", child.key());
+        }
+        assert_eq!(d.of_kind(ChildKind::VirtualMachine).count(), 0);
+        assert_eq!(d.of_kind(ChildKind::PersistentVolumeClaim).count(), 0);
+        assert!(d.find(ChildKind::Namespace, None, "valkey").is_none());
+        assert!(d.find(ChildKind::Namespace, None, "ingest").is_some());
+        // The consumer writes to the primary with the password copied from the user's Secret.
+        assert_eq!(
+            consumer_env(&d, "VALKEY_ADDR").unwrap()["value"],
+            "primary.cache.example.com:6379"
+        );
+        assert_eq!(
+            consumer_env(&d, "VALKEY_PASSWORD").unwrap()["valueFrom"]["secretKeyRef"]["name"],
+            "valkey-auth"
+        );
+        let copy = &get(&d, ChildKind::Secret, Some("ingest"), "valkey-auth").object;
+        assert_eq!(copy.data["data"]["password"], "czNjcmV0"); // base64("s3cret")
+                                                               // Grafana reads from the reader endpoint.
+        let yaml = datasource_yaml(&d);
+        assert!(
+            yaml.contains("url: redis://reader.cache.example.com:6379"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("password: s3cret"), "{yaml}");
+    }
+
+    #[test]
+    fn external_valkey_without_auth_hands_out_no_password() {
+        let d = build(&external_valkey_spec(false), None);
+        assert!(consumer_env(&d, "VALKEY_PASSWORD").is_none());
+        assert!(consumer_env(&d, "VALKEY_ADDR").is_some());
+        assert!(d
+            .find(ChildKind::Secret, Some("ingest"), "valkey-auth")
+            .is_none());
+        let yaml = datasource_yaml(&d);
+        assert!(!yaml.contains("secureJsonData"), "{yaml}");
+    }
+
+    #[test]
+    fn a_missing_external_password_is_not_copied() {
+        let p = validate_spec("bf", None, Some(1), &external_valkey_spec(true)).unwrap();
+        let d = desired(
+            &p,
+            &ClusterInputs {
+                valkey_password_missing: true,
+                ..Default::default()
+            },
+        );
+        assert!(d
+            .find(ChildKind::Secret, Some("ingest"), "valkey-auth")
+            .is_none());
+        // The consumer still names it: it must not start against the server without its password.
+        assert!(consumer_env(&d, "VALKEY_PASSWORD").is_some());
+        assert!(!datasource_yaml(&d).contains("secureJsonData"));
+    }
+
+    #[test]
+    fn external_kafka_has_no_kafka_namespace() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.kafka.mode = KafkaMode::External;
+        spec.kafka.bootstrap_servers = Some("k:9092".into());
+        let d = build(&spec, None);
+        assert!(d.find(ChildKind::Namespace, None, "kafka").is_none());
+        assert!(d.find(ChildKind::Namespace, None, "valkey").is_some());
     }
 
     #[test]

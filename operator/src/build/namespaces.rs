@@ -1,4 +1,5 @@
-//! The tier namespaces (ingest, kafka, valkey). Grafana's belongs to its Helm release.
+//! The tier namespaces: ingest always, kafka and valkey only while the operator runs that tier
+//! (an external Kafka or Valkey leaves nothing to put there). Grafana's belongs to its Helm release.
 
 use k8s_openapi::api::core::v1::Namespace;
 use kube::core::ObjectMeta;
@@ -9,18 +10,23 @@ use crate::names;
 use crate::validate::ValidPipeline;
 
 pub fn build(p: &ValidPipeline) -> Vec<Child> {
-    [p.ns_ingest(), p.ns_kafka(), p.ns_valkey()]
-        .into_iter()
-        .map(|ns| {
-            let namespace = Namespace {
-                metadata: ObjectMeta {
-                    name: Some(ns.to_string()),
-                    labels: Some(names::component_labels(&p.name, "namespace")),
-                    ..Default::default()
-                },
+    [
+        Some(p.ns_ingest()),
+        p.kafka_managed().then(|| p.ns_kafka()),
+        p.valkey_managed().then(|| p.ns_valkey()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|ns| {
+        let namespace = Namespace {
+            metadata: ObjectMeta {
+                name: Some(ns.to_string()),
+                labels: Some(names::component_labels(&p.name, "namespace")),
                 ..Default::default()
-            };
-            Child::new(ChildKind::Namespace, &namespace)
-        })
-        .collect()
+            },
+            ..Default::default()
+        };
+        Child::new(ChildKind::Namespace, &namespace)
+    })
+    .collect()
 }

@@ -1,6 +1,6 @@
 //! Secrets: the registry pull Secret copied into every namespace that pulls from Zot, and the
-//! Valkey password (its home in the valkey namespace, mounted into the VMs, and a copy in the
-//! ingest namespace for the consumer).
+//! Valkey password (managed: its home in the valkey namespace, mounted into the VMs; always, when
+//! there is a password: a copy in the ingest namespace for the consumer).
 
 use std::collections::BTreeMap;
 
@@ -8,7 +8,6 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::ByteString;
 
 use super::{meta, Child, ClusterInputs};
-use crate::crd::KafkaMode;
 use crate::kinds::ChildKind;
 use crate::names;
 use crate::validate::ValidPipeline;
@@ -21,11 +20,12 @@ pub fn build(p: &ValidPipeline, inputs: &ClusterInputs) -> Vec<Child> {
     let mut children = Vec::new();
 
     if let Some(source) = &p.spec.registry.pull_secret {
-        let mut namespaces = vec![p.ns_ingest(), p.ns_valkey()];
-        if p.spec.kafka.mode == KafkaMode::Strimzi {
-            namespaces.push(p.ns_kafka());
-        }
-        for ns in namespaces {
+        let namespaces = [
+            Some(p.ns_ingest()),
+            p.valkey_managed().then(|| p.ns_valkey()),
+            p.kafka_managed().then(|| p.ns_kafka()),
+        ];
+        for ns in namespaces.into_iter().flatten() {
             let mut metadata = meta(p, ns, names::PULL_SECRET, "registry");
             metadata.annotations = Some(BTreeMap::from([(
                 ANNOTATION_COPIED_FROM.to_string(),
@@ -46,9 +46,16 @@ pub fn build(p: &ValidPipeline, inputs: &ClusterInputs) -> Vec<Child> {
         }
     }
 
+    if !has_valkey_password(p, inputs) {
+        return children;
+    }
     let password = valkey_password(inputs);
     let key = &p.spec.valkey.password_secret.key;
-    for ns in [p.ns_valkey(), p.ns_ingest()] {
+    let homes = [
+        p.valkey_managed().then(|| p.ns_valkey()),
+        Some(p.ns_ingest()),
+    ];
+    for ns in homes.into_iter().flatten() {
         let secret = Secret {
             metadata: meta(p, ns, &p.spec.valkey.password_secret.name, names::VALKEY),
             type_: Some("Opaque".into()),
@@ -61,6 +68,12 @@ pub fn build(p: &ValidPipeline, inputs: &ClusterInputs) -> Vec<Child> {
         children.push(Child::new(ChildKind::Secret, &secret));
     }
     children
+}
+
+/// Whether the programs get a Valkey password: not for an external server without AUTH, nor
+/// while the external password Secret is missing (the consumer's copy would hold nothing).
+pub fn has_valkey_password(p: &ValidPipeline, inputs: &ClusterInputs) -> bool {
+    p.valkey_password_source().is_some() && !inputs.valkey_password_missing
 }
 
 pub fn valkey_password(inputs: &ClusterInputs) -> &str {

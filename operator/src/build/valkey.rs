@@ -2,15 +2,17 @@
 //! a persistent data disk (a PVC; the append-only file lives there), boots from a disk image in
 //! Zot, uses masquerade networking so Services and probes reach it, and is `runStrategy: Always`.
 //! Services: `valkey-primary` (writes) and `valkey-read` (every VM; Grafana reads there).
+//! With `valkey.mode: external` none of this exists: the programs use the given addresses.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    PersistentVolumeClaim, PersistentVolumeClaimSpec, Service, ServicePort, ServiceSpec,
+    PersistentVolumeClaim, PersistentVolumeClaimSpec, Secret, Service, ServicePort, ServiceSpec,
     VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use k8s_openapi::ByteString;
 use serde_json::json;
 
 use super::valkey_cloud_init::{cloud_init_user_data, AUTH_SERIAL, DATA_SERIAL};
@@ -35,6 +37,9 @@ fn vm_labels(p: &ValidPipeline, index: i32) -> BTreeMap<String, String> {
 }
 
 pub fn persistent_volume_claims(p: &ValidPipeline) -> Vec<Child> {
+    if !p.valkey_managed() {
+        return vec![];
+    }
     let storage = &p.spec.valkey.storage;
     (0..p.spec.valkey.replicas)
         .map(|index| {
@@ -67,6 +72,9 @@ pub fn persistent_volume_claims(p: &ValidPipeline) -> Vec<Child> {
 }
 
 pub fn services(p: &ValidPipeline) -> Vec<Child> {
+    if !p.valkey_managed() {
+        return vec![];
+    }
     let service = |name: &str, role: Option<&str>| {
         let mut selector = names::selector_labels(&p.name, names::VALKEY);
         if let Some(role) = role {
@@ -95,7 +103,39 @@ pub fn services(p: &ValidPipeline) -> Vec<Child> {
     ]
 }
 
+/// One Secret per VM with its cloud-init user-data. KubeVirt refuses inline `userData` over
+/// 2048 bytes (vmi-create-admitter.go, validateVolumes, cloudInitUserMaxLen) and ours is larger,
+/// so the VM names it through `cloudInitNoCloud.userDataSecretRef`. It holds no password (that
+/// comes from the auth disk), only what `render` shows too.
+pub fn cloud_init_secrets(p: &ValidPipeline) -> Vec<Child> {
+    if !p.valkey_managed() {
+        return vec![];
+    }
+    (0..p.spec.valkey.replicas)
+        .map(|index| {
+            let secret = Secret {
+                metadata: meta(
+                    p,
+                    p.ns_valkey(),
+                    &names::valkey_cloud_init_secret(index),
+                    names::VALKEY,
+                ),
+                type_: Some("Opaque".into()),
+                data: Some(BTreeMap::from([(
+                    names::CLOUD_INIT_USER_DATA_KEY.to_string(),
+                    ByteString(cloud_init_user_data(p, index).into_bytes()),
+                )])),
+                ..Default::default()
+            };
+            Child::new(ChildKind::Secret, &secret)
+        })
+        .collect()
+}
+
 pub fn virtual_machines(p: &ValidPipeline) -> Vec<Child> {
+    if !p.valkey_managed() {
+        return vec![];
+    }
     (0..p.spec.valkey.replicas)
         .map(|index| virtual_machine(p, index))
         .collect()
@@ -182,7 +222,8 @@ fn virtual_machine(p: &ValidPipeline, index: i32) -> Child {
                     root_volume,
                     {"name": "data", "persistentVolumeClaim": {"claimName": names::valkey_data_pvc(index)}},
                     {"name": "auth", "secret": {"secretName": valkey.password_secret.name}},
-                    {"name": "cloudinit", "cloudInitNoCloud": {"userData": user_data}}
+                    // `secretRef` is the JSON name of KubeVirt's UserDataSecretRef.
+                    {"name": "cloudinit", "cloudInitNoCloud": {"secretRef": {"name": names::valkey_cloud_init_secret(index)}}}
                 ]
             }
         }

@@ -49,6 +49,7 @@ use super::status::BlackFridayPipelineStatus;
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!(self.grafana.namespace in [self.namespaces.ingest, self.namespaces.kafka, self.namespaces.valkey])").message("grafana.namespace must differ from the tier namespaces (the operator owns those)"))]
+#[x_kube(validation = Rule::new("!(has(self.vpa) && has(self.vpa.enabled) && self.vpa.enabled && has(self.vpa.updateMode) && self.vpa.updateMode != 'Off') || (has(self.grpcClient) && has(self.grpcClient.replicas) && has(self.consumer) && has(self.consumer.replicas))").message("vpa.updateMode Initial/Recreate would change the CPU requests the CPU HPAs of grpcClient and consumer scale on: use updateMode Off (recommendations only) or fixed grpcClient.replicas and consumer.replicas"))]
 pub struct BlackFridayPipelineSpec {
     /// Stop reconciling: the operator leaves every child as it is and reports `Paused`.
     #[serde(default)]
@@ -335,6 +336,10 @@ pub struct AutoscalingSpec {
     #[serde(default = "thirty")]
     #[schemars(range(min = 1, max = 100))]
     pub target_cpu_utilization_percentage: i32,
+    /// How fast the HPA scales (autoscaling/v2 `behavior`); absent: Kubernetes' defaults (scale
+    /// up at once, scale down after a 300 s stabilization window).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behavior: Option<ScalingBehaviorSpec>,
 }
 
 impl AutoscalingSpec {
@@ -343,8 +348,85 @@ impl AutoscalingSpec {
             min_replicas: min,
             max_replicas: max,
             target_cpu_utilization_percentage: 30,
+            behavior: None,
         }
     }
+}
+
+/// autoscaling/v2 `HorizontalPodAutoscalerBehavior`; each direction left out keeps Kubernetes'
+/// default for it.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingBehaviorSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_up: Option<ScalingRulesSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_down: Option<ScalingRulesSpec>,
+}
+
+/// autoscaling/v2 `HPAScalingRules`, with the API server's bounds.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingRulesSpec {
+    /// Seconds of past recommendations the HPA considers (it acts on the highest for scale-down,
+    /// the lowest for scale-up), so a short dip or spike does not move replicas. 0–3600.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 3600))]
+    pub stabilization_window_seconds: Option<i32>,
+    /// Which policy wins when several allow a change: `Max` (default), `Min`, or `Disabled`
+    /// (never scale in this direction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select_policy: Option<SelectPolicy>,
+    /// How much may change per period (absent: Kubernetes' default policies for the direction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 10))]
+    pub policies: Option<Vec<ScalingPolicySpec>>,
+}
+
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelectPolicy {
+    Max,
+    Min,
+    Disabled,
+}
+
+impl SelectPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Max => "Max",
+            Self::Min => "Min",
+            Self::Disabled => "Disabled",
+        }
+    }
+}
+
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalingPolicyType {
+    /// `value` pods per period.
+    Pods,
+    /// `value` percent of the current replicas per period.
+    Percent,
+}
+
+impl ScalingPolicyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pods => "Pods",
+            Self::Percent => "Percent",
+        }
+    }
+}
+
+/// One `HPAScalingPolicy`: at most `value` (pods or percent) per `periodSeconds`.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ScalingPolicySpec {
+    #[serde(rename = "type")]
+    pub type_: ScalingPolicyType,
+    #[schemars(range(min = 1))]
+    pub value: i32,
+    #[schemars(range(min = 1, max = 1800))]
+    pub period_seconds: i32,
 }
 
 impl Default for AutoscalingSpec {
@@ -675,9 +757,38 @@ fn default_group() -> String {
     "ventas-valkey".into()
 }
 
+/// Who runs Valkey.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ValkeyMode {
+    /// The operator runs Valkey in KubeVirt VMs (VMs, data PVCs, Services, password Secret).
+    #[default]
+    Managed,
+    /// Use `valkey.external` as is (ElastiCache, Memorystore, a Valkey you run); no VM, PVC,
+    /// Service or Secret is created in the valkey namespace.
+    External,
+}
+
+impl ValkeyMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Managed => "managed",
+            Self::External => "external",
+        }
+    }
+}
+
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.mode != 'external' || has(self.external)").message("external (primaryAddress, and passwordSecret when the server needs AUTH) is required when mode is external"))]
 pub struct ValkeySpec {
+    /// `managed` (Valkey VMs run by the operator) or `external` (an existing Valkey).
+    #[serde(default)]
+    pub mode: ValkeyMode,
+    /// Where an existing Valkey is (read only when `mode` is external; kept when switching back,
+    /// so `mode` alone flips between the two).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalValkeySpec>,
     /// VMs: the first is the primary, the others replicate it (0 stops Valkey entirely).
     #[serde(default = "two")]
     #[schemars(range(min = 0, max = 9))]
@@ -708,6 +819,8 @@ pub struct ValkeySpec {
 impl Default for ValkeySpec {
     fn default() -> Self {
         Self {
+            mode: ValkeyMode::Managed,
+            external: None,
             replicas: 2,
             cpu_cores: 1,
             memory: default_vm_memory(),
@@ -721,6 +834,39 @@ impl Default for ValkeySpec {
 
 fn two() -> i32 {
     2
+}
+
+/// An existing Valkey (or Redis-protocol) server the pipeline uses instead of its own VMs.
+/// The programs connect over plain TCP (no TLS): see docs/operator.md, "Bring your own".
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalValkeySpec {
+    /// `host:port` of the primary: the consumer writes there.
+    #[schemars(length(min = 3, max = 261), regex(pattern = r"^[^\s,/]+:[0-9]{1,5}$"))]
+    pub primary_address: String,
+    /// `host:port` the Grafana datasource reads from (e.g. a reader endpoint); default: the primary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 3, max = 261), regex(pattern = r"^[^\s,/]+:[0-9]{1,5}$"))]
+    pub read_address: Option<String>,
+    /// The Secret holding the password (AUTH). Absent: the server takes no password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_secret: Option<SecretKeyRef>,
+}
+
+/// One key of a Secret somewhere in the cluster.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    /// Name of the Secret.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    /// Namespace of the Secret (the pipeline is cluster-scoped, so it must be said).
+    #[schemars(length(min = 1, max = 63))]
+    pub namespace: String,
+    /// The key holding the value.
+    #[serde(default = "default_password_key")]
+    #[schemars(length(min = 1, max = 253))]
+    pub key: String,
 }
 fn default_vm_memory() -> String {
     "1Gi".into()
@@ -923,6 +1069,8 @@ pub struct VpaSpec {
     pub update_mode: VpaUpdateMode,
 }
 
+/// `Initial` and `Recreate` are refused while grpc-client or the consumer runs under its CPU HPA
+/// (the VPA would rewrite the CPU requests the HPA's utilization is measured against).
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum VpaUpdateMode {
     /// Recommend only (safe next to an HPA on CPU).

@@ -70,6 +70,8 @@ pub struct Observations {
     pub failed: BTreeMap<String, String>,
     pub installed: Installed,
     pub pull_secret_missing: bool,
+    /// The external Valkey's password Secret or key is missing (`ClusterInputs`).
+    pub valkey_password_missing: bool,
 }
 
 fn key(kind: ChildKind, namespace: &str, name: &str) -> String {
@@ -319,6 +321,9 @@ fn kafka_condition(p: &ValidPipeline, o: &Observations) -> Observed {
 }
 
 fn valkey_condition(p: &ValidPipeline, o: &Observations) -> Observed {
+    if !p.valkey_managed() {
+        return external_valkey_condition(p, o);
+    }
     let replicas = p.spec.valkey.replicas;
     if replicas == 0 {
         return Observed::ok("Valkey", "ScaledToZero", "spec.valkey.replicas is 0");
@@ -389,6 +394,45 @@ fn valkey_condition(p: &ValidPipeline, o: &Observations) -> Observed {
             format!("{counts} ({})", details.join(", ")),
         )
     }
+}
+
+/// An external Valkey is the user's to run: we only say which addresses the programs use, or that
+/// its password Secret cannot be read (the consumer cannot start without it).
+fn external_valkey_condition(p: &ValidPipeline, o: &Observations) -> Observed {
+    if o.valkey_password_missing {
+        let source = p.valkey_password_source().unwrap_or_else(|| {
+            unreachable!("a missing password implies a password Secret in the spec")
+        });
+        return Observed::blocked(
+            "Valkey",
+            "PasswordSecretMissing",
+            format!(
+                "spec.valkey.external.passwordSecret: Secret {}/{} has no non-empty key {:?}; the consumer cannot start until it does",
+                source.namespace, source.name, source.key
+            ),
+        );
+    }
+    let copy = key(
+        ChildKind::Secret,
+        p.ns_ingest(),
+        &p.spec.valkey.password_secret.name,
+    );
+    if let Some(message) = failures(o, std::slice::from_ref(&copy)) {
+        return Observed::blocked("Valkey", "ApplyFailed", message);
+    }
+    let auth = if p.valkey_password_source().is_some() {
+        "with the password from spec.valkey.external.passwordSecret"
+    } else {
+        "without a password"
+    };
+    Observed::ok(
+        "Valkey",
+        "External",
+        format!(
+            "external Valkey (spec.valkey.mode external), not run by the operator: the consumer writes to {}, Grafana reads {}, {auth}",
+            p.valkey_primary_addr, p.valkey_read_addr
+        ),
+    )
 }
 
 /// Ready / Progressing / Degraded / Paused from the component conditions.
@@ -564,6 +608,45 @@ mod tests {
         assert!(!find(&summary, READY).status);
         assert!(find(&summary, PROGRESSING).status);
         assert!(!find(&summary, DEGRADED).status);
+    }
+
+    #[test]
+    fn external_valkey_is_reported_as_external_or_missing_its_password() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.valkey.mode = crate::crd::ValkeyMode::External;
+        spec.valkey.external = Some(crate::crd::ExternalValkeySpec {
+            primary_address: "p.example.com:6379".into(),
+            read_address: None,
+            password_secret: Some(crate::crd::SecretKeyRef {
+                name: "tok".into(),
+                namespace: "ops".into(),
+                key: "password".into(),
+            }),
+        });
+        let p = validate_spec("bf", None, Some(1), &spec).unwrap();
+        // No KubeVirt needed for an external Valkey.
+        let mut o = Observations::default();
+        let valkey = find(&components(&p, &o), "Valkey").clone();
+        assert_eq!((valkey.status, valkey.reason.as_str()), (true, "External"));
+        assert!(
+            valkey.message.contains("p.example.com:6379"),
+            "{}",
+            valkey.message
+        );
+        o.valkey_password_missing = true;
+        let valkey = find(&components(&p, &o), "Valkey").clone();
+        assert_eq!(
+            (valkey.status, valkey.reason.as_str(), valkey.blocking),
+            (false, "PasswordSecretMissing", true)
+        );
+        assert!(
+            valkey
+                .message
+                .contains("spec.valkey.external.passwordSecret")
+                && valkey.message.contains("ops/tok"),
+            "{}",
+            valkey.message
+        );
     }
 
     #[test]

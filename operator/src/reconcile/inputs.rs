@@ -1,5 +1,6 @@
 //! The only reads before building: the registry pull Secret to copy, and the Valkey password
-//! (read, or generated once when the Secret does not exist yet, then created — never replaced).
+//! (managed: read, or generated once when the Secret does not exist yet, then created — never
+//! replaced; external: read from the Secret the spec names, never generated).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use kube::{Api, Client};
 
 use super::apply;
 use crate::build::{ClusterInputs, CopiedSecret, Desired};
+use crate::crd::SecretKeyRef;
 use crate::error::{Error, Result};
 use crate::kinds::ChildKind;
 use crate::names;
@@ -50,26 +52,26 @@ pub async fn read(client: &Client, p: &ValidPipeline) -> Result<Read> {
         }
     }
 
-    let reference = &p.spec.valkey.password_secret;
-    let api: Api<Secret> = Api::namespaced(client.clone(), p.ns_valkey());
-    let existing = match api.get_opt(&reference.name).await {
-        Ok(secret) => secret,
-        // The valkey namespace may not exist yet on the first reconcile.
-        Err(kube::Error::Api(status)) if status.code == 404 => None,
-        Err(source) => {
-            return Err(Error::Read {
-                what: format!("Secret {}/{}", p.ns_valkey(), reference.name),
-                source,
-            })
+    let mut password_generated = false;
+    match p.valkey_password_source() {
+        // Managed: the operator's own Secret in the valkey namespace, generated once.
+        Some(source) if p.valkey_managed() => {
+            let existing = read_secret(client, &source).await?;
+            password_generated = existing.is_none();
+            let password = existing.and_then(|secret| value_of(secret, &source.key));
+            inputs.valkey_password = Some(password.unwrap_or_else(generate_password));
         }
-    };
-    let password_generated = existing.is_none();
-    let password = existing
-        .and_then(|s| s.data)
-        .and_then(|mut data| data.remove(&reference.key))
-        .and_then(|bytes| String::from_utf8(bytes.0).ok())
-        .filter(|s| !s.is_empty());
-    inputs.valkey_password = Some(password.unwrap_or_else(generate_password));
+        // External: the user's Secret; never invent a password for a server we do not run.
+        Some(source) => {
+            let existing = read_secret(client, &source).await?;
+            match existing.and_then(|secret| value_of(secret, &source.key)) {
+                Some(password) => inputs.valkey_password = Some(password),
+                None => inputs.valkey_password_missing = true,
+            }
+        }
+        // External without AUTH.
+        None => {}
+    }
     Ok(Read {
         inputs,
         pull_secret_missing,
@@ -137,4 +139,27 @@ fn generate_password() -> String {
         .and_then(|mut f| f.read_exact(&mut bytes))
         .expect("/dev/urandom is readable");
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The Secret `source` names; `None` when it or its namespace (the valkey namespace may not exist
+/// yet on the first reconcile) is missing.
+async fn read_secret(client: &Client, source: &SecretKeyRef) -> Result<Option<Secret>> {
+    let api: Api<Secret> = Api::namespaced(client.clone(), &source.namespace);
+    match api.get_opt(&source.name).await {
+        Ok(secret) => Ok(secret),
+        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+        Err(error) => Err(Error::Read {
+            what: format!("Secret {}/{}", source.namespace, source.name),
+            source: error,
+        }),
+    }
+}
+
+/// The non-empty UTF-8 value of one key of a Secret.
+fn value_of(secret: Secret, key: &str) -> Option<String> {
+    secret
+        .data
+        .and_then(|mut data| data.remove(key))
+        .and_then(|bytes| String::from_utf8(bytes.0).ok())
+        .filter(|s| !s.is_empty())
 }

@@ -256,6 +256,7 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
     let mut observations = Observations {
         installed: installed.clone(),
         pull_secret_missing: read.pull_secret_missing,
+        valkey_password_missing: read.inputs.valkey_password_missing,
         ..Default::default()
     };
     let mut first_error = None;

@@ -14,6 +14,10 @@ use crate::sale::Sale;
 
 pub const SALE_ID_METADATA: &str = "x-sale-id";
 
+/// Attempts of one sale when the earlier ones were never sent (see `forward`): with several
+/// writers rotating their connections, the next address can be closing too.
+const MAX_UNSENT_ATTEMPTS: u32 = 4;
+
 /// Called with the writer address of every call (the per-writer metric).
 pub type OnCall = Arc<dyn Fn(std::net::SocketAddr) + Send + Sync>;
 
@@ -46,8 +50,9 @@ impl GrpcForwarder {
 
     pub async fn forward(&self, sale: &Sale, sale_id: &str) -> Result<Accepted, Failure> {
         let deadline = Instant::now() + self.timeout;
-        let mut retried = false;
+        let mut attempts = 0;
         loop {
+            attempts += 1;
             let Some(member) = self.pool.pick() else {
                 return Err(Failure::not_sent("no_endpoints", "no writer address resolved"));
             };
@@ -69,11 +74,14 @@ impl GrpcForwarder {
                 }
                 // A writer rotating its connection (grpc-go's max-connection-age GOAWAY) can
                 // leave a call queued on the closing connection; hyper then hands it back unsent.
-                // Nothing reached the writer, so one retry on the next address cannot duplicate
-                // the sale. Any other error may have been processed and is not retried.
-                Ok(Err(status)) if !retried && never_sent(&status) && Instant::now() < deadline => {
-                    tracing::debug!(addr = %member.addr, %status, "call was never sent; retrying once");
-                    retried = true;
+                // Nothing reached the writer, so a retry on the next address cannot duplicate the
+                // sale; that address may be rotating too (seen with two real Go writers,
+                // tests/e2e/test_grpc_forward_real_writers.py), hence a few attempts, not one. Any
+                // other error may have been processed and is not retried.
+                Ok(Err(status))
+                    if attempts < MAX_UNSENT_ATTEMPTS && never_sent(&status) && Instant::now() < deadline =>
+                {
+                    tracing::debug!(addr = %member.addr, %status, attempts, "call was never sent; retrying");
                 }
                 Ok(Err(status)) => {
                     let mut f = map_status(&status, Instant::now() >= deadline);
@@ -119,13 +127,23 @@ pub fn map_status(s: &Status, deadline_passed: bool) -> Failure {
     }
 }
 
-/// True when hyper gave the request back without writing it (its "canceled" error: the
-/// connection closed or was not ready). Only then is a retry free of duplicates.
+/// True when the writer never processed the call, so a retry is free of duplicates:
+/// - hyper gave the request back without writing it (its "canceled" error: the connection closed
+///   or was not ready);
+/// - the writer's GOAWAY named a last stream id below this call's stream (h2 reports exactly those
+///   streams as `GoAway` errors; RFC 9113 §6.8: they were not processed). Seen with grpc-go's
+///   max-connection-age: `GoAway("max_age", NO_ERROR, Remote)`;
+/// - the writer reset the stream with REFUSED_STREAM (RFC 9113 §8.7: not processed).
 pub fn never_sent(s: &Status) -> bool {
     let mut next = s.source();
     while let Some(e) = next {
         if e.downcast_ref::<hyper::Error>().is_some_and(hyper::Error::is_canceled) {
             return true;
+        }
+        if let Some(h2) = e.downcast_ref::<h2::Error>() {
+            if (h2.is_go_away() && h2.is_remote()) || h2.reason() == Some(h2::Reason::REFUSED_STREAM) {
+                return true;
+            }
         }
         next = e.source();
     }
@@ -171,6 +189,15 @@ mod tests {
         );
         // A plain status (no hyper "canceled" in its source chain) may have been processed.
         assert!(!never_sent(&Status::cancelled("operation was canceled")));
+        // A stream the writer refused was not processed; one it reset otherwise may have been.
+        let with_h2 = |reason| {
+            let mut s = Status::internal("h2 protocol error");
+            s.set_source(std::sync::Arc::new(h2::Error::from(reason)));
+            s
+        };
+        assert!(never_sent(&with_h2(h2::Reason::REFUSED_STREAM)));
+        assert!(!never_sent(&with_h2(h2::Reason::INTERNAL_ERROR)));
+        assert!(!never_sent(&with_h2(h2::Reason::CANCEL)));
         for s in [
             Status::unavailable("kafka"),
             Status::internal("x"),

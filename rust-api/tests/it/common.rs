@@ -16,6 +16,7 @@ use rust_api::pb;
 use rust_api::server::{self, AppState};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tokio_stream::StreamExt as _;
 
 pub const GOOD: &str = r#"{"categoria":"Belleza","producto_id":"BEL-001","precio":129.99,"cantidad_vendida":3}"#;
 
@@ -34,6 +35,8 @@ pub enum Behavior {
 #[derive(Default)]
 pub struct Seen {
     pub calls: AtomicUsize,
+    /// TCP connections the fake writer accepted (a rotating writer accepts a new one per rotation).
+    pub connections: AtomicUsize,
     pub sale_ids: Mutex<Vec<String>>,
     pub bodies: Mutex<Vec<serde_json::Value>>,
 }
@@ -148,8 +151,8 @@ pub async fn fake_writer(name: &str, bind: SocketAddr) -> Fake {
     fake_writer_with(name, bind, behavior, seen, None).await
 }
 
-/// A fake writer; `max_age` makes it rotate its connections (GOAWAY) like grpc-go's
-/// max-connection-age.
+/// A fake writer; `max_age` makes it close each connection after that age plus the same again
+/// as grace (tonic's max-connection-age: the connection is cut with calls in flight).
 pub async fn fake_writer_with(
     name: &str,
     bind: SocketAddr,
@@ -166,14 +169,16 @@ pub async fn fake_writer_with(
     let addr = l.local_addr().unwrap();
     let mut builder = tonic::transport::Server::builder();
     if let Some(age) = max_age {
-        builder = builder
-            .max_connection_age(age)
-            .max_connection_age_grace(Duration::from_secs(10));
+        builder = builder.max_connection_age(age).max_connection_age_grace(age);
     }
+    let counted = seen.clone();
     tokio::spawn(async move {
         builder
             .add_service(svc)
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(l))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(l).map(move |conn| {
+                counted.connections.fetch_add(1, Ordering::Relaxed);
+                conn
+            }))
             .await
             .unwrap()
     });

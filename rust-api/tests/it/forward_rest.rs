@@ -61,11 +61,11 @@ async fn downstream_slow_is_504() {
     let down = fake_http().await;
     down.set(Behavior::Slow(Duration::from_secs(3)));
     let api = start_rest(down.addr, &["--downstream-timeout-ms", "300"]).await;
-    let t = std::time::Instant::now();
+    // The fake answers 200 after 3 s: a 504 proves rust-api's own 300 ms deadline ended the call
+    // (waiting for the fake would have given 200), without timing the test itself.
     let (status, _, body) = api.post(GOOD).await;
     assert_eq!(status, 504, "{body}");
     assert_eq!(error_body(&body).error, "downstream_timeout");
-    assert!(t.elapsed() < Duration::from_secs(2), "took {:?}", t.elapsed());
 }
 
 #[tokio::test]

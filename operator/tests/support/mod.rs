@@ -1,0 +1,254 @@
+//! What the tests against the bench's real kube-apiserver share: clients for the admin and the
+//! operator identities, installing our CRD and RBAC, waiting, the in-process controller, and
+//! reading children. (tests/cluster.rs predates this module and keeps its own copies.)
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::future::Future;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{ListParams, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
+use kube::{Api, Client, CustomResourceExt};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use blackfriday_operator::crd::BlackFridayPipeline;
+use blackfriday_operator::kinds::ChildKind;
+use blackfriday_operator::metrics::Metrics;
+use blackfriday_operator::reconcile::apply::api_for;
+use blackfriday_operator::reconcile::Resync;
+use blackfriday_operator::run::run_controller;
+
+pub const WAIT: Duration = Duration::from_secs(60);
+/// Namespace deletion waits for the garbage collector, whose discovery refreshes every 30 s.
+pub const GC_WAIT: Duration = Duration::from_secs(150);
+
+pub async fn client_from(path: &str) -> Client {
+    let kubeconfig = Kubeconfig::read_from(path).expect("readable kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("valid kubeconfig");
+    Client::try_from(config).expect("client")
+}
+
+/// (admin, operator) clients, or None when there is no bench.
+pub async fn bench() -> Option<(Client, Client)> {
+    let admin = std::env::var("KUBECONFIG").ok()?;
+    let operator = std::env::var("KUBECONFIG_OPERATOR")
+        .expect("the bench writes KUBECONFIG_OPERATOR next to KUBECONFIG");
+    Some((client_from(&admin).await, client_from(&operator).await))
+}
+
+pub fn repo(path: &str) -> String {
+    format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn api_resource(value: &Value) -> ApiResource {
+    let api_version = value["apiVersion"].as_str().unwrap();
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    let kind = value["kind"].as_str().unwrap();
+    let lower = kind.to_lowercase();
+    let plural = match lower.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{lower}s"),
+    };
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, kind), &plural)
+}
+
+/// Server-side apply every document of a YAML file (repo-relative) as admin.
+pub async fn apply_file(admin: &Client, path: &str) {
+    let text = std::fs::read_to_string(repo(path)).unwrap();
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let value: Value = serde::Deserialize::deserialize(doc).unwrap();
+        if value.is_null() {
+            continue;
+        }
+        let object: DynamicObject = serde_json::from_value(value.clone()).unwrap();
+        let ar = api_resource(&value);
+        let api: Api<DynamicObject> = match &object.metadata.namespace {
+            Some(ns) => Api::namespaced_with(admin.clone(), ns, &ar),
+            None => Api::all_with(admin.clone(), &ar),
+        };
+        api.patch(
+            object.metadata.name.as_deref().unwrap(),
+            &PatchParams::apply("blackfriday-test").force(),
+            &Patch::Apply(&object),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("applying {} from {path}: {e}", value["kind"]));
+    }
+}
+
+/// Our CRD and the operator's RBAC (config/rbac), as an admin installs them.
+pub async fn install(admin: &Client) {
+    let crds: Api<CustomResourceDefinition> = Api::all(admin.clone());
+    crds.patch(
+        "blackfridaypipelines.blackfriday.dev",
+        &PatchParams::apply("blackfriday-test").force(),
+        &Patch::Apply(&BlackFridayPipeline::crd()),
+    )
+    .await
+    .unwrap();
+    apply_file(admin, "config/manager/namespace.yaml").await;
+    for f in [
+        "service_account.yaml",
+        "cluster_role.yaml",
+        "cluster_role_binding.yaml",
+    ] {
+        apply_file(admin, &format!("config/rbac/{f}")).await;
+    }
+    eventually("the CRD is served", WAIT, || async {
+        let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
+        api.list(&ListParams::default()).await.is_ok()
+    })
+    .await;
+}
+
+/// Create a namespace if it does not exist (one the pipeline does not own). One still
+/// terminating from an earlier run is waited out first: writes into it would be refused.
+pub async fn ensure_namespace(admin: &Client, name: &str) {
+    eventually(
+        &format!("namespace {name} is not terminating"),
+        GC_WAIT,
+        || async {
+            match get(admin, ChildKind::Namespace, None, name).await {
+                Some(ns) if ns.metadata.deletion_timestamp.is_some() => {
+                    release_deleted_pvcs(admin, name).await;
+                    false
+                }
+                _ => true,
+            }
+        },
+    )
+    .await;
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    let ns = serde_json::from_value(json!({"metadata": {"name": name}})).unwrap();
+    match namespaces.create(&PostParams::default(), &ns).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(status)) if status.code == 409 => {}
+        Err(e) => panic!("creating namespace {name}: {e}"),
+    }
+}
+
+pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if check().await {
+            return;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out after {timeout:?} waiting until {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The in-process controller under the operator's identity, stopped gracefully by `stop`.
+pub struct RunningController {
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningController {
+    pub fn start(operator: Client) -> Self {
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            run_controller(
+                operator,
+                Arc::new(Metrics::default()),
+                Arc::new(AtomicBool::new(false)),
+                // Only watch events reconcile, so nothing here passes because of a timer.
+                Resync::Off,
+                async move {
+                    let _ = rx.await;
+                },
+            )
+            .await
+            .expect("the controller starts under its own RBAC");
+        });
+        Self {
+            stop: Some(tx),
+            task,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        let _ = tokio::time::timeout(Duration::from_secs(30), &mut self.task).await;
+    }
+}
+
+pub async fn get(
+    client: &Client,
+    kind: ChildKind,
+    ns: Option<&str>,
+    name: &str,
+) -> Option<DynamicObject> {
+    api_for(client, kind, ns).get_opt(name).await.unwrap()
+}
+
+/// Gone, or on its way.
+pub async fn gone(client: &Client, kind: ChildKind, ns: Option<&str>, name: &str) -> bool {
+    match get(client, kind, ns, name).await {
+        None => true,
+        Some(o) => o.metadata.deletion_timestamp.is_some(),
+    }
+}
+
+/// A deleted PVC keeps its `kubernetes.io/pvc-protection` finalizer until no pod uses it; with no
+/// kubelet nothing ever does, so release what is being deleted (as the protection controller would
+/// once pods are gone) and let its namespace finish terminating.
+pub async fn release_deleted_pvcs(admin: &Client, ns: &str) {
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(admin.clone(), ns);
+    let Ok(list) = pvcs.list(&ListParams::default()).await else {
+        return;
+    };
+    for pvc in list.items {
+        if pvc.metadata.deletion_timestamp.is_some() {
+            let name = pvc.metadata.name.unwrap_or_default();
+            let _ = pvcs
+                .patch(
+                    &name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({"metadata": {"finalizers": null}})),
+                )
+                .await;
+        }
+    }
+}
+
+/// The namespace does not exist any more (releasing its PVCs on the way).
+pub async fn namespace_gone(admin: &Client, ns: &str) -> bool {
+    release_deleted_pvcs(admin, ns).await;
+    get(admin, ChildKind::Namespace, None, ns).await.is_none()
+}
+
+/// A condition of the pipeline as (status, reason, message).
+pub fn condition(p: &BlackFridayPipeline, type_: &str) -> Option<(String, String, String)> {
+    p.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
+}
+
+/// A test's bench input (KUBECONFIG, VALKEY_SERVER, an installed tool) is absent. On a developer's
+/// machine the test then returns early and says so; in CI (`CI=true`, where scripts/test has started
+/// the bench) it fails instead, so a renamed key or `--no-bench` cannot pass by skipping.
+pub fn missing_bench(what: &str) {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{what}; CI=true, so this fails instead of skipping: the bench must provide it");
+    }
+    eprintln!("skipped: {what}");
+}
