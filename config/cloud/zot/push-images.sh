@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build and push every image of the pipeline: <ZOT>/<REPO>/<component>:<TAG> for rust-api,
 # grpc-client, grpc-server, consumer, blackfriday-operator, and the Valkey VM containerDisk
-# (valkey-vm: the upstream Debian 13 containerdisk re-tagged).
+# (valkey-vm: Debian 12 with valkey-server 8, cloud-init and GRUB, built from Debian packages by
+# scripts/vm-image on this machine: needs Debian/Ubuntu, root and scripts/setup.d/85-vms.sh; amd64).
 # Built for the NODES' architecture, not the laptop's: PLATFORM=linux/amd64 (default; GKE N2/E2 and
 # EKS m7i/c5 nodes) or linux/arm64 (Graviton/Tau T2A pools). `docker buildx build --platform` runs
 # the build stages as that platform (QEMU emulation on an arm64 laptop: slow but right), and the Rust
@@ -42,7 +43,13 @@ for program in grpc-client grpc-server consumer; do
   build "$program" "$ROOT/go-services" "$ROOT/go-services/cmd/$program/Dockerfile"
 done
 build blackfriday-operator "$ROOT" "$ROOT/operator/Dockerfile" --build-arg "RUST_TARGET=$rust_target"
-# containerDisk: the upstream Debian 13 disk for the nodes' architecture, kept OCI.
-run skopeo --override-os linux --override-arch "${PLATFORM#linux/}" copy --retry-times 3 \
-  --dest-cert-dir "$ZOT_CERT_DIR" --dest-authfile "$ZOT_AUTH" \
-  docker://quay.io/containerdisks/debian:13 "docker://$ZOT/$REPO/valkey-vm:$TAG"
+# containerDisk: Valkey inside, so the VMs need no internet at first boot (docs/valkey-vm.md).
+[ "$PLATFORM" = linux/amd64 ] || die "the valkey-vm containerDisk is built for amd64 only (scripts/vm-image)"
+if [ "$DRY_RUN" = 1 ]; then
+  echo "+ $ROOT/scripts/vm-image --print-qcow2   (build or reuse the cached image)"
+  layout="<vm-image cache>/oci"
+else
+  layout="$(dirname "$("$ROOT/scripts/vm-image" --print-qcow2)")/oci"
+fi
+run skopeo copy --retry-times 3 --dest-cert-dir "$ZOT_CERT_DIR" --dest-authfile "$ZOT_AUTH" \
+  "oci:$layout:build" "docker://$ZOT/$REPO/valkey-vm:$TAG"

@@ -1,6 +1,6 @@
-//! The cloud-init user-data that turns a stock Debian VM into a Valkey node: format and mount the
-//! persistent data disk, install Valkey (a no-op on a disk image that has it), and write its
-//! config. The password never appears here: it is read at boot from the password Secret, which
+//! The cloud-init user-data that turns the Valkey VM image (scripts/vm-image: Debian with
+//! valkey-server already installed, so first boot needs no network) into a Valkey node: format
+//! and mount the persistent data disk and write its config. The password never appears here: it is read at boot from the password Secret, which
 //! KubeVirt attaches as a small disk, so the rendered VM holds no secret.
 
 use crate::names;
@@ -34,9 +34,6 @@ pub fn cloud_init_user_data(p: &ValidPipeline, index: i32) -> String {
         r#"#cloud-config
 # valkey-{index}: {role}. Rendered by blackfriday-operator.
 hostname: valkey-{index}
-package_update: true
-packages:
-  - valkey-server
 fs_setup:
   - label: valkeydata
     filesystem: ext4

@@ -1,6 +1,7 @@
 """CLI: python3 -m bfdash {lint,run} …  (PYTHONPATH=tools/dashboard, or tools/dashboard/dashboard)."""
 import argparse
 import json
+import os
 import pathlib
 import sys
 
@@ -24,9 +25,7 @@ def _source(args):
 
 def _client(addr):
     """A Valkey client; VALKEY_PASSWORD (if set) authenticates, e.g. against the bench node's
-    password-protected Valkey (scripts/bench/node.sh)."""
-    import os
-
+    password-protected Valkey (scripts/bench/node.sh) or the Valkey VMs (tests/vms/vmlab.py)."""
     import valkey
     host, port = addr.rsplit(":", 1)
     return valkey.Valkey(host=host, port=int(port), socket_timeout=10,
