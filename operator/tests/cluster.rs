@@ -11,8 +11,9 @@
 
 mod support;
 
+use support::*;
+
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,10 +23,8 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
 use kube::runtime::{watcher, WatchStreamExt};
-use kube::{Api, Client, CustomResourceExt, ResourceExt};
+use kube::{Api, Client, ResourceExt};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
@@ -38,111 +37,14 @@ use blackfriday_operator::render::{parse_pipeline, render_pipeline};
 use blackfriday_operator::run::{run_controller, INSTALL_CRD};
 
 const NAME: &str = "blackfriday";
-const WAIT: Duration = Duration::from_secs(60);
-/// The bench's garbage collector refreshes discovery every 30 s.
-const GC_WAIT: Duration = Duration::from_secs(150);
 
-async fn client_from(path: &str) -> Client {
-    let kubeconfig = Kubeconfig::read_from(path).expect("readable kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("valid kubeconfig");
-    Client::try_from(config).expect("client")
-}
-
-/// (admin, operator) clients, or None when there is no bench.
-async fn bench() -> Option<(Client, Client)> {
-    let admin = std::env::var("KUBECONFIG").ok()?;
-    let operator = std::env::var("KUBECONFIG_OPERATOR")
-        .expect("the bench writes KUBECONFIG_OPERATOR next to KUBECONFIG");
-    Some((client_from(&admin).await, client_from(&operator).await))
-}
-
-fn repo(path: &str) -> String {
-    format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Server-side apply every document of a YAML file as admin.
-async fn apply_file(admin: &Client, path: &str) {
-    let text = std::fs::read_to_string(repo(path)).unwrap();
-    for doc in serde_yaml::Deserializer::from_str(&text) {
-        let value: Value = serde::Deserialize::deserialize(doc).unwrap();
-        if value.is_null() {
-            continue;
-        }
-        let object: DynamicObject = serde_json::from_value(value.clone()).unwrap();
-        let (group, version) = match value["apiVersion"].as_str().unwrap().split_once('/') {
-            Some((g, v)) => (g.to_string(), v.to_string()),
-            None => (
-                String::new(),
-                value["apiVersion"].as_str().unwrap().to_string(),
-            ),
-        };
-        let kind = value["kind"].as_str().unwrap();
-        let plural = format!("{}s", kind.to_lowercase());
-        let ar = ApiResource::from_gvk_with_plural(
-            &GroupVersionKind::gvk(&group, &version, kind),
-            &plural,
-        );
-        let api: Api<DynamicObject> = match &object.metadata.namespace {
-            Some(ns) => Api::namespaced_with(admin.clone(), ns, &ar),
-            None => Api::all_with(admin.clone(), &ar),
-        };
-        api.patch(
-            object.metadata.name.as_deref().unwrap(),
-            &PatchParams::apply("blackfriday-test").force(),
-            &Patch::Apply(&object),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("applying {kind} from {path}: {e}"));
-    }
-}
-
-async fn install(admin: &Client) {
-    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
-        Api::all(admin.clone());
-    crds.patch(
-        "blackfridaypipelines.blackfriday.dev",
-        &PatchParams::apply("blackfriday-test").force(),
-        &Patch::Apply(&BlackFridayPipeline::crd()),
-    )
-    .await
-    .unwrap();
-    apply_file(admin, "config/manager/namespace.yaml").await;
-    for f in [
-        "service_account.yaml",
-        "cluster_role.yaml",
-        "cluster_role_binding.yaml",
-    ] {
-        apply_file(admin, &format!("config/rbac/{f}")).await;
-    }
-    // Grafana's namespace belongs to its Helm release: it exists before any pipeline.
+/// Our CRD and RBAC (support::install), plus Grafana's namespace: it belongs to Grafana's Helm
+/// release and exists before any pipeline.
+async fn install_with_grafana_namespace(admin: &Client) {
+    install(admin).await;
     let namespaces: Api<Namespace> = Api::all(admin.clone());
     let grafana = serde_json::from_value(json!({"metadata": {"name": "grafana"}})).unwrap();
     let _ = namespaces.create(&PostParams::default(), &grafana).await;
-    // Wait until our CRD is served.
-    eventually("the CRD is served", WAIT, || async {
-        let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
-        api.list(&ListParams::default()).await.is_ok()
-    })
-    .await;
-}
-
-async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if check().await {
-            return;
-        }
-        if tokio::time::Instant::now() > deadline {
-            panic!("timed out after {timeout:?} waiting until {what}");
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
 }
 
 /// The in-process controller (no periodic resync), stopped gracefully by `stop`, which also
@@ -295,55 +197,6 @@ async fn pipeline(admin: &Client) -> BlackFridayPipeline {
         .unwrap()
 }
 
-fn condition(p: &BlackFridayPipeline, type_: &str) -> Option<(String, String, String)> {
-    p.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
-}
-
-async fn get(
-    client: &Client,
-    kind: ChildKind,
-    ns: Option<&str>,
-    name: &str,
-) -> Option<DynamicObject> {
-    api_for(client, kind, ns).get_opt(name).await.unwrap()
-}
-
-/// Gone, or on its way (the bench has no PVC-protection controller, so PVCs keep a finalizer).
-async fn gone(client: &Client, kind: ChildKind, ns: Option<&str>, name: &str) -> bool {
-    match get(client, kind, ns, name).await {
-        None => true,
-        Some(o) => o.metadata.deletion_timestamp.is_some(),
-    }
-}
-
-/// The bench runs no pvc-protection controller, so a deleted PVC keeps its
-/// `kubernetes.io/pvc-protection` finalizer forever (and its namespace stays Terminating).
-/// Do that controller's job: no pod uses these PVCs (there is no kubelet), so release them.
-async fn release_deleted_pvcs(admin: &Client, ns: &str) {
-    let pvcs: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
-        Api::namespaced(admin.clone(), ns);
-    let Ok(list) = pvcs.list(&ListParams::default()).await else {
-        return;
-    };
-    for pvc in list.items {
-        if pvc.metadata.deletion_timestamp.is_some() {
-            let name = pvc.metadata.name.unwrap_or_default();
-            let _ = pvcs
-                .patch(
-                    &name,
-                    &PatchParams::default(),
-                    &Patch::Merge(json!({"metadata": {"finalizers": null}})),
-                )
-                .await;
-        }
-    }
-}
-
 /// Namespaces of the pipeline are gone (releasing PVCs as the missing controller would).
 async fn namespaces_gone(admin: &Client) -> bool {
     let mut all = true;
@@ -378,7 +231,7 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         support::missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
         return;
     };
-    install(&admin).await;
+    install_with_grafana_namespace(&admin).await;
     // A clean slate: a pipeline left from an aborted run would confuse the counts below.
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
     if api.get_opt(NAME).await.unwrap().is_some() {
