@@ -15,7 +15,7 @@ mj="$out/main-job"
 mkdir -p "$out"
 rc=0
 python3 -m pytest tests/e2e -v -rA -p no:cacheprovider --junitxml="$out/60-e2e-unit.xml" \
-  --ignore tests/e2e/test_main_job_output.py || rc=1
+  --ignore tests/e2e/test_main_job_output.py --ignore tests/e2e/test_fault_run.py || rc=1
 echo "==== short main job ===="
 # shellcheck disable=SC2086
 scripts/main-job --short --no-setup --cargo-profile "${E2E_CARGO_PROFILE:-dev}" --out "$mj" ${E2E_MAIN_JOB_ARGS:-}
