@@ -17,6 +17,15 @@ def test_pytest_closing_lines_are_summed():
     assert count(log) == (12 + 1 + 4 + 2, 1)
 
 
+def test_pytest_quiet_closing_line_counts_too():
+    log = [
+        "..................s                                        [100%]",
+        "18 passed, 1 skipped in 22.79s",
+        "report: 51 files reproduce byte for byte from docs/results",
+    ]
+    assert count(log) == (18, 1)
+
+
 def test_go_verbose_result_lines_count_subtests_and_skips():
     log = [
         "=== RUN   TestA",
