@@ -285,14 +285,18 @@ pub async fn start_rest(downstream: SocketAddr, extra: &[&str]) -> Api {
 }
 
 pub async fn post_to(url: &str, body: &str) -> (u16, HeaderMap, String) {
-    let c = reqwest::Client::new();
-    let r = c
+    post_with_headers(url, body, &[]).await
+}
+
+/// POST a JSON body with extra request headers (e.g. `Idempotency-Key`).
+pub async fn post_with_headers(url: &str, body: &str, headers: &[(&str, &str)]) -> (u16, HeaderMap, String) {
+    let mut req = reqwest::Client::new()
         .post(url)
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    let r = req.body(body.to_owned()).send().await.unwrap();
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     (status, headers, r.text().await.unwrap())

@@ -6,17 +6,7 @@ use std::time::Duration;
 use crate::common::*;
 
 async fn post_with_key(api: &Api, key: &str, body: &str) -> (u16, axum::http::HeaderMap, String) {
-    let r = reqwest::Client::new()
-        .post(api.url("/api/v1/ventas"))
-        .header("content-type", "application/json")
-        .header("idempotency-key", key)
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    (status, headers, r.text().await.unwrap())
+    post_with_headers(&api.url("/api/v1/ventas"), body, &[("idempotency-key", key)]).await
 }
 
 #[tokio::test]
