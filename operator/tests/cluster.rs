@@ -14,7 +14,6 @@ mod support;
 use support::*;
 
 use std::collections::BTreeSet;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -26,15 +25,13 @@ use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::{Api, Client, ResourceExt};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
 use blackfriday_operator::crd::BlackFridayPipeline;
 use blackfriday_operator::kinds::ChildKind;
-use blackfriday_operator::metrics::Metrics;
 use blackfriday_operator::reconcile::apply::api_for;
-use blackfriday_operator::reconcile::{discovery, Resync};
+use blackfriday_operator::reconcile::discovery;
 use blackfriday_operator::render::{parse_pipeline, render_pipeline};
-use blackfriday_operator::run::{run_controller, INSTALL_CRD};
+use blackfriday_operator::run::INSTALL_CRD;
 
 const NAME: &str = "blackfriday";
 
@@ -45,64 +42,6 @@ async fn install_with_grafana_namespace(admin: &Client) {
     let namespaces: Api<Namespace> = Api::all(admin.clone());
     let grafana = serde_json::from_value(json!({"metadata": {"name": "grafana"}})).unwrap();
     let _ = namespaces.create(&PostParams::default(), &grafana).await;
-}
-
-/// The in-process controller (no periodic resync), stopped gracefully by `stop`, which also
-/// surfaces a panic of the controller task instead of discarding it.
-struct RunningController {
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-    metrics: Arc<Metrics>,
-}
-
-impl RunningController {
-    fn start(operator: Client) -> Self {
-        let (tx, rx) = oneshot::channel::<()>();
-        let metrics = Arc::new(Metrics::default());
-        let task_metrics = metrics.clone();
-        let task = tokio::spawn(async move {
-            run_controller(
-                operator,
-                task_metrics,
-                Arc::new(AtomicBool::new(false)),
-                Resync::Off,
-                async move {
-                    let _ = rx.await;
-                },
-            )
-            .await
-            .expect("the controller starts under its own RBAC");
-        });
-        Self {
-            stop: Some(tx),
-            task,
-            metrics,
-        }
-    }
-
-    /// Panics (with the task's own message) if the controller task died before being stopped.
-    fn assert_running(&self) {
-        assert!(
-            !self.task.is_finished(),
-            "the controller task ended on its own (see its panic above)"
-        );
-    }
-
-    async fn stop(mut self) {
-        self.assert_running();
-        let _ = self.stop.take().unwrap().send(());
-        match tokio::time::timeout(Duration::from_secs(30), &mut self.task).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Ok(Err(e)) => panic!("the controller task failed: {e}"),
-            Err(_) => panic!("the controller did not stop within 30 s of the shutdown signal"),
-        }
-    }
-
-    /// Reconciles finished successfully so far.
-    fn reconciled(&self) -> u64 {
-        self.metrics.reconciles("ok")
-    }
 }
 
 /// Every distinct value the `valkey-auth` Secrets held, in any namespace, from before the

@@ -153,21 +153,24 @@ where
     }
 }
 
-/// The in-process controller under the operator's identity, stopped gracefully by `stop`.
+/// The in-process controller (no periodic resync), stopped gracefully by `stop`, which also
+/// surfaces a panic of the controller task instead of discarding it.
 pub struct RunningController {
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl RunningController {
     pub fn start(operator: Client) -> Self {
         let (tx, rx) = oneshot::channel::<()>();
+        let metrics = Arc::new(Metrics::default());
+        let task_metrics = metrics.clone();
         let task = tokio::spawn(async move {
             run_controller(
                 operator,
-                Arc::new(Metrics::default()),
+                task_metrics,
                 Arc::new(AtomicBool::new(false)),
-                // Only watch events reconcile, so nothing here passes because of a timer.
                 Resync::Off,
                 async move {
                     let _ = rx.await;
@@ -179,12 +182,32 @@ impl RunningController {
         Self {
             stop: Some(tx),
             task,
+            metrics,
         }
     }
 
+    /// Panics (with the task's own message) if the controller task died before being stopped.
+    pub fn assert_running(&self) {
+        assert!(
+            !self.task.is_finished(),
+            "the controller task ended on its own (see its panic above)"
+        );
+    }
+
     pub async fn stop(mut self) {
+        self.assert_running();
         let _ = self.stop.take().unwrap().send(());
-        let _ = tokio::time::timeout(Duration::from_secs(30), &mut self.task).await;
+        match tokio::time::timeout(Duration::from_secs(30), &mut self.task).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Ok(Err(e)) => panic!("the controller task failed: {e}"),
+            Err(_) => panic!("the controller did not stop within 30 s of the shutdown signal"),
+        }
+    }
+
+    /// Reconciles finished successfully so far.
+    pub fn reconciled(&self) -> u64 {
+        self.metrics.reconciles("ok")
     }
 }
 
