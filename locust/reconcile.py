@@ -19,6 +19,7 @@ job deletes bf:* before its run).
 """
 import argparse
 import json
+import os
 import pathlib
 import sys
 
@@ -79,7 +80,9 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import valkey
     host, port = a.valkey.rsplit(":", 1)
-    client = valkey.Valkey(host=host, port=int(port), socket_timeout=30)
+    # VALKEY_PASSWORD (if set) authenticates: the Valkey VMs (main-job --valkey-vms) require it
+    client = valkey.Valkey(host=host, port=int(port), socket_timeout=30,
+                           password=os.environ.get("VALKEY_PASSWORD") or None)
     loc = json.loads(pathlib.Path(a.locust_results).read_text())
     keys = json.loads(pathlib.Path(a.keys).read_text())
     probe = counts.KafkaLag(a.kafka, a.topic) if a.kafka else None

@@ -175,3 +175,62 @@ def test_check_catches_a_stale_manifest(tree):
     (tree / "kubernetes/deployments/hand-made.yaml").write_text("kind: Deployment\n")
     p = generate(tree, "--check")
     assert p.returncode == 1 and files[0].name in p.stderr and "hand-made.yaml" in p.stderr
+
+
+def fake_vm_run(tmp_path, variant, boot):
+    """A collect_run.py file of the valkey-vms series (Valkey in len(boot) VMs)."""
+    vms = tmp_path / f"{variant}.vms.json"
+    vms.write_text(json.dumps({"accel": "tcg", "boot_seconds": boot, "qcow2": str(tmp_path / "absent.qcow2"),
+                               "qcow2_bytes": 5, "primary": "198.19.128.10:6379", "replicas": []}))
+    out = tmp_path / "runs" / f"{variant}.run1.json"
+    p = run_tool("collect_run.py", ["--dir", str(fake_run_dir(tmp_path / variant)), "--series", "valkey-vms",
+                                    "--variant", variant, "--run", "1", "--out", str(out), "--vms", str(vms)])
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+def test_vms_evidence_one_row_per_run_and_the_main_job_kept(tmp_path):
+    fake_vm_run(tmp_path, "replicas-0", {"valkey-0": 101.4})
+    fake_vm_run(tmp_path, "replicas-1", {"valkey-0": 250.0, "valkey-1": 260.2})
+    ev = tmp_path / "valkey-vms.json"
+    mj = tmp_path / "mj"
+    mj.mkdir()
+    (mj / "vms.json").write_text(json.dumps({"accel": "tcg", "boot_seconds": {"valkey-0": 300, "valkey-1": 310}}))
+    (mj / "summary.txt").write_text("    Locust vs Valkey per category: EXACT\n")
+    p = run_tool("vms_evidence.py", ["--main-job", str(mj), "--command", "main-job --valkey-vms", "--out", str(ev)])
+    assert p.returncode == 0, p.stderr
+    p = run_tool("vms_evidence.py", ["--runs", str(tmp_path / "runs"), "--command", "x", "--out", str(ev)])
+    assert p.returncode == 0, p.stderr
+    d = json.loads(ev.read_text())
+    assert [(r["variant"], r["vms"], r["boot_s"], r["exact"]) for r in d["runs"]] == [
+        ("replicas-0", 1, "101", True), ("replicas-1", 2, "250 / 260", True)]
+    assert d["runs"][0]["ok_rps"] == 10.0 and d["runs"][0]["p95_ms"] == 9 and d["accel"] == "tcg"
+    assert d["main_job_summary"].strip().endswith("EXACT"), "the runs mode dropped the main-job part"
+    assert d["main_job_boot_seconds"] == "valkey-0 300 / valkey-1 310"
+
+
+def test_vms_evidence_refuses_runs_without_vms(tmp_path):
+    out = tmp_path / "runs" / "replicas-0.run1.json"
+    p = run_tool("collect_run.py", ["--dir", str(fake_run_dir(tmp_path / "r")), "--series", "valkey-vms",
+                                    "--variant", "replicas-0", "--run", "1", "--out", str(out)])
+    assert p.returncode == 0, p.stderr
+    p = run_tool("vms_evidence.py", ["--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "v.json")])
+    assert p.returncode != 0 and "replicas-0.run1" in p.stderr
+    assert not (tmp_path / "v.json").exists()
+
+
+def test_report_shows_the_vm_runs_and_the_main_job_summary(tree):
+    ev = tree / "docs/results/vms/valkey-vms.json"
+    ev.parent.mkdir(parents=True, exist_ok=True)
+    ev.write_text(json.dumps({"date": "2026-11-30T17:00:00Z", "commit": "abc", "where": "here", "command": "c",
+                              "accel": "tcg", "runs": [{"variant": "replicas-0", "vms": 1, "ok_rps": 12.5, "drain_s": None},
+                                                       {"variant": "replicas-1", "vms": 2, "ok_rps": 11.0, "drain_s": 3.2}],
+                              "main_job_summary": "    Locust vs Valkey per category: EXACT-MARK\n"}))
+    p = generate(tree)
+    assert p.returncode == 0, p.stderr
+    for doc in ("docs/report.md", "docs/informe-tecnico.md"):
+        text = (tree / doc).read_text()
+        assert "| variant | vms | ok_rps | drain_s |" in text
+        assert "| replicas-0 | 1 | 12.5 | — |" in text and "| replicas-1 | 2 | 11.0 | 3.2 |" in text
+        assert "EXACT-MARK" in text and "| accel | tcg |" in text
+        assert "`docs/results/vms/valkey-vms.json`)" not in text, f"{doc} still says not yet measured"

@@ -431,6 +431,31 @@ def wait_valkey(vm, password, deadline_s=900):
     raise TimeoutError(f"{vm.name}: Valkey did not answer within {deadline_s} s; console tail:\n{tail}")
 
 
+def wait_replica_link(vm, password, deadline_s=600):
+    """Wait until a replica VM reports its link to the primary up (the first full sync done)."""
+    import valkey
+    c = valkey.Valkey(host=vm.ip, port=VALKEY_PORT, password=password, socket_timeout=10)
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if c.info("replication").get("master_link_status") == "up":
+            return
+        time.sleep(1)
+    raise TimeoutError(f"{vm.name}: replication link not up within {deadline_s} s")
+
+
+def with_vm_count(manifest, count, state):
+    """A copy of the pipeline manifest with spec.valkey.replicas = count (the operator's knob for
+    the number of Valkey VMs: VM 0 is the primary, the others replicate it)."""
+    if count < 1:
+        raise ValueError("--vms: at least 1 (the primary)")
+    doc = yaml.safe_load(pathlib.Path(manifest).read_text())
+    doc.setdefault("spec", {}).setdefault("valkey", {})["replicas"] = count
+    state.mkdir(parents=True, exist_ok=True)
+    out = state / "pipeline.yaml"
+    out.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return out
+
+
 def default_qcow2():
     return subprocess.run([str(ROOT / "scripts/vm-image"), "--print-qcow2"], check=True,
                           capture_output=True, text=True).stdout.strip()
@@ -444,6 +469,9 @@ def main(argv=None):
     ap.add_argument("-f", "--manifest", default=str(ROOT / "config/samples/pipeline.yaml"))
     ap.add_argument("--password", default=os.environ.get("VALKEY_PASSWORD", ""))
     ap.add_argument("--qcow2", default="")
+    ap.add_argument("--vms", type=int, default=None,
+                    help="how many VMs (spec.valkey.replicas: 1 = a primary alone, 2 = + a replica); "
+                         "default: the manifest's")
     a = ap.parse_args(argv)
     state = pathlib.Path(a.state)
     if a.command == "down":
@@ -457,17 +485,28 @@ def main(argv=None):
         return 0
     if not a.password:
         a.password = base64.b32encode(os.urandom(15)).decode().lower()
-    lab = Lab(state, a.qcow2 or default_qcow2(), Rendered.from_operator(a.manifest), a.password)
+    manifest = pathlib.Path(a.manifest)
+    if a.vms is not None:
+        manifest = with_vm_count(manifest, a.vms, state)
+    qcow2 = a.qcow2 or default_qcow2()
+    lab = Lab(state, qcow2, Rendered.from_operator(manifest), a.password)
     lab.up()
     for vm in lab.vms:
         vm.start()
+    boot = {}
     for vm in lab.vms:
         t = wait_valkey(vm, a.password)
+        boot[vm.name] = round(t, 1)
         print(f"{vm.name}: {vm.ip}:{VALKEY_PORT} answered after {t:.0f} s ({lab.accel})", file=sys.stderr)
         vm.proc = None                              # leave it running; `down` stops it by pid file
+    if len(lab.vms) > 1:                            # the replicas have synced with the primary
+        for vm in lab.vms[1:]:
+            wait_replica_link(vm, a.password)
     print(json.dumps({"primary": f"{lab.vms[0].ip}:{VALKEY_PORT}",
                       "replicas": [f"{vm.ip}:{VALKEY_PORT}" for vm in lab.vms[1:]],
-                      "password": a.password, "accel": lab.accel}))
+                      "password": a.password, "accel": lab.accel, "boot_seconds": boot,
+                      "manifest": str(manifest), "qcow2": str(qcow2),
+                      "qcow2_bytes": pathlib.Path(qcow2).stat().st_size}))
     return 0
 
 

@@ -123,6 +123,7 @@ def main():
     ap.add_argument("--users", type=int)
     ap.add_argument("--duration", default="")
     ap.add_argument("--featured-weight", type=float, default=2.0)
+    ap.add_argument("--vms", help="tests/vms/vmlab.py up's JSON when Valkey ran in VMs (boot times, accel)")
     a = ap.parse_args()
 
     r = json.load(open(os.path.join(a.dir, "locust-results.json")))
@@ -175,6 +176,9 @@ def main():
         "writer_split": split,
         "lag_samples": lag_samples(a.lag, t_load0) if t_load0 else [],
     }
+    if a.vms:
+        v = json.load(open(a.vms))
+        result["vms"] = {k: v[k] for k in ("accel", "boot_seconds", "qcow2", "qcow2_bytes") if k in v}
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)

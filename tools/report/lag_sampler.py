@@ -41,7 +41,9 @@ def main():
 
     import valkey
     host, port = a.valkey.rsplit(":", 1)
-    client = valkey.Valkey(host=host, port=int(port), socket_timeout=5)
+    # VALKEY_PASSWORD (if set) authenticates, as the consumer does (the Valkey VMs require it)
+    client = valkey.Valkey(host=host, port=int(port), socket_timeout=5,
+                           password=os.environ.get("VALKEY_PASSWORD") or None)
     t_end = time.time() + a.timeout
     topic = None
     while not stop["now"] and time.time() < t_end and topic is None:

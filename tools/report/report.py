@@ -281,12 +281,21 @@ class Report:
                 return T[lang]["never_cloud"].format(path=f"docs/results/{rel}")
             return T[lang]["not_measured"].format(path=f"docs/results/{rel}")
         parts = [""]
-        meta = {k: v for k, v in data.items() if isinstance(v, (str, int, float)) and k != "kubectl"}
+        # text blocks: `kubectl` (real kubectl output) and any `*_summary` (a program's own output)
+        texts = [k for k, v in sorted(data.items()) if isinstance(v, str) and (k == "kubectl" or k.endswith("_summary"))]
+        meta = {k: v for k, v in data.items() if isinstance(v, (str, int, float)) and k not in texts}
         parts.append("| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in sorted(meta.items())))
         if fig_key:
             parts.append(self.figure(lang, fig_key, caption_es, caption_en))
-        if data.get("kubectl"):
-            parts.append("```\n" + data["kubectl"].rstrip() + "\n```")
+        runs = data.get("runs")
+        if isinstance(runs, list) and runs:   # one row per run, the columns of the first row
+            cols = list(runs[0])
+            parts.append("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
+                         + "\n".join("| " + " | ".join("—" if r.get(c) is None else str(r.get(c)) for c in cols) + " |"
+                                      for r in runs))
+        for k in texts:
+            label = "" if k == "kubectl" else f"`{k}`:\n\n"
+            parts.append(label + "```\n" + data[k].rstrip() + "\n```")
         return "\n\n".join(parts)
 
     def yaml_section(self, lang):
