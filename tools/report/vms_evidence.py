@@ -73,6 +73,7 @@ def main():
     ap.add_argument("--main-job", help="a scripts/main-job --valkey-vms output folder")
     ap.add_argument("--command", default="")
     ap.add_argument("--conditions", default="")
+    ap.add_argument("--commit", help="with --main-job: the commit the run used (default: the tree's now)")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     if not a.runs and not a.main_job:
@@ -104,7 +105,7 @@ def main():
                     "main_job_date": datetime.datetime.fromtimestamp(
                         os.path.getmtime(os.path.join(a.main_job, "summary.txt")), datetime.timezone.utc
                     ).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "main_job_commit": git_commit(ROOT),
+                    "main_job_commit": a.commit or git_commit(ROOT),
                     "main_job_boot_seconds": " / ".join(f"{k} {v:.0f}" for k, v in sorted(vms["boot_seconds"].items())),
                     "main_job_summary": summary})
         doc.setdefault("accel", vms["accel"])
