@@ -61,8 +61,9 @@ def run_row(r):
         "cpu_model": r["machine"]["cpu_model"], "loadavg_start": " ".join(r["machine"]["loadavg_start"]),
         "boot_s": " / ".join(f"{boot[k]:.0f}" for k in sorted(boot)),
         "ok_rps": r["locust"]["ok_rps"], "p50_ms": lat["p50"], "p95_ms": lat["p95"], "p99_ms": lat["p99"],
-        "fail_ratio": r["locust"]["fail_ratio"], "accepted": r["locust"]["ok"],
-        "exact": r["counts"]["match"], "drain_s": r["counts"]["drain_seconds"],
+        "fail_ratio": round(r["locust"]["fail_ratio"], 5), "accepted": r["locust"]["ok"],
+        "exact": r["counts"]["match"],
+        "drain_s": None if r["counts"]["drain_seconds"] is None else round(r["counts"]["drain_seconds"], 2),
         "valkey_cpu_s": r["valkey"]["primary_cpu_s"], "repl_bytes_behind": r["valkey"]["replication_bytes_behind"],
     }
 
@@ -121,7 +122,8 @@ def main():
         doc.update({k: v for k, v in old.items() if k.startswith("image_")})
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
-        json.dump(doc, f, indent=1, sort_keys=True)
+        # top-level keys sorted; a run row keeps run_row's order (the report's column order)
+        json.dump(dict(sorted(doc.items())), f, indent=1)
         f.write("\n")
     print(f"vms_evidence: {a.out}: {len(doc.get('runs', []))} runs"
           f"{', the main-job run' if 'main_job_summary' in doc else ''}")
