@@ -22,7 +22,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::crd::{BlackFridayPipeline, DataRetention};
-use crate::kinds::ChildKind;
+use crate::kinds::{ChildKey, ChildKind};
 use crate::names;
 use crate::validate::ValidPipeline;
 
@@ -76,14 +76,9 @@ impl Child {
         self.object.metadata.namespace.as_deref()
     }
 
-    /// `Kind/namespace/name`, how tests and logs name a child.
-    pub fn key(&self) -> String {
-        format!(
-            "{}/{}/{}",
-            self.kind.kind(),
-            self.namespace().unwrap_or("-"),
-            self.name()
-        )
+    /// The key apply, prune and the conditions name this child by.
+    pub fn key(&self) -> ChildKey {
+        ChildKey::new(self.kind, self.namespace(), self.name())
     }
 }
 

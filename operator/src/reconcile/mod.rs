@@ -280,8 +280,9 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
     }
 
     // Only prune after a clean apply, so a half-applied spec never deletes what it still needs.
-    let deleted = if first_error.is_none() {
-        prune::prune(&ctx.client, &valid, &want, &installed).await?
+    let deleted: Vec<String> = if first_error.is_none() {
+        let keys = prune::prune(&ctx.client, &valid, &want, &installed).await?;
+        keys.iter().map(ToString::to_string).collect()
     } else {
         vec![]
     };
