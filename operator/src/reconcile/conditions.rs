@@ -79,7 +79,7 @@ fn not_installed(provider: Provider, what: &str, install: &str) -> String {
     format!("{} is not installed (no {api_version} API for {what}); install it ({install}) — the rest of the pipeline is applied", provider.as_str())
 }
 
-/// Failures of children whose key starts with one of `prefixes`.
+/// The failures of the children `keys`, joined into one message (None: none failed).
 fn failures(o: &Observations, keys: &[ChildKey]) -> Option<String> {
     let messages: Vec<String> = keys
         .iter()
