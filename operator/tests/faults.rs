@@ -221,24 +221,52 @@ fn out_dir() -> std::path::PathBuf {
     dir
 }
 
-/// The operator binary, `run`, as its own process under the operator's identity.
-fn start_operator(n: usize) -> Child {
-    let log = out_dir().join(format!("operator-{n}.log"));
-    let file = std::fs::File::create(&log).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_blackfriday-operator"))
-        .args(["run", "--admin-addr", "127.0.0.1:0"])
-        .env("KUBECONFIG", std::env::var("KUBECONFIG_OPERATOR").unwrap())
-        .stdin(Stdio::null())
-        .stdout(file.try_clone().unwrap())
-        .stderr(file)
-        .spawn()
-        .expect("starting the operator binary");
-    println!(
-        "operator process {n} (pid {}), log {}",
-        child.id(),
-        log.display()
-    );
-    child
+/// The operator binary, `run`, as its own process under the operator's identity. Killed when
+/// dropped, also when the test panics: a survivor would keep reconciling the next run's pipeline
+/// and hide what the operator under test did.
+struct Operator(Child);
+
+impl Operator {
+    fn start(n: usize) -> Self {
+        let log = out_dir().join(format!("operator-{n}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_blackfriday-operator"))
+            .args(["run", "--admin-addr", "127.0.0.1:0"])
+            .env("KUBECONFIG", std::env::var("KUBECONFIG_OPERATOR").unwrap())
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .expect("starting the operator binary");
+        println!(
+            "operator process {n} (pid {}), log {}",
+            child.id(),
+            log.display()
+        );
+        Self(child)
+    }
+
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+
+    /// Reaps a process the test SIGKILLed.
+    fn reap(&mut self) {
+        let _ = self.0.wait();
+    }
+
+    fn assert_alive(&mut self, what: &str) {
+        if let Some(status) = self.0.try_wait().unwrap() {
+            panic!("{what}: the operator process exited ({status}) instead of riding it out");
+        }
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn sigkill(pid: u32) {
@@ -325,12 +353,6 @@ fn restart_apiserver() {
     );
 }
 
-fn assert_alive(child: &mut Child, what: &str) {
-    if let Some(status) = child.try_wait().unwrap() {
-        panic!("{what}: the operator process exited ({status}) instead of riding it out");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "restarts the bench kube-apiserver: run by scripts/test.d/65-faults.sh"]
 async fn converges_to_the_same_children_after_operator_and_apiserver_kills() {
@@ -344,7 +366,7 @@ async fn converges_to_the_same_children_after_operator_and_apiserver_kills() {
     ensure_namespace(&admin, GRAFANA).await;
 
     // 1. Undisturbed: A, then B, then A again (the same children as the first A).
-    let mut operator = start_operator(1);
+    let mut operator = Operator::start(1);
     let gen_a = apply_spec(&admin, TAG_A).await;
     let want_a = settled(&admin, gen_a).await;
     let (_, objects_a) = children(&admin).await;
@@ -371,9 +393,9 @@ async fn converges_to_the_same_children_after_operator_and_apiserver_kills() {
     let mut n = 1;
     let mut mid_apply = false;
     for attempt in 1..=5 {
-        let pid = operator.id();
+        let pid = operator.pid();
         let gen = kill_at_first_change(&admin, pid, || apply_spec(&admin, TAG_B)).await;
-        let _ = operator.wait();
+        operator.reap();
         let (now, _) = children(&admin).await;
         // of the children B changes (the others agree already)
         let done = agreeing(&now, &want_b).saturating_sub(want_b.len() - changed);
@@ -385,7 +407,7 @@ async fn converges_to_the_same_children_after_operator_and_apiserver_kills() {
             .and_then(|s| s.observed_generation);
         println!("attempt {attempt}: killed with {done} of the {changed} children B changes applied (generation {gen}; the status said {status_gen:?})");
         n += 1;
-        operator = start_operator(n);
+        operator = Operator::start(n);
         converges(
             &admin,
             gen,
@@ -412,7 +434,7 @@ async fn converges_to_the_same_children_after_operator_and_apiserver_kills() {
     let pid = apiserver_pid();
     let gen = kill_at_first_change(&admin, pid, || apply_spec(&admin, TAG_A)).await;
     restart_apiserver();
-    assert_alive(&mut operator, "kube-apiserver restart");
+    operator.assert_alive("kube-apiserver restart");
     converges(
         &admin,
         gen,
@@ -421,11 +443,10 @@ async fn converges_to_the_same_children_after_operator_and_apiserver_kills() {
         "kube-apiserver SIGKILLed mid-apply, restarted",
     )
     .await;
-    assert_alive(&mut operator, "after converging");
+    operator.assert_alive("after converging");
 
     // clean up: the children go with the pipeline (ownerReferences, garbage collector)
-    let _ = operator.kill();
-    let _ = operator.wait();
+    drop(operator);
     api.delete(NAME, &DeleteParams::default()).await.unwrap();
     gone_with_its_children(&admin).await;
 }
