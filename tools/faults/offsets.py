@@ -24,11 +24,15 @@ catchup: started just before the fault ends; takes the high watermarks then and 
 """
 import argparse
 import json
+import pathlib
 import sys
 import time
 
 import valkey
 from confluent_kafka import Consumer, TopicPartition
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "tools/dashboard"))
+from bfdash.keys import PREFIXES  # noqa: E402  (contract/valkey-keys.json)
 
 
 class Offsets:
@@ -49,7 +53,7 @@ class Offsets:
         return {p: self.c.get_watermark_offsets(TopicPartition(self.topic, p), timeout=10)[1] for p in self.partitions}
 
     def applied(self):
-        raw = self.vk.hgetall(f"bf:offsets:{self.topic}")
+        raw = self.vk.hgetall(PREFIXES["offsets"] + self.topic)
         return {int(k): int(v) for k, v in raw.items()}
 
 
