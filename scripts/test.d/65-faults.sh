@@ -17,9 +17,9 @@
 #     operator binary SIGKILLed mid-apply and the kube-apiserver SIGKILLed mid-apply and started
 #     again; the children converge to those of an undisturbed reconcile (set + content hashes)
 # Output under out/test/faults/. Cost: the dev builds (shared with 40-operator and 60-e2e: cached in CI)
-# plus the fault run (314 s measured at load average ~25 with the six single faults; the three
-# lasting ones add ~2 min: docs/faults.md) and the operator test (~40-60 s); each part prints its
-# time, the suite its total. Needs root for the tmpfs (mount), as the bench node does.
+# plus the fault run (327 s with all nine faults at load average ~20; 314 s with the six single
+# faults before) and the operator test (40-50 s, 188 s with its cargo build); each part prints its
+# time, the suite its total (564 s measured: docs/faults.md). Needs root for the tmpfs (mount).
 # FAULTS_ARGS adds main-job options (e.g. --fault-every 30 on a slow machine).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
