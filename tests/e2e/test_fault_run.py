@@ -34,7 +34,7 @@ def test_every_fault_happened_and_recovered_on_its_own():
         assert f["counting_s"] is not None, f"after the {f['target']} kill some partition was never counted again"
 
 
-def test_each_killed_process_was_restarted_once_and_nothing_else_died():
+def test_each_killed_process_was_restarted_once_per_kill_and_nothing_else_died():
     text = (pathlib.Path(OUT) / "restarts.log").read_text()
     restarted = sorted(line.split()[2] for line in text.splitlines() if "SUPERVISOR: restarted" in line)
     assert restarted == sorted(SUPERVISED), text
