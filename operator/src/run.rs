@@ -11,7 +11,7 @@ use futures::StreamExt;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service};
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use kube::api::ListParams;
 use kube::core::{DeserializeGuard, DynamicObject};
 use kube::runtime::reflector::ObjectRef;
@@ -209,6 +209,7 @@ pub async fn run_controller(
     controller = watch_children::<Namespace>(controller, &client, &children);
     controller = watch_children::<HorizontalPodAutoscaler>(controller, &client, &children);
     controller = watch_children::<Ingress>(controller, &client, &children);
+    controller = watch_children::<NetworkPolicy>(controller, &client, &children);
     // Watch the foreign children whose status feeds conditions — only if their CRDs exist now;
     // later installs are picked up by the periodic resync (a watch on a missing API would fail).
     for kind in [

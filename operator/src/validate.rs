@@ -5,6 +5,8 @@
 //! (quantities, image references, cross-tier names) and re-checks the CEL rules so a CRD installed
 //! without them (or an old one) cannot drive the builders into nonsense.
 
+mod security;
+
 use std::fmt;
 
 use crate::crd::{
@@ -501,6 +503,8 @@ pub fn validate_spec(
             }
         },
     };
+
+    errors.0.extend(security::check(spec));
 
     // Grafana.
     let grafana = &spec.grafana;
