@@ -275,3 +275,31 @@ pub fn missing_bench(what: &str) {
     }
     eprintln!("skipped: {what}");
 }
+
+/// What a user whose pipeline uses other tier namespace names adds to config/rbac (whose rule
+/// names only ingest, kafka and valkey): create/patch/delete of exactly those namespaces.
+pub async fn grant_tier_namespaces(admin: &Client, grant: &str, namespaces: &[&str]) {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    let role: ClusterRole = serde_json::from_value(json!({
+        "metadata": {"name": grant},
+        "rules": [{"apiGroups": [""], "resources": ["namespaces"],
+                   "resourceNames": namespaces, "verbs": ["create", "patch", "delete"]}]
+    }))
+    .unwrap();
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": grant},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": grant},
+        "subjects": [{"kind": "ServiceAccount", "name": "blackfriday-operator",
+                      "namespace": "blackfriday-system"}]
+    }))
+    .unwrap();
+    let params = PatchParams::apply("blackfriday-test").force();
+    Api::<ClusterRole>::all(admin.clone())
+        .patch(grant, &params, &Patch::Apply(&role))
+        .await
+        .unwrap();
+    Api::<ClusterRoleBinding>::all(admin.clone())
+        .patch(grant, &params, &Patch::Apply(&binding))
+        .await
+        .unwrap();
+}
