@@ -15,8 +15,13 @@ use serde_json::json;
 
 const OPERATOR: &str = "system:serviceaccount:blackfriday-system:blackfriday-operator";
 
-async fn may(
+async fn may(admin: &Client, verb: &str, resource: &str, ns: Option<&str>, name: &str) -> bool {
+    may_in(admin, "", verb, resource, ns, name).await
+}
+
+async fn may_in(
     admin: &Client,
+    group: &str,
     verb: &str,
     resource: &str,
     namespace: Option<&str>,
@@ -26,7 +31,8 @@ async fn may(
         "spec": {
             "user": OPERATOR,
             "groups": ["system:serviceaccounts", "system:serviceaccounts:blackfriday-system"],
-            "resourceAttributes": {"verb": verb, "resource": resource, "namespace": namespace, "name": name}
+            "resourceAttributes": {"group": group, "verb": verb, "resource": resource,
+                                   "namespace": namespace, "name": name}
         }
     }))
     .unwrap();
@@ -66,6 +72,11 @@ async fn the_operator_may_manage_only_its_own_namespaces() {
             );
         }
     }
+    // Events: only in `default`, where Events about a cluster-scoped pipeline go.
+    let events =
+        |ns: &'static str| may_in(&admin, "events.k8s.io", "create", "events", Some(ns), "");
+    assert!(events("default").await);
+    assert!(!events("kube-system").await);
     // It cannot grant itself more: no RBAC objects, no bind/escalate, no pods to run as someone.
     for (verb, resource) in [
         ("create", "rolebindings"),

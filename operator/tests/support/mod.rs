@@ -100,6 +100,7 @@ pub async fn install(admin: &Client) {
         "service_account.yaml",
         "cluster_role.yaml",
         "cluster_role_binding.yaml",
+        "events_role.yaml",
     ] {
         apply_file(admin, &format!("config/rbac/{f}")).await;
     }
