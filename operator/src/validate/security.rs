@@ -72,4 +72,18 @@ mod tests {
         spec.network_policies.metrics_namespace = None;
         assert_eq!(check(&spec), vec![]);
     }
+
+    #[test]
+    fn validate_spec_reports_them() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.network_policies.strimzi_operator_namespace = "kafka".into();
+        let invalid = super::super::validate_spec("bf", None, None, &spec).unwrap_err();
+        assert!(
+            invalid
+                .0
+                .iter()
+                .any(|e| e.field == "spec.networkPolicies.strimziOperatorNamespace"),
+            "{invalid}"
+        );
+    }
 }
