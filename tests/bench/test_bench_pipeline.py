@@ -137,7 +137,7 @@ def test_an_accepted_sale_that_was_not_stored_is_named(loadgen, tmp_path):
 def fake_run(d, name, knee_rate, cpu, exact=None):
     run = d / name
     run.mkdir(parents=True)
-    step = {"offered_per_s": knee_rate, "accepted_per_s": knee_rate, "errors": 0, "machine_busy_cores": 2.0,
+    step = {"offered_per_s": knee_rate, "accepted_per_s": knee_rate, "ok": 10, "errors": 0, "machine_busy_cores": 2.0,
             "latency_ms": {"p50": 2.0, "p99": 50.0}, "cpu_us_per_sale": cpu}
     (run / "results.json").write_text(json.dumps({
         "steps": [step], "knee": {"step": 1}, "sales": 10, "ok_total": 10, "connections": 8, "step_seconds": 1,
