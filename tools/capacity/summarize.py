@@ -211,12 +211,17 @@ def main(argv=None):
         return 1
     rows = summarize(runs)
     print_tables(rows)
+    if runs[0]["results"].get("tool") == "locust":
+        for r in rows:
+            if r["config"] == "full":
+                print(f"\nP5 ({r['mode']}): Locust through the whole pipeline / Locust against the null sink = "
+                      f"{fmt(r['ratio_to_null'], 2)} (goal >= 0.5)")
     if a.save:
         now = datetime.datetime.now(datetime.timezone.utc)
         d = pathlib.Path(a.save)
         d.mkdir(parents=True, exist_ok=True)
-        stem = f"bench-pipeline-{now:%Y%m%dT%H%M}Z"
         r0 = runs[0]["results"]
+        stem = f"bench-pipeline-{r0.get('tool', 'bf-loadgen')}-{now:%Y%m%dT%H%M}Z"
         doc = {
             "date": now.isoformat(timespec="seconds"), "commit": commit(), **machine(),
             "load_average_at_start": a.load_at_start,
