@@ -192,7 +192,7 @@ def plot(rows, path):
         if k:
             ax.annotate(f"{k[0]:,.0f}/s", (i, bottom[i]), ha="center", va="bottom", fontsize=8)
     ax.set_ylabel("CPU-µs per accepted sale (median)")
-    ax.set_title("CPU per sale per process at the knee (label: accepted sales/s)")
+    ax.set_title("CPU per sale per process at the highest step with every sale accepted\n(label: accepted sales/s at the knee)", fontsize=10)
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
