@@ -24,8 +24,9 @@ WHAT = {
     "full": "… → Kafka → consumers ×2 → Valkey",
 }
 # processes in the order of the chain; anything else (a new process) is appended
+GENERATORS = {"bf-loadgen", "locust"}  # the load, not the pipeline: listed, never in a total
 PROC_ORDER = ["rust-api", "grpc-client", "writer-1", "writer-2", "writer-3", "kafka",
-              "consumer-1", "consumer-2", "valkey-primary", "valkey-replica", "bf-loadgen"]
+              "consumer-1", "consumer-2", "valkey-primary", "valkey-replica", "bf-loadgen", "locust"]
 
 
 def load_runs(runs_dir):
@@ -99,7 +100,7 @@ def summarize(runs):
                         procs.append(p)
             procs.sort(key=lambda p: PROC_ORDER.index(p) if p in PROC_ORDER else len(PROC_ORDER))
             cpu = {p: spread([k["cpu_us_per_sale"].get(p) if k else None for k in cpus]) for p in procs}
-            totals = [sum(v for p, v in k["cpu_us_per_sale"].items() if p != "bf-loadgen") if k else None for k in cpus]
+            totals = [sum(v for p, v in k["cpu_us_per_sale"].items() if p not in GENERATORS) if k else None for k in cpus]
             counts = [r["counts"] for r in rs if r["counts"] is not None]
             rows.append({
                 "mode": mode, "config": cfg, "what": WHAT[cfg], "repeats": len(rs),
@@ -177,7 +178,7 @@ def plot(rows, path):
     procs = []
     for r in rows:
         for p in r["cpu_us_per_sale"]:
-            if p not in procs and p != "bf-loadgen":
+            if p not in procs and p not in GENERATORS:
                 procs.append(p)
     procs.sort(key=lambda p: PROC_ORDER.index(p) if p in PROC_ORDER else len(PROC_ORDER))
     fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(rows)), 4.5))
