@@ -118,8 +118,25 @@ Load (from this laptop, catalogue read from Zot):
     python3 -m locust -f locust/locustfile.py --headless -H http://$LB_ADDR -u 20 -r 5 -t 5m \\
     --catalog-ref $(zot_public)/blackfriday/catalog:v1
 Grafana (dashboard "Black Friday"; user admin):
-  kubectl -n grafana get secret grafana -o jsonpath='{.data.admin-password}' | base64 -d; echo
+  kubectl -n grafana get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d; echo
   kubectl -n grafana port-forward svc/grafana 3000:80    # then http://localhost:3000
 Teardown: $(dirname "$0")/down.sh   (everything this script made; --dry-run lists it)
 EOF
+}
+
+# Everything after the cluster and Zot exist, the same on both clouds.
+deploy_on_cluster() { # deploy_on_cluster "INGRESS DESCRIPTION"
+  step "images into Zot (mirror of the add-ons, our images for linux/amd64, the catalogue)"
+  fill_zot
+  push_catalog
+
+  step "platform (Strimzi, KubeVirt, $1, Grafana) from the mirror"
+  install_platform
+
+  step "operator (Helm chart from Zot)"
+  install_operator
+
+  step "pipeline"
+  apply_pipeline
+  show_working
 }

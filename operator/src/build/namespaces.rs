@@ -21,7 +21,11 @@ pub fn build(p: &ValidPipeline) -> Vec<Child> {
         let namespace = Namespace {
             metadata: ObjectMeta {
                 name: Some(ns.to_string()),
-                labels: Some(names::component_labels(&p.name, "namespace")),
+                labels: Some({
+                    let mut labels = names::component_labels(&p.name, "namespace");
+                    labels.extend(super::pod_security::labels(p, ns));
+                    labels
+                }),
                 ..Default::default()
             },
             ..Default::default()
@@ -29,4 +33,19 @@ pub fn build(p: &ValidPipeline) -> Vec<Child> {
         Child::new(ChildKind::Namespace, &namespace)
     })
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::build::testing::*;
+
+    #[test]
+    fn external_kafka_has_no_kafka_namespace() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.kafka.mode = KafkaMode::External;
+        spec.kafka.bootstrap_servers = Some("k:9092".into());
+        let d = build(&spec, None);
+        assert!(d.find(ChildKind::Namespace, None, "kafka").is_none());
+        assert!(d.find(ChildKind::Namespace, None, "valkey").is_some());
+    }
 }
