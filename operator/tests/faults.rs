@@ -365,6 +365,13 @@ async fn converges_to_the_same_children_after_operator_and_apiserver_kills() {
         return;
     };
     install(&admin).await;
+    // config/rbac lets the operator manage only the default tier namespaces by name.
+    grant_tier_namespaces(
+        &admin,
+        "blackfriday-operator-fault-namespaces",
+        &[INGEST, KAFKA, VALKEY],
+    )
+    .await;
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
     gone_with_its_children(&admin).await;
     ensure_namespace(&admin, GRAFANA).await;
