@@ -264,7 +264,12 @@ EOF
 spawn() { # name args...
   local name="$1"; shift
   running "$name" && return 0
-  bench_spawn "$(pidfile "$name")" "$LOGS/$name.log" "$@"
+  # Every daemon talks to the node's apiserver, whatever the caller's environment says: client-go
+  # programs that pick their cluster from the environment (Traefik: in-cluster variables first,
+  # then KUBECONFIG, before its endpoint/token flags) would otherwise follow a KUBECONFIG that
+  # scripts/test exports for the bench apiserver, and silently serve a cluster without our Ingress.
+  bench_spawn "$(pidfile "$name")" "$LOGS/$name.log" \
+    env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT KUBECONFIG="$KUBECONFIG_NODE" "$@"
 }
 
 fail_with_log() { tail -n 30 "$LOGS/$1.log" >&2 || true; bench_die "$2"; }
@@ -273,7 +278,12 @@ start_bridge() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
   fi
-  ip addr show dev "$BRIDGE" | grep -q "inet $NODE_IP/" || ip addr add "$NODE_IP/$NODE_PREFIX" dev "$BRIDGE"
+  # (not `ip | grep -q`: grep's early exit fails the pipeline under pipefail, and the address is
+  # added twice when a partly stopped node is started again)
+  case "$(ip -4 addr show dev "$BRIDGE")" in
+    *"inet $NODE_IP/"*) ;;
+    *) ip addr add "$NODE_IP/$NODE_PREFIX" dev "$BRIDGE" ;;
+  esac
   ip link set "$BRIDGE" up
 }
 
@@ -367,19 +377,37 @@ kind: IngressClass
 metadata: {name: traefik, labels: {app.kubernetes.io/name: traefik}}
 spec: {controller: traefik.io/ingress-controller}
 EOF
-  local token; token="$(sed -n 's/^ *token: //p' "$KUBECONFIG_NODE")"
-  printf '%s' "$token" > "$NODE_DIR/traefik/token"; chmod 600 "$NODE_DIR/traefik/token"
+  # Traefik's cluster is the KUBECONFIG spawn() sets (Traefik v3 reads it from the environment;
+  # it has no flag for it). INFO logs name that kubeconfig and every Ingress status it writes.
   spawn traefik "$NODE_BIN/traefik" \
     --entryPoints.web.address="$NODE_IP:$INGRESS_PORT" \
     --entryPoints.traefik.address="127.0.0.1:$TRAEFIK_ADMIN" --ping=true \
     --providers.kubernetesIngress=true \
-    --providers.kubernetesIngress.endpoint="https://$NODE_IP:$API_PORT" \
-    --providers.kubernetesIngress.token="$token" \
-    --providers.kubernetesIngress.certAuthFilePath="$CP/k8s/pki/ca.crt" \
     --providers.kubernetesIngress.ingressEndpoint.ip="$NODE_IP" \
-    --log.level=WARN --accessLog=false --global.checkNewVersion=false --global.sendAnonymousUsage=false
+    --log.level=INFO --accessLog=false --global.checkNewVersion=false --global.sendAnonymousUsage=false
   bench_wait_until 60 "Traefik ping" curl -sf "http://127.0.0.1:$TRAEFIK_ADMIN/ping" \
     || fail_with_log traefik "Traefik did not start"
+  probe_ingress_status || fail_with_log traefik "Traefik does not write Ingress status on this cluster"
+}
+
+# An Ingress of class traefik must get the node IP as its status from Traefik: that proves Traefik
+# watches this apiserver and may write status here (what the operator's Ingress condition waits for).
+probe_ingress_status() {
+  kc apply -f - >/dev/null <<EOF
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: bench-node-probe, namespace: kube-system, labels: {app.kubernetes.io/managed-by: bench-node}}
+spec:
+  ingressClassName: traefik
+  defaultBackend: {service: {name: metrics-server, port: {number: 443}}}
+EOF
+  local ok=0
+  bench_wait_until 60 "Traefik to publish $NODE_IP in an Ingress status" probe_has_address && ok=1
+  kc -n kube-system delete ingress bench-node-probe --ignore-not-found >/dev/null 2>&1 || true
+  [ "$ok" = 1 ]
+}
+probe_has_address() {
+  [ "$(kc -n kube-system get ingress bench-node-probe -o jsonpath='{.status.loadBalancer.ingress[0].ip}' 2>/dev/null)" = "$NODE_IP" ]
 }
 
 all_up() {
