@@ -285,6 +285,20 @@ class Timeline(threading.Thread):
             self.rows.append(row)
             self.stop.wait(3)
 
+    def add_failed_answers(self, answers_file: pathlib.Path):
+        """Locust's non-2xx answers, per second of the run, as timeline events (when they happened
+        next to the edits and the HPA's moves tells what caused them)."""
+        if not answers_file.exists():
+            return
+        per_second: dict[tuple[int, int], int] = {}
+        for line in answers_file.read_text().splitlines():
+            a = json.loads(line)
+            if not 200 <= a["s"] < 300:
+                k = (int(a["t"] - self.t0), a["s"])
+                per_second[k] = per_second.get(k, 0) + 1
+        for (sec, status), n in sorted(per_second.items()):
+            self.events.append((float(sec), f"{n} answer(s) {status}"))
+
     def save(self):
         keys = sorted({k for r in self.rows for k in r}, key=lambda k: (k != "t", k))
         with open(OUT / "replicas.csv", "w", newline="") as f:
@@ -363,6 +377,7 @@ def test_load_through_ingress_with_replica_edits_and_hpa():
         ["python3", "-m", "locust", "-f", str(ROOT / "locust/locustfile.py"), "--headless", "-H", INGRESS,
          "-u", str(USERS), "-r", str(USERS), "-t", f"{LOAD_SECONDS}s", "--stop-timeout", "30", "--only-summary",
          "--results-file", str(OUT / "locust-results.json"), "--csv", str(OUT / "locust"),
+         "--answers-file", str(OUT / "locust-answers.jsonl"),
          "--max-fail-ratio", "0.01"],
         stdout=open(OUT / "locust.log", "w"), stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     t0 = time.monotonic()
@@ -400,6 +415,7 @@ def test_load_through_ingress_with_replica_edits_and_hpa():
         calls_at_ready = {p["metadata"]["name"]: writer_ok_calls(p) for p in pods}
         rc = locust.wait(timeout=LOAD_SECONDS + 120)
         timeline.mark(f"load ends (Locust exit {rc})")
+        save_pod_logs("after-load")  # before scale-in deletes pods (and their logs)
         calls_at_end = {p["metadata"]["name"]: writer_ok_calls(p) for p in server2_pods() if pod_ready(p)}
         State.load["writer_calls"] = {"at_ready": calls_at_ready, "at_end": calls_at_end}
         (OUT / "writer-calls.json").write_text(json.dumps(State.load["writer_calls"], indent=1))
@@ -440,4 +456,14 @@ def test_load_through_ingress_with_replica_edits_and_hpa():
         time.sleep(4)
         timeline.stop.set()
         timeline.join(10)
+        timeline.add_failed_answers(OUT / "locust-answers.jsonl")
         timeline.save()
+
+
+def save_pod_logs(when: str):
+    """Every ingest pod's log (rust-api names the kind of each downstream failure), kept under OUT."""
+    d = OUT / f"pod-logs-{when}"
+    d.mkdir(exist_ok=True)
+    for p in items("pods", NS):
+        name = p["metadata"]["name"]
+        (d / f"{name}.log").write_text(kubectl("logs", "-n", NS, name, "--all-containers", check=False))
