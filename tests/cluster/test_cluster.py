@@ -169,12 +169,7 @@ def test_load_through_ingress_with_replica_edits_and_hpa():
                                 f"(timeline.txt, pod-logs-after-load/)"
 
         # every accepted sale counted once, per category, after the consumers drained
-        counts = subprocess.run(
-            [sys.executable, str(ROOT / "locust/reconcile.py"), "--locust-results", str(OUT / "locust-results.json"),
-             "--keys", str(OUT / "locust-keys.json"), "--valkey", bf.VALKEY, "--drain-timeout", "180",
-             "--stable", "30", "--json", str(OUT / "counts.json"), "--kafka", bf.KAFKA, "--topic", bf.TOPIC],
-            env=bf.locust_env(), capture_output=True, text=True)
-        (OUT / "counts.txt").write_text(counts.stdout + counts.stderr)
+        counts = bf.reconcile(OUT)
         print(counts.stdout)
         assert counts.returncode == 0, f"accepted sales != Valkey:\n{counts.stdout}{counts.stderr}"
         res = json.loads((OUT / "locust-results.json").read_text())

@@ -113,12 +113,7 @@ def main(argv=None) -> int:
             problems.append(f"Locust exit {rc} (log {out / 'locust.log'})")
 
         step(3, "drain, then every accepted sale counted once per category (locust/reconcile.py)")
-        reconciled = subprocess.run(
-            [sys.executable, str(ROOT / "locust/reconcile.py"), "--locust-results", str(out / "locust-results.json"),
-             "--keys", str(out / "locust-keys.json"), "--valkey", bf.VALKEY, "--drain-timeout", "180",
-             "--stable", "30", "--json", str(out / "counts.json"), "--kafka", bf.KAFKA, "--topic", bf.TOPIC],
-            env=bf.locust_env(), capture_output=True, text=True)
-        (out / "counts.txt").write_text(reconciled.stdout + reconciled.stderr)
+        reconciled = bf.reconcile(out)
         for line in reconciled.stdout.splitlines():
             say(line)
         if reconciled.returncode != 0:

@@ -18,6 +18,7 @@ import os
 import pathlib
 import re
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -321,6 +322,18 @@ def edit_writers(timeline: Timeline, watch: PodWatch) -> dict:
     timeline.mark(f"{new[0]['metadata']['name']} ready")
     return {"t_edit": t_edit, "t_back": t_back, "gone": gone[0], "exit": term[0], "survivor": survivor,
             "new": new[0]["metadata"]["name"], "pods": pods}
+
+
+def reconcile(out: pathlib.Path) -> subprocess.CompletedProcess:
+    """locust/reconcile.py after the consumers drained: every sale Locust got a 2xx for is counted
+    once in Valkey under its category (counts.txt, counts.json)."""
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "locust/reconcile.py"), "--locust-results", str(out / "locust-results.json"),
+         "--keys", str(out / "locust-keys.json"), "--valkey", VALKEY, "--drain-timeout", "180",
+         "--stable", "30", "--json", str(out / "counts.json"), "--kafka", KAFKA, "--topic", TOPIC],
+        env=locust_env(), capture_output=True, text=True)
+    (out / "counts.txt").write_text(r.stdout + r.stderr)
+    return r
 
 
 def answers_with_status(out: pathlib.Path, status: int) -> list[int]:
