@@ -143,6 +143,7 @@ def test_load_through_ingress_with_replica_edits_and_hpa():
                               stderr=subprocess.STDOUT, env=bf.locust_env(), cwd=ROOT)
     t0 = time.monotonic()
     timeline.mark("load starts")
+    edit = None
     try:
         time.sleep(20)
         edit = bf.edit_writers(timeline, watch)
@@ -188,3 +189,5 @@ def test_load_through_ingress_with_replica_edits_and_hpa():
         watch.close()
         time.sleep(4)
         timeline.finish()
+        if edit:
+            bf.write_evidence(timeline, edit, bf.run_meta("scripts/test --only 80-cluster", USERS, LOAD_SECONDS), OUT)

@@ -20,11 +20,8 @@ Environment: NODE_* (scripts/bench/node.sh env), OCI_REGISTRY, CLUSTER_TAG.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
 import pathlib
-import platform
 import subprocess
 import sys
 import time
@@ -146,16 +143,8 @@ def main(argv=None) -> int:
         problems.append("a dashboard panel had an error or no data")
 
     step(5, "figures and evidence")
-    meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "commit": git("describe", "--always", "--dirty"), "where": "cluster bench node (scripts/bench/node.sh, "
-            f"1 node, {os.cpu_count()} cores shared, load average {os.getloadavg()[0]:.1f} at the end)",
-            "command": a.command, "machine": platform.machine(), "users": a.users, "load_seconds": a.duration}
-    hpa, writers = bf.evidence(timeline, edit, meta)
-    for name, data in (("hpa-timeline.json", hpa), ("writer-replicas.json", writers)):
-        (out / name).write_text(json.dumps(data, indent=1) + "\n")
-        if a.evidence:
-            pathlib.Path(a.evidence).mkdir(parents=True, exist_ok=True)
-            (pathlib.Path(a.evidence) / name).write_text(json.dumps(data, indent=1) + "\n")
+    meta = bf.run_meta(a.command, a.users, a.duration)
+    bf.write_evidence(timeline, edit, meta, out, *([pathlib.Path(a.evidence)] if a.evidence else []))
     summary = summarize(out)
     (out / "summary.txt").write_text(summary)
     print(summary, end="")

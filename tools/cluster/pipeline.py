@@ -365,6 +365,25 @@ def wait_scale_in(timeline: Timeline):
 
 
 # ------------------------------------------------------------------------------ evidence
+def run_meta(command: str, users: int, seconds: int) -> dict:
+    """Where and how a run was made, for the evidence files (docs/results/README.md)."""
+    import datetime
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "commit": commit,
+            "where": f"cluster bench node (scripts/bench/node.sh, 1 node, {os.cpu_count()} cores shared, "
+                     f"load average {os.getloadavg()[0]:.1f} at the end)",
+            "command": command, "machine": os.uname().machine, "users": users, "load_seconds": seconds}
+
+
+def write_evidence(timeline: "Timeline", edit: dict, meta: dict, *dirs: pathlib.Path):
+    """hpa-timeline.json and writer-replicas.json into every folder of dirs."""
+    for name, data in zip(("hpa-timeline.json", "writer-replicas.json"), evidence(timeline, edit, meta)):
+        for d in dirs:
+            d.mkdir(parents=True, exist_ok=True)
+            (d / name).write_text(json.dumps(data, indent=1) + "\n")
+
+
 def evidence(timeline: Timeline, edit: dict, meta: dict) -> tuple[dict, dict]:
     """The report's two evidence files (docs/results/README.md) from one run's samples:
     hpa-timeline: rust-api's ready replicas and HPA CPU per sample, t from the load start;
