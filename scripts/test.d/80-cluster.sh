@@ -10,7 +10,8 @@
 #     and in)
 #  4. stops the node again if this suite started it (the host is restored; node.sh stop fails
 #     when anything still differs)
-# Output: out/test/cluster/ (timeline.txt, hpa-timeline.txt, hpa-timeline.json, replicas.csv,
+# Output: out/test/cluster/ (timeline.txt, hpa-timeline.txt, the report-shaped hpa-timeline.json and
+# writer-replicas.json, replicas.csv,
 # counts.txt, locust*, pipeline.json, pod logs, node logs in node-logs/). Needs OCI_REGISTRY (the
 # bench registry; scripts/test starts it).
 # Env: CLUSTER_LOAD_SECONDS (150), CLUSTER_USERS (20), CLUSTER_KEEP_NODE=1 (leave the node running),
