@@ -309,3 +309,47 @@ pub fn services(p: &ValidPipeline) -> Vec<Child> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::build::testing::*;
+
+    #[test]
+    fn a_rotated_password_rolls_the_consumer() {
+        let p = validate_spec("bf", None, Some(1), &BlackFridayPipelineSpec::default()).unwrap();
+        let hash = |password: &str| {
+            let d = desired(
+                &p,
+                &ClusterInputs {
+                    valkey_password: Some(password.into()),
+                    ..Default::default()
+                },
+            );
+            d.find(ChildKind::Deployment, Some("ingest"), names::CONSUMER)
+                .unwrap()
+                .object
+                .data["spec"]["template"]["metadata"]["annotations"][names::ANNOTATION_CONFIG_HASH]
+                .clone()
+        };
+        assert_ne!(hash("a"), hash("b"));
+    }
+
+    /// A terminating pod keeps serving while it leaves its Service's endpoints (the 503s of a
+    /// grpc-client rollover on the bench node), and its grace covers that wait plus the program's
+    /// own graceful stop (20 s at most).
+    #[test]
+    fn every_program_keeps_serving_while_it_leaves_its_endpoints() {
+        let d = build(&BlackFridayPipelineSpec::default(), None);
+        let deployments: Vec<_> = d.of_kind(ChildKind::Deployment).collect();
+        assert_eq!(deployments.len(), 5);
+        for dep in deployments {
+            let pod = &dep.object.data["spec"]["template"]["spec"];
+            let sleep = pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{}: no preStop sleep", dep.key()));
+            assert!(sleep >= 5, "{}: preStop sleep {sleep}s", dep.key());
+            let grace = pod["terminationGracePeriodSeconds"].as_i64().unwrap();
+            assert!(grace >= sleep + 20, "{}: grace {grace}s, sleep {sleep}s", dep.key());
+        }
+    }
+}
