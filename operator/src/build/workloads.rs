@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EnvVar, HTTPGetAction, PodSecurityContext, PodSpec,
-    PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile, SecurityContext, Service,
-    ServicePort, ServiceSpec,
+    Capabilities, Container, ContainerPort, EnvVar, HTTPGetAction, Lifecycle, LifecycleHandler,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecurityContext, Service, ServicePort, ServiceSpec, SleepAction,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
@@ -123,6 +123,18 @@ fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<
     programs
 }
 
+/// Seconds a terminating pod goes on serving before its program gets SIGTERM. Deleting a pod and
+/// removing it from its Service's endpoints happen in parallel: until kube-proxy has rewritten its
+/// rules (and an ingress controller its backends), new connections still reach the pod, and a
+/// program that closed its listener on SIGTERM refuses them (on the bench node 40 sales were
+/// answered 503 `downstream_unavailable` while grpc-client rolled over; docs/bench-node.md). The
+/// kubelet's `sleep` action needs no shell in the image (GA since Kubernetes 1.34, on by default
+/// since 1.30).
+const PRE_STOP_SLEEP_SECONDS: i64 = 10;
+/// The programs' own graceful stop takes at most 20 s (the writers: in-flight calls and the Kafka
+/// flush); the pod's grace covers the pre-stop sleep, that and a margin.
+const TERMINATION_GRACE_SECONDS: i64 = PRE_STOP_SLEEP_SECONDS + 30;
+
 /// Requests are always set: the HPA measures CPU as a share of the request.
 fn resources(r: &ResourcesSpec) -> ResourceRequirements {
     let q = |v: &Option<String>, default: &str| {
@@ -182,6 +194,15 @@ fn deployment(p: &ValidPipeline, program: &Program) -> Deployment {
         ),
         readiness_probe: Some(http_probe("/readyz", program.probe_port, 5)),
         liveness_probe: Some(http_probe("/healthz", program.probe_port, 20)),
+        lifecycle: Some(Lifecycle {
+            pre_stop: Some(LifecycleHandler {
+                sleep: Some(SleepAction {
+                    seconds: PRE_STOP_SLEEP_SECONDS,
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
         resources: Some(resources(program.resources)),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
@@ -220,7 +241,7 @@ fn deployment(p: &ValidPipeline, program: &Program) -> Deployment {
                     service_account_name: Some(program.service_account.to_string()),
                     image_pull_secrets: pull_secrets(p),
                     containers: vec![container],
-                    termination_grace_period_seconds: Some(30),
+                    termination_grace_period_seconds: Some(TERMINATION_GRACE_SECONDS),
                     ..Default::default()
                 }),
             },
@@ -311,5 +332,24 @@ mod tests {
                 .clone()
         };
         assert_ne!(hash("a"), hash("b"));
+    }
+
+    /// A terminating pod keeps serving while it leaves its Service's endpoints (the 503s of a
+    /// grpc-client rollover on the bench node), and its grace covers that wait plus the program's
+    /// own graceful stop (20 s at most).
+    #[test]
+    fn every_program_keeps_serving_while_it_leaves_its_endpoints() {
+        let d = build(&BlackFridayPipelineSpec::default(), None);
+        let deployments: Vec<_> = d.of_kind(ChildKind::Deployment).collect();
+        assert_eq!(deployments.len(), 5);
+        for dep in deployments {
+            let pod = &dep.object.data["spec"]["template"]["spec"];
+            let sleep = pod["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{}: no preStop sleep", dep.key()));
+            assert!(sleep >= 5, "{}: preStop sleep {sleep}s", dep.key());
+            let grace = pod["terminationGracePeriodSeconds"].as_i64().unwrap();
+            assert!(grace >= sleep + 20, "{}: grace {grace}s, sleep {sleep}s", dep.key());
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! Our one custom resource, `BlackFridayPipeline` (`blackfriday.dev/v1alpha1`, cluster-scoped).
 
+mod security;
 mod spec;
 mod status;
 
+pub use security::NetworkPoliciesSpec;
 pub use spec::*;
 pub use status::BlackFridayPipelineStatus;
 
