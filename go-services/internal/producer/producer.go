@@ -48,6 +48,8 @@ type Config struct {
 	DeliveryTimeout time.Duration
 	// MaxBufferedRecords caps memory; Produce blocks (until the call's deadline) when full.
 	MaxBufferedRecords int
+	// Auth are the login options (SASL, TLS) of internal/kafkaauth; none for plain TCP.
+	Auth []kgo.Opt
 }
 
 // Options are the franz-go options for Config. Idempotence is franz-go's default and stays on;
@@ -74,7 +76,7 @@ func (c Config) Options() []kgo.Opt {
 	if c.MaxBufferedRecords > 0 {
 		opts = append(opts, kgo.MaxBufferedRecords(c.MaxBufferedRecords))
 	}
-	return opts
+	return append(opts, c.Auth...)
 }
 
 // NewClient creates the producer client. It does not contact the brokers; a broker that is down
