@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+mod kafka_auth;
+
 use crate::crd::{
     AutoscalingSpec, BlackFridayPipeline, BlackFridayPipelineSpec, Category, KafkaMode,
     ResourcesSpec, SecretKeyRef, ValkeyMode, WriterRoute,
@@ -406,7 +408,7 @@ pub fn validate_spec(
                 kafka.cluster_name,
                 ns.kafka,
                 spec.cluster_domain,
-                names::KAFKA_PLAIN_PORT
+                crate::build::kafka_strimzi_port(kafka.authentication)
             )
         }
         KafkaMode::External => match &kafka.bootstrap_servers {
@@ -420,6 +422,7 @@ pub fn validate_spec(
             }
         },
     };
+    kafka_auth::check(kafka, &mut errors);
     if kafka.topic.partitions < 1 {
         errors.add("spec.kafka.topic.partitions", "must be >= 1");
     }
@@ -862,7 +865,7 @@ mod tests {
         );
         assert_eq!(
             v.kafka_bootstrap,
-            "blackfriday-kafka-bootstrap.kafka.svc.cluster.local:9092"
+            "blackfriday-kafka-bootstrap.kafka.svc.cluster.local:9093"
         );
         assert_eq!(
             v.valkey_primary_addr,

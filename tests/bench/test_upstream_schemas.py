@@ -82,7 +82,7 @@ def test_generated_strimzi_crds_are_the_released_files(strimzi_dir):
 
 
 @pytest.mark.parametrize("name", ["040-Crd-kafka.yaml", "043-Crd-kafkatopic.yaml",
-                                  "045-Crd-kafkanodepool.yaml"])
+                                  "044-Crd-kafkauser.yaml", "045-Crd-kafkanodepool.yaml"])
 def test_apiserver_serves_the_strimzi_schemas(admin, strimzi_dir, name):  # noqa: F811
     with open(os.path.join(strimzi_dir, name)) as f:
         upstream = yaml.safe_load(f)

@@ -1,8 +1,10 @@
 //! Our one custom resource, `BlackFridayPipeline` (`blackfriday.dev/v1alpha1`, cluster-scoped).
 
+mod kafka_auth;
 mod spec;
 mod status;
 
+pub use kafka_auth::*;
 pub use spec::*;
 pub use status::BlackFridayPipelineStatus;
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Strimzi's CRDs (Kafka, KafkaTopic, KafkaNodePool; kafka.strimzi.io/v1) for the kube bench, written
+# Strimzi's CRDs (Kafka, KafkaTopic, KafkaUser, KafkaNodePool; kafka.strimzi.io/v1) for the kube bench, written
 # by Strimzi's own CRD generator from the released API classes — both from Maven Central:
 #   io.strimzi:api:$STRIMZI_VERSION            the API model classes (no YAML inside)
 #   io.strimzi:crd-generator:$STRIMZI_VERSION  a shaded jar with io.strimzi.crdgenerator.CrdGenerator
@@ -61,12 +61,13 @@ tmp=$(mktemp -d "$DIR/gen.XXXXXX")
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 # the classes and output files of the api module's generate-crd-co-install-v1 execution, with
-# its arguments unchanged; only the three CRDs the operator writes objects of are asked for
+# its arguments unchanged; only the four CRDs the operator writes objects of are asked for
 "$JAVA" -cp "$DIR/jars/api-$V.jar:$DIR/jars/crd-generator-$V.jar" io.strimzi.crdgenerator.CrdGenerator \
   --label app:strimzi --label strimzi.io/crd-install:true --target-kube 1.16+ \
   --crd-api-version v1 --api-versions v1 --storage-version v1 --yaml \
   "io.strimzi.api.kafka.model.kafka.Kafka=$tmp/040-Crd-kafka.yaml" \
   "io.strimzi.api.kafka.model.topic.KafkaTopic=$tmp/043-Crd-kafkatopic.yaml" \
+  "io.strimzi.api.kafka.model.user.KafkaUser=$tmp/044-Crd-kafkauser.yaml" \
   "io.strimzi.api.kafka.model.nodepool.KafkaNodePool=$tmp/045-Crd-kafkanodepool.yaml" \
   >"$DIR/generate.log" 2>&1 || { tail -20 "$DIR/generate.log" >&2; die "CrdGenerator failed"; }
 (cd "$tmp" && sha256sum -c "$SUMS" >&2) \
