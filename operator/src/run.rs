@@ -215,6 +215,7 @@ pub async fn run_controller(
         ChildKind::Kafka,
         ChildKind::KafkaNodePool,
         ChildKind::KafkaTopic,
+        ChildKind::KafkaUser,
         ChildKind::VirtualMachine,
     ] {
         let provider = kind.provider().unwrap_or(Provider::Strimzi);

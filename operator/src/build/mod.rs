@@ -30,7 +30,7 @@ use crate::validate::ValidPipeline;
 pub use kafka_auth::{
     ca_source as kafka_ca_source, login as kafka_login,
     sasl_password_source as kafka_sasl_password_source, strimzi_port as kafka_strimzi_port,
-    Fetched, KafkaLogin, KafkaLoginInputs,
+    users as kafka_users, Fetched, KafkaLogin, KafkaLoginInputs,
 };
 pub use valkey_cloud_init::cloud_init_user_data;
 

@@ -10,7 +10,7 @@
 #
 #   tools/k8s/upstream/strimzi-crds.sh        print the folder holding the three CRDs (build if needed)
 #
-# Cached, keyed by version, in ${BF_CACHE:-~/.cache/blackfriday-operator}/upstream/strimzi-<version>.
+# Cached, keyed by version and sums file, in ${BF_CACHE:-~/.cache/blackfriday-operator}/upstream/strimzi-<version>.
 # Needs mvn and a Java >= 21 (the generator's class files are Java 21; JAVA21=/path/to/java picks
 # one, else JAVA_HOME, `java` on PATH and /usr/lib/jvm/*/bin/java are tried).
 set -euo pipefail
@@ -22,7 +22,9 @@ V=$STRIMZI_VERSION
 SUMS=$here/strimzi-$V.sha256
 CACHE=${BF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackfriday-operator}
 DIR=$CACHE/upstream/strimzi-$V
-OUT=$DIR/crds
+# keyed by the list of CRDs and their sums too: clones that want another set of CRDs (e.g. before
+# KafkaUser was added) share the jars but never each other's output
+OUT=$DIR/crds-$(sha256sum "$SUMS" | cut -c1-12)
 
 log() { echo "strimzi-crds: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
