@@ -123,3 +123,20 @@ Grafana (dashboard "Black Friday"; user admin):
 Teardown: $(dirname "$0")/down.sh   (everything this script made; --dry-run lists it)
 EOF
 }
+
+# Everything after the cluster and Zot exist, the same on both clouds.
+deploy_on_cluster() { # deploy_on_cluster "INGRESS DESCRIPTION"
+  step "images into Zot (mirror of the add-ons, our images for linux/amd64, the catalogue)"
+  fill_zot
+  push_catalog
+
+  step "platform (Strimzi, KubeVirt, $1, Grafana) from the mirror"
+  install_platform
+
+  step "operator (Helm chart from Zot)"
+  install_operator
+
+  step "pipeline"
+  apply_pipeline
+  show_working
+}

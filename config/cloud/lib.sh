@@ -123,6 +123,22 @@ parse_common_flags() { # parse_common_flags SCRIPT "$@"; leaves unknown flags in
   done
 }
 
+# refuse_unknown_args --FLAG...: die on anything in EXTRA_ARGS that is not one of the FLAGs.
+refuse_unknown_args() {
+  local arg flag
+  for arg in "${EXTRA_ARGS[@]}"; do
+    for flag in "$@"; do [ "$arg" = "$flag" ] && continue 2; done
+    die "unknown argument: $arg (see --help)"
+  done
+}
+
+# switch_given --FLAG: 1 when EXTRA_ARGS holds FLAG, else 0 (for `var=$(switch_given --flag)`).
+switch_given() {
+  local arg
+  for arg in "${EXTRA_ARGS[@]}"; do [ "$arg" = "$1" ] && { echo 1; return 0; }; done
+  echo 0
+}
+
 # A random password kept in the state dir (so a second run reuses it).
 password_file() { # password_file FILE
   if [ "$DRY_RUN" != 1 ] && [ ! -s "$1" ]; then

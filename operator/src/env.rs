@@ -210,3 +210,37 @@ pub fn consumer(p: &ValidPipeline) -> Vec<EnvVar> {
     .chain(kafka_login(p, names::CONSUMER))
     .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::BlackFridayPipelineSpec;
+    use crate::validate::validate_spec;
+
+    /// The operator sets exactly the variables contract/env.json lists per program (each program's
+    /// own tests check it reads them).
+    #[test]
+    fn every_program_gets_the_variables_of_the_contract() {
+        let contract: serde_json::Value =
+            serde_json::from_str(include_str!("../../contract/env.json"))
+                .expect("contract/env.json");
+        let p = validate_spec("bf", None, None, &BlackFridayPipelineSpec::default()).unwrap();
+        for (program, env) in [
+            (names::RUST_API, rust_api(&p)),
+            (names::GRPC_CLIENT, grpc_client(&p)),
+            (names::GRPC_SERVER_IMAGE, writer(&p, names::GRPC_SERVER_1)),
+            (names::CONSUMER, consumer(&p)),
+        ] {
+            let mut set: Vec<&str> = env.iter().map(|e| e.name.as_str()).collect();
+            set.sort_unstable();
+            let mut want: Vec<&str> = contract["programs"][program]
+                .as_array()
+                .unwrap_or_else(|| panic!("{program} missing from contract/env.json"))
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            want.sort_unstable();
+            assert_eq!(set, want, "{program}");
+        }
+    }
+}

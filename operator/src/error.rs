@@ -1,6 +1,7 @@
 //! The one error type of the reconciler. `reason()` is a stable PascalCase word used as the
 //! condition reason, the Event reason and the `reason` label of the failure metric.
 
+use crate::kinds::ChildKey;
 use crate::validate::InvalidSpec;
 
 #[derive(Debug, thiserror::Error)]
@@ -9,13 +10,13 @@ pub enum Error {
     InvalidSpec(#[from] InvalidSpec),
     #[error("applying {key}: {source}")]
     Apply {
-        key: String,
+        key: ChildKey,
         #[source]
         source: kube::Error,
     },
     #[error("pruning {key}: {source}")]
     Prune {
-        key: String,
+        key: ChildKey,
         #[source]
         source: kube::Error,
     },

@@ -1,6 +1,8 @@
 //! Every kind of child the operator manages: how to address it in the API, whether it is
 //! namespaced, which platform component provides it, and the order it is applied in.
 
+use std::fmt;
+
 use kube::core::{ApiResource, GroupVersionKind};
 
 /// Platform add-ons whose CRDs we depend on but never install.
@@ -123,5 +125,55 @@ impl ChildKind {
 
     pub fn from_kind(kind: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.kind() == kind)
+    }
+}
+
+/// How one child is named everywhere: the apply results the conditions read, the set prune keeps,
+/// errors, Events and logs. Shown as `Kind/namespace/name` (`-` for a cluster-scoped child).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChildKey {
+    pub kind: ChildKind,
+    /// `None` for cluster-scoped kinds (Namespace).
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ChildKey {
+    pub fn new(kind: ChildKind, namespace: Option<&str>, name: &str) -> Self {
+        Self {
+            kind,
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+
+    /// The key of a namespaced child.
+    pub fn namespaced(kind: ChildKind, namespace: &str, name: &str) -> Self {
+        Self::new(kind, Some(namespace), name)
+    }
+}
+
+impl fmt::Display for ChildKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let namespace = self.namespace.as_deref().unwrap_or("-");
+        write!(f, "{}/{namespace}/{}", self.kind.kind(), self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_display_as_kind_namespace_name() {
+        let service = ChildKey::namespaced(ChildKind::Service, "ingest", "rust-api");
+        assert_eq!(service.to_string(), "Service/ingest/rust-api");
+        let namespace = ChildKey::new(ChildKind::Namespace, None, "ingest");
+        assert_eq!(namespace.to_string(), "Namespace/-/ingest");
+        assert_ne!(
+            ChildKey::new(ChildKind::Secret, None, "x"),
+            ChildKey::namespaced(ChildKind::Secret, "-", "x"),
+            "a cluster-scoped key never equals a namespaced one"
+        );
     }
 }

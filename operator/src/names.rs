@@ -105,3 +105,32 @@ pub fn component_labels(pipeline: &str, component: &str) -> BTreeMap<String, Str
     labels.insert(LABEL_PART_OF.to_string(), "blackfriday".to_string());
     labels
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ports are contract/ports.json's (the images and the programs' defaults are checked
+    /// against the same file).
+    #[test]
+    fn ports_are_the_contracts() {
+        let c: serde_json::Value = serde_json::from_str(include_str!("../../contract/ports.json"))
+            .expect("contract/ports.json");
+        let port = |v: &serde_json::Value| v.as_i64().map(|p| p as i32);
+        for (want, ours) in [
+            (&c["programs"]["rust-api"]["http"], RUST_API_PORT),
+            (&c["programs"]["grpc-client"]["http"], GRPC_CLIENT_PORT),
+            (&c["programs"]["grpc-server"]["grpc"], WRITER_PORT),
+            (
+                &c["programs"]["grpc-server"]["metrics"],
+                WRITER_METRICS_PORT,
+            ),
+            (&c["programs"]["consumer"]["metrics"], CONSUMER_METRICS_PORT),
+            (&c["services"]["valkey"], VALKEY_PORT),
+            (&c["services"]["kafka-plain"], KAFKA_PLAIN_PORT),
+            (&c["services"]["kafka-tls"], KAFKA_TLS_PORT),
+        ] {
+            assert_eq!(port(want), Some(ours), "{want}");
+        }
+    }
+}

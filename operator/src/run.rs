@@ -5,19 +5,12 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use std::fmt::Debug;
-
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service};
-use k8s_openapi::api::networking::v1::Ingress;
 use kube::api::ListParams;
 use kube::core::{DeserializeGuard, DynamicObject};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{watcher, Controller};
-use kube::{Api, Client, Resource, ResourceExt};
-use serde::de::DeserializeOwned;
+use kube::{Api, Client, ResourceExt};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
@@ -201,39 +194,22 @@ pub async fn run_controller(
         names::LABEL_PIPELINE
     ));
     let mut controller = Controller::new(pipelines, watcher::Config::default());
-    controller = watch_children::<Deployment>(controller, &client, &children);
-    controller = watch_children::<Service>(controller, &client, &children);
-    controller = watch_children::<ConfigMap>(controller, &client, &children);
-    controller = watch_children::<Secret>(controller, &client, &children);
-    controller = watch_children::<PersistentVolumeClaim>(controller, &client, &children);
-    controller = watch_children::<Namespace>(controller, &client, &children);
-    controller = watch_children::<HorizontalPodAutoscaler>(controller, &client, &children);
-    controller = watch_children::<Ingress>(controller, &client, &children);
-    // Watch the foreign children whose status feeds conditions — only if their CRDs exist now;
-    // later installs are picked up by the periodic resync (a watch on a missing API would fail).
-    for kind in [
-        ChildKind::Kafka,
-        ChildKind::KafkaNodePool,
-        ChildKind::KafkaTopic,
-        ChildKind::KafkaUser,
-        ChildKind::VirtualMachine,
-    ] {
-        let provider = kind.provider().unwrap_or(Provider::Strimzi);
-        if installed.has(provider) {
-            let ar = kind.api_resource();
-            controller = controller.watches_with(
-                Api::<DynamicObject>::all_with(client.clone(), &ar),
-                ar,
-                children.clone(),
-                |child| pipeline_of(&child),
-            );
-        } else {
-            warn!(
-                kind = kind.kind(),
-                provider = provider.as_str(),
-                "not watching: CRD missing"
-            );
-        }
+    let (watched, skipped) = watched_kinds(&installed);
+    for kind in skipped {
+        warn!(
+            kind = kind.kind(),
+            provider = kind.provider().map(Provider::as_str),
+            "not watching: CRD missing"
+        );
+    }
+    for kind in watched {
+        let ar = kind.api_resource();
+        controller = controller.watches_with(
+            Api::<DynamicObject>::all_with(client.clone(), &ar),
+            ar,
+            children.clone(),
+            |child| pipeline_of(&child),
+        );
     }
 
     let events = Publisher::new(
@@ -257,18 +233,14 @@ pub async fn run_controller(
     Ok(())
 }
 
-/// Reconcile the owning pipeline whenever a child of kind `K` changes or goes away.
-fn watch_children<K>(
-    controller: Controller<DeserializeGuard<BlackFridayPipeline>>,
-    client: &Client,
-    config: &watcher::Config,
-) -> Controller<DeserializeGuard<BlackFridayPipeline>>
-where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + 'static,
-{
-    controller.watches(Api::<K>::all(client.clone()), config.clone(), |child| {
-        pipeline_of(&child)
-    })
+/// The child kinds the controller watches, derived from the one list of kinds so a new kind is
+/// watched without touching this file: every kind whose API is served now. Kinds of an add-on not
+/// installed yet are left out (a watch on a missing API would fail); the periodic resync picks
+/// them up after the install.
+pub fn watched_kinds(installed: &discovery::Installed) -> (Vec<ChildKind>, Vec<ChildKind>) {
+    ChildKind::ALL
+        .into_iter()
+        .partition(|kind| installed.serves(*kind))
 }
 
 #[cfg(test)]
@@ -296,5 +268,28 @@ mod tests {
         let key = keys.into_iter().next().unwrap();
         assert_eq!((key.name.as_str(), key.namespace), ("blackfriday", None));
         assert!(pipeline_of(&ServiceAccount::default()).is_none());
+    }
+
+    #[test]
+    fn every_child_kind_is_watched_once_its_api_is_served() {
+        let (watched, skipped) = watched_kinds(&discovery::Installed::all());
+        assert_eq!(watched, ChildKind::ALL.to_vec());
+        assert!(skipped.is_empty());
+        let (watched, skipped) = watched_kinds(&discovery::Installed::default());
+        assert!(
+            watched.contains(&ChildKind::Deployment)
+                && watched.contains(&ChildKind::ServiceAccount)
+        );
+        assert_eq!(
+            skipped,
+            [
+                ChildKind::Kafka,
+                ChildKind::KafkaNodePool,
+                ChildKind::KafkaTopic,
+                ChildKind::KafkaUser,
+                ChildKind::VirtualMachine,
+                ChildKind::VerticalPodAutoscaler
+            ]
+        );
     }
 }

@@ -10,8 +10,9 @@ use std::fmt;
 mod kafka_auth;
 
 use crate::crd::{
-    AutoscalingSpec, BlackFridayPipeline, BlackFridayPipelineSpec, Category, KafkaMode,
-    ResourcesSpec, SecretKeyRef, ValkeyMode, WriterRoute,
+    AutoscalingSpec, BlackFridayPipeline, BlackFridayPipelineSpec, Category, GrafanaSpec,
+    IngressSpec, KafkaMode, KafkaSpec, ResourcesSpec, SecretKeyRef, ValkeyMode, ValkeySpec,
+    WriterRoute,
 };
 use crate::names;
 
@@ -174,6 +175,8 @@ pub fn validate(pipeline: &BlackFridayPipeline) -> Result<ValidPipeline, Invalid
     )
 }
 
+/// Check a spec, tier by tier, collecting every problem; then derive the addresses of the
+/// checked pipeline (`ValidPipeline::new`). Nothing is derived from a spec that failed a check.
 pub fn validate_spec(
     name: &str,
     uid: Option<String>,
@@ -181,7 +184,147 @@ pub fn validate_spec(
     spec: &BlackFridayPipelineSpec,
 ) -> Result<ValidPipeline, InvalidSpec> {
     let mut errors = Errors::default();
+    check_identity(name, spec, &mut errors);
+    let images = check_images(spec, &mut errors);
+    check_namespaces(spec, &mut errors);
+    check_ingress(&spec.ingress, &mut errors);
+    let (grpc_client_scaling, consumer_scaling) = check_programs(spec, &mut errors);
+    check_vpa(spec, &grpc_client_scaling, &consumer_scaling, &mut errors);
+    check_kafka(&spec.kafka, &mut errors);
+    check_valkey(&spec.valkey, &mut errors);
+    let (featured_category, featured_product) = check_grafana(&spec.grafana, &mut errors);
+    errors.finish()?;
+    Ok(ValidPipeline::new(
+        Identity {
+            name: name.to_string(),
+            uid,
+            generation,
+        },
+        spec,
+        Checked {
+            images,
+            grpc_client_scaling,
+            consumer_scaling,
+            featured_category,
+            featured_product,
+        },
+    ))
+}
 
+/// Who the pipeline is: its object name, uid and generation.
+struct Identity {
+    name: String,
+    uid: Option<String>,
+    generation: Option<i64>,
+}
+
+/// What the checks resolved besides plain spec fields.
+struct Checked {
+    images: Images,
+    grpc_client_scaling: Scaling,
+    consumer_scaling: Scaling,
+    featured_category: Category,
+    featured_product: String,
+}
+
+impl ValidPipeline {
+    /// The checked pipeline with every address derived, each from the one helper that names it
+    /// (`service_host`, `writer_address`), so builders never format an address themselves.
+    fn new(id: Identity, spec: &BlackFridayPipelineSpec, checked: Checked) -> Self {
+        let mut p = ValidPipeline {
+            name: id.name,
+            uid: id.uid,
+            generation: id.generation,
+            spec: spec.clone(),
+            images: checked.images,
+            grpc_client_scaling: checked.grpc_client_scaling,
+            consumer_scaling: checked.consumer_scaling,
+            featured_category: checked.featured_category,
+            featured_product: checked.featured_product,
+            kafka_bootstrap: String::new(),
+            valkey_primary_addr: String::new(),
+            valkey_read_addr: String::new(),
+            writer_targets: Vec::new(),
+            grpc_client_url: String::new(),
+            effective_route: spec.grpc_client.writer_route,
+        };
+        p.kafka_bootstrap = p.derive_kafka_bootstrap();
+        (p.valkey_primary_addr, p.valkey_read_addr) = p.derive_valkey_addresses();
+        (p.writer_targets, p.effective_route) = p.derive_writer_route();
+        p.grpc_client_url = format!(
+            "http://{}:{}",
+            p.service_host(names::GRPC_CLIENT, p.ns_ingest()),
+            names::GRPC_CLIENT_PORT
+        );
+        p
+    }
+
+    fn derive_kafka_bootstrap(&self) -> String {
+        let kafka = &self.spec.kafka;
+        match (kafka.mode, &kafka.bootstrap_servers) {
+            (KafkaMode::External, Some(servers)) => servers.clone(),
+            _ => format!(
+                "{}:{}",
+                self.service_host(
+                    &format!("{}-kafka-bootstrap", kafka.cluster_name),
+                    self.ns_kafka()
+                ),
+                crate::build::kafka_strimzi_port(kafka.authentication)
+            ),
+        }
+    }
+
+    /// (primary, read) `host:port`.
+    fn derive_valkey_addresses(&self) -> (String, String) {
+        match (&self.spec.valkey.mode, &self.spec.valkey.external) {
+            (ValkeyMode::External, Some(external)) => {
+                let read = external
+                    .read_address
+                    .clone()
+                    .unwrap_or_else(|| external.primary_address.clone());
+                (external.primary_address.clone(), read)
+            }
+            _ => {
+                let addr = |service: &str| {
+                    format!(
+                        "{}:{}",
+                        self.service_host(service, self.ns_valkey()),
+                        names::VALKEY_PORT
+                    )
+                };
+                (
+                    addr(names::VALKEY_PRIMARY_SERVICE),
+                    addr(names::VALKEY_READ_SERVICE),
+                )
+            }
+        }
+    }
+
+    /// The writer targets and the route with tiers scaled to zero taken out.
+    fn derive_writer_route(&self) -> (Vec<String>, WriterRoute) {
+        let spec = &self.spec;
+        let route = spec.grpc_client.writer_route;
+        let (one, two) = (
+            spec.grpc_server1.replicas > 0,
+            spec.grpc_server2.replicas > 0,
+        );
+        let mut targets = Vec::new();
+        if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer1) && one {
+            targets.push(self.writer_address(names::GRPC_SERVER_1));
+        }
+        if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer2) && two {
+            targets.push(self.writer_address(names::GRPC_SERVER_2));
+        }
+        let effective = match (route, one, two) {
+            (WriterRoute::Both, false, true) => WriterRoute::GrpcServer2,
+            (WriterRoute::Both, true, false) => WriterRoute::GrpcServer1,
+            (route, _, _) => route,
+        };
+        (targets, effective)
+    }
+}
+
+fn check_identity(name: &str, spec: &BlackFridayPipelineSpec, errors: &mut Errors) {
     if name.is_empty() || name.len() > 63 || !is_dns_label(name) {
         errors.add(
             "metadata.name",
@@ -194,73 +337,66 @@ pub fn validate_spec(
             "must be a DNS name such as cluster.local",
         );
     }
+}
 
-    // Registry and images.
-    if spec.registry.host.trim().is_empty() || spec.registry.host.contains(['/', ' ']) {
+/// The registry fields, then every component's image reference (an override, or
+/// `host/repository/component:tag`).
+fn check_images(spec: &BlackFridayPipelineSpec, errors: &mut Errors) -> Images {
+    let registry = &spec.registry;
+    if registry.host.trim().is_empty() || registry.host.contains(['/', ' ']) {
         errors.add("spec.registry.host", "must be host[:port] without a path");
     }
-    if spec.registry.repository.trim().is_empty() || spec.registry.repository.contains(' ') {
+    if registry.repository.trim().is_empty() || registry.repository.contains(' ') {
         errors.add(
             "spec.registry.repository",
             "must be a non-empty repository path",
         );
     }
-    if spec.registry.tag.is_empty() || !spec.registry.tag.chars().all(is_tag_char) {
+    if registry.tag.is_empty() || !registry.tag.chars().all(is_tag_char) {
         errors.add(
             "spec.registry.tag",
             "must be a valid image tag ([A-Za-z0-9_.-])",
         );
     }
-    let image =
-        |component: &str, over: &Option<String>, field: &str, errors: &mut Errors| -> String {
-            match over {
-                Some(reference) => {
-                    if reference.trim().is_empty() || reference.contains(char::is_whitespace) {
-                        errors.add(field, "must be a full image reference without spaces");
-                    }
-                    reference.clone()
+    let mut image = |component: &str, over: &Option<String>, field: &str| -> String {
+        match over {
+            Some(reference) => {
+                if reference.trim().is_empty() || reference.contains(char::is_whitespace) {
+                    errors.add(field, "must be a full image reference without spaces");
                 }
-                None => format!(
-                    "{}/{}/{}:{}",
-                    spec.registry.host, spec.registry.repository, component, spec.registry.tag
-                ),
+                reference.clone()
             }
-        };
-    let images = Images {
-        rust_api: image(
-            names::RUST_API,
-            &spec.images.rust_api,
-            "spec.images.rustApi",
-            &mut errors,
-        ),
+            None => format!(
+                "{}/{}/{}:{}",
+                registry.host, registry.repository, component, registry.tag
+            ),
+        }
+    };
+    let over = &spec.images;
+    Images {
+        rust_api: image(names::RUST_API, &over.rust_api, "spec.images.rustApi"),
         grpc_client: image(
             names::GRPC_CLIENT,
-            &spec.images.grpc_client,
+            &over.grpc_client,
             "spec.images.grpcClient",
-            &mut errors,
         ),
         grpc_server: image(
             names::GRPC_SERVER_IMAGE,
-            &spec.images.grpc_server,
+            &over.grpc_server,
             "spec.images.grpcServer",
-            &mut errors,
         ),
-        consumer: image(
-            names::CONSUMER,
-            &spec.images.consumer,
-            "spec.images.consumer",
-            &mut errors,
-        ),
+        consumer: image(names::CONSUMER, &over.consumer, "spec.images.consumer"),
         valkey_disk: image(
             names::VALKEY_DISK_IMAGE,
-            &spec.images.valkey_disk,
+            &over.valkey_disk,
             "spec.images.valkeyDisk",
-            &mut errors,
         ),
-    };
+    }
+}
 
-    // Namespaces: ours must differ from each other and from the Grafana release's, which we
-    // never own (owning it would let the garbage collector delete Grafana with the pipeline).
+/// Ours must differ from each other and from the Grafana release's, which we never own (owning
+/// it would let the garbage collector delete Grafana with the pipeline).
+fn check_namespaces(spec: &BlackFridayPipelineSpec, errors: &mut Errors) {
     let ns = &spec.namespaces;
     for (field, value) in [
         ("spec.namespaces.ingest", &ns.ingest),
@@ -284,45 +420,45 @@ pub fn validate_spec(
             "must differ from the tier namespaces (the operator owns those)",
         );
     }
+}
 
-    // Ingress.
-    if spec.ingress.enabled {
-        if !spec.ingress.path.starts_with('/') {
-            errors.add("spec.ingress.path", "must start with /");
-        }
-        if !spec.ingress.host.is_empty() && !is_dns_subdomain(&spec.ingress.host) {
-            errors.add("spec.ingress.host", "must be a DNS name");
-        }
-        if spec.ingress.tls.is_some() && spec.ingress.host.is_empty() {
-            errors.add(
-                "spec.ingress.tls",
-                "needs spec.ingress.host (a certificate names a host)",
-            );
-        }
+fn check_ingress(ingress: &IngressSpec, errors: &mut Errors) {
+    if !ingress.enabled {
+        return;
     }
+    if !ingress.path.starts_with('/') {
+        errors.add("spec.ingress.path", "must start with /");
+    }
+    if !ingress.host.is_empty() && !is_dns_subdomain(&ingress.host) {
+        errors.add("spec.ingress.host", "must be a DNS name");
+    }
+    if ingress.tls.is_some() && ingress.host.is_empty() {
+        errors.add(
+            "spec.ingress.tls",
+            "needs spec.ingress.host (a certificate names a host)",
+        );
+    }
+}
 
-    // Scaling and resources.
+/// Scaling and resources of the five programs; returns (grpc-client, consumer) scaling.
+fn check_programs(spec: &BlackFridayPipelineSpec, errors: &mut Errors) -> (Scaling, Scaling) {
     check_autoscaling(
         "spec.rustApi.autoscaling",
         &spec.rust_api.autoscaling,
-        &mut errors,
+        errors,
     );
-    check_resources(
-        "spec.rustApi.resources",
-        &spec.rust_api.resources,
-        &mut errors,
-    );
+    check_resources("spec.rustApi.resources", &spec.rust_api.resources, errors);
     let grpc_client_scaling = scaling(
         "spec.grpcClient",
         spec.grpc_client.replicas,
         &spec.grpc_client.autoscaling,
         AutoscalingSpec::new(1, 3),
-        &mut errors,
+        errors,
     );
     check_resources(
         "spec.grpcClient.resources",
         &spec.grpc_client.resources,
-        &mut errors,
+        errors,
     );
     for (field, writer) in [
         ("spec.grpcServer1", &spec.grpc_server1),
@@ -331,55 +467,56 @@ pub fn validate_spec(
         if writer.replicas < 0 {
             errors.add(&format!("{field}.replicas"), "must be >= 0");
         }
-        check_resources(
-            &format!("{field}.resources"),
-            &writer.resources,
-            &mut errors,
-        );
+        check_resources(&format!("{field}.resources"), &writer.resources, errors);
     }
     let consumer_scaling = scaling(
         "spec.consumer",
         spec.consumer.replicas,
         &spec.consumer.autoscaling,
         AutoscalingSpec::new(1, 2),
-        &mut errors,
+        errors,
     );
-    check_resources(
-        "spec.consumer.resources",
-        &spec.consumer.resources,
-        &mut errors,
-    );
+    check_resources("spec.consumer.resources", &spec.consumer.resources, errors);
     if spec.consumer.group.trim().is_empty() {
         errors.add("spec.consumer.group", "must not be empty");
     }
+    (grpc_client_scaling, consumer_scaling)
+}
 
-    // A VPA that sets CPU requests next to an HPA that scales on CPU utilization (a share of
-    // those requests) makes the two fight: each resize moves the HPA's measure. The Kubernetes
-    // autoscaler's VPA README says not to combine them; refuse it rather than describe it.
-    if spec.vpa.enabled && spec.vpa.update_mode != crate::crd::VpaUpdateMode::Off {
-        let under_hpa: Vec<&str> = [
-            ("spec.grpcClient", &grpc_client_scaling),
-            ("spec.consumer", &consumer_scaling),
-        ]
-        .into_iter()
-        .filter(|(_, scaling)| matches!(scaling, Scaling::Autoscaled(_)))
-        .map(|(field, _)| field)
-        .collect();
-        if !under_hpa.is_empty() {
-            errors.add(
-                "spec.vpa.updateMode",
-                &format!(
-                    "{} would rewrite the CPU requests that the CPU HPA of {} scales on; use Off (recommendations only) or fixed replicas there",
-                    spec.vpa.update_mode.as_str(),
-                    under_hpa.join(" and ")
-                ),
-            );
-        }
+/// A VPA that sets CPU requests next to an HPA that scales on CPU utilization (a share of those
+/// requests) makes the two fight: each resize moves the HPA's measure. The Kubernetes
+/// autoscaler's VPA README says not to combine them; refuse it rather than describe it.
+fn check_vpa(
+    spec: &BlackFridayPipelineSpec,
+    grpc_client_scaling: &Scaling,
+    consumer_scaling: &Scaling,
+    errors: &mut Errors,
+) {
+    if !spec.vpa.enabled || spec.vpa.update_mode == crate::crd::VpaUpdateMode::Off {
+        return;
     }
+    let under_hpa: Vec<&str> = [
+        ("spec.grpcClient", grpc_client_scaling),
+        ("spec.consumer", consumer_scaling),
+    ]
+    .into_iter()
+    .filter(|(_, scaling)| matches!(scaling, Scaling::Autoscaled(_)))
+    .map(|(field, _)| field)
+    .collect();
+    if !under_hpa.is_empty() {
+        errors.add(
+            "spec.vpa.updateMode",
+            &format!(
+                "{} would rewrite the CPU requests that the CPU HPA of {} scales on; use Off (recommendations only) or fixed replicas there",
+                spec.vpa.update_mode.as_str(),
+                under_hpa.join(" and ")
+            ),
+        );
+    }
+}
 
-    // Kafka.
-    let kafka = &spec.kafka;
-    let kafka_bootstrap = match kafka.mode {
+fn check_kafka(kafka: &KafkaSpec, errors: &mut Errors) {
+    match kafka.mode {
         KafkaMode::Strimzi => {
             if kafka.node_pool.replicas < 1 {
                 errors.add("spec.kafka.nodePool.replicas", "must be >= 1");
@@ -401,37 +538,32 @@ pub fn validate_spec(
             check_resources(
                 "spec.kafka.nodePool.resources",
                 &kafka.node_pool.resources,
-                &mut errors,
+                errors,
             );
-            format!(
-                "{}-kafka-bootstrap.{}.svc.{}:{}",
-                kafka.cluster_name,
-                ns.kafka,
-                spec.cluster_domain,
-                crate::build::kafka_strimzi_port(kafka.authentication)
-            )
         }
-        KafkaMode::External => match &kafka.bootstrap_servers {
-            Some(servers) if servers.split(',').all(|s| is_host_port(s.trim())) => servers.clone(),
-            _ => {
+        KafkaMode::External => {
+            let valid = kafka
+                .bootstrap_servers
+                .as_ref()
+                .is_some_and(|servers| servers.split(',').all(|s| is_host_port(s.trim())));
+            if !valid {
                 errors.add(
                     "spec.kafka.bootstrapServers",
                     "must be host:port[,host:port] when mode is external",
                 );
-                String::new()
             }
-        },
-    };
-    kafka_auth::check(kafka, &mut errors);
+        }
+    }
+    kafka_auth::check(kafka, errors);
     if kafka.topic.partitions < 1 {
         errors.add("spec.kafka.topic.partitions", "must be >= 1");
     }
     if kafka.topic.replicas < 1 {
         errors.add("spec.kafka.topic.replicas", "must be >= 1");
     }
+}
 
-    // Valkey.
-    let valkey = &spec.valkey;
+fn check_valkey(valkey: &ValkeySpec, errors: &mut Errors) {
     if !(0..=9).contains(&valkey.replicas) {
         errors.add("spec.valkey.replicas", "must be between 0 and 9");
     }
@@ -456,57 +588,31 @@ pub fn validate_spec(
             "must be a Secret key ([-._a-zA-Z0-9]+)",
         );
     }
-
-    let (valkey_primary_addr, valkey_read_addr) = match valkey.mode {
-        ValkeyMode::Managed => {
-            let addr = |service: &str| {
-                format!(
-                    "{service}.{}.svc.{}:{}",
-                    ns.valkey,
-                    spec.cluster_domain,
-                    names::VALKEY_PORT
-                )
-            };
-            (
-                addr(names::VALKEY_PRIMARY_SERVICE),
-                addr(names::VALKEY_READ_SERVICE),
-            )
-        }
-        ValkeyMode::External => match &valkey.external {
-            Some(external) => {
-                check_host_port(
-                    "spec.valkey.external.primaryAddress",
-                    &external.primary_address,
-                    &mut errors,
-                );
-                if let Some(read) = &external.read_address {
-                    check_host_port("spec.valkey.external.readAddress", read, &mut errors);
-                }
-                if let Some(secret) = &external.password_secret {
-                    check_secret_key_ref(
-                        "spec.valkey.external.passwordSecret",
-                        secret,
-                        &mut errors,
-                    );
-                }
-                let read = external
-                    .read_address
-                    .clone()
-                    .unwrap_or_else(|| external.primary_address.clone());
-                (external.primary_address.clone(), read)
-            }
-            None => {
-                errors.add(
-                    "spec.valkey.external",
-                    "is required when spec.valkey.mode is external (primaryAddress at least)",
-                );
-                (String::new(), String::new())
-            }
-        },
+    if valkey.mode != ValkeyMode::External {
+        return;
+    }
+    let Some(external) = &valkey.external else {
+        errors.add(
+            "spec.valkey.external",
+            "is required when spec.valkey.mode is external (primaryAddress at least)",
+        );
+        return;
     };
+    check_host_port(
+        "spec.valkey.external.primaryAddress",
+        &external.primary_address,
+        errors,
+    );
+    if let Some(read) = &external.read_address {
+        check_host_port("spec.valkey.external.readAddress", read, errors);
+    }
+    if let Some(secret) = &external.password_secret {
+        check_secret_key_ref("spec.valkey.external.passwordSecret", secret, errors);
+    }
+}
 
-    // Grafana.
-    let grafana = &spec.grafana;
+/// Returns the featured (category, product): explicit, else from the carnet's last digit.
+fn check_grafana(grafana: &GrafanaSpec, errors: &mut Errors) -> (Category, String) {
     let carnet_category = category_for_carnet(&grafana.carnet);
     if carnet_category.is_none() || !grafana.carnet.chars().all(|c| c.is_ascii_digit()) {
         errors.add(
@@ -549,63 +655,7 @@ pub fn validate_spec(
     {
         errors.add("spec.grafana.labelValue", "must be a label value");
     }
-
-    errors.finish()?;
-
-    let writer_host = |writer: &str| {
-        format!(
-            "{writer}.{}.svc.{}:{}",
-            ns.ingest,
-            spec.cluster_domain,
-            names::WRITER_PORT
-        )
-    };
-    let mut writer_targets = Vec::new();
-    let route = spec.grpc_client.writer_route;
-    if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer1)
-        && spec.grpc_server1.replicas > 0
-    {
-        writer_targets.push(writer_host(names::GRPC_SERVER_1));
-    }
-    if matches!(route, WriterRoute::Both | WriterRoute::GrpcServer2)
-        && spec.grpc_server2.replicas > 0
-    {
-        writer_targets.push(writer_host(names::GRPC_SERVER_2));
-    }
-
-    let effective_route = match (
-        route,
-        spec.grpc_server1.replicas > 0,
-        spec.grpc_server2.replicas > 0,
-    ) {
-        (WriterRoute::Both, false, true) => WriterRoute::GrpcServer2,
-        (WriterRoute::Both, true, false) => WriterRoute::GrpcServer1,
-        (route, _, _) => route,
-    };
-    let svc = |service: &str, namespace: &str| {
-        format!("{service}.{namespace}.svc.{}", spec.cluster_domain)
-    };
-    Ok(ValidPipeline {
-        name: name.to_string(),
-        uid,
-        generation,
-        images,
-        grpc_client_scaling,
-        consumer_scaling,
-        featured_category,
-        featured_product,
-        kafka_bootstrap,
-        valkey_primary_addr,
-        valkey_read_addr,
-        writer_targets,
-        effective_route,
-        grpc_client_url: format!(
-            "http://{}:{}",
-            svc(names::GRPC_CLIENT, &ns.ingest),
-            names::GRPC_CLIENT_PORT
-        ),
-        spec: spec.clone(),
-    })
+    (featured_category, featured_product)
 }
 
 #[derive(Default)]

@@ -204,4 +204,31 @@ mod tests {
         );
         assert!(Config::defaults().worker_threads() >= 1);
     }
+
+    /// contract/env.json lists what the operator sets for rust-api; contract/ports.json its port.
+    #[test]
+    fn reads_every_variable_of_the_contract_and_listens_on_its_port() {
+        use clap::CommandFactory;
+        let env: serde_json::Value =
+            serde_json::from_str(include_str!("../../contract/env.json")).expect("contract/env.json");
+        let ports: serde_json::Value =
+            serde_json::from_str(include_str!("../../contract/ports.json")).expect("contract/ports.json");
+        let read: Vec<String> = Config::command()
+            .get_arguments()
+            .filter_map(|a| a.get_env())
+            .map(|e| e.to_string_lossy().into_owned())
+            .collect();
+        let wanted = env["programs"]["rust-api"]
+            .as_array()
+            .expect("rust-api in contract/env.json");
+        assert!(!wanted.is_empty());
+        for name in wanted {
+            let name = name.as_str().unwrap();
+            assert!(read.iter().any(|r| r == name), "rust-api reads no {name}: {read:?}");
+        }
+        let port = ports["programs"]["rust-api"]["http"]
+            .as_u64()
+            .expect("rust-api http port");
+        assert_eq!(u64::from(Config::defaults().listen.port()), port);
+    }
 }

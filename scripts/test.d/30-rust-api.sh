@@ -7,5 +7,5 @@ cd "$ROOT"
 nice cargo test -p rust-api
 # The Go baseline of the benchmark is tiny and standard-library only: keep it compiling.
 if command -v go >/dev/null; then
-  (cd tools/go-forwarder && go vet ./... && go test -v ./...)
+  (cd tools/go-forwarder && go vet ./... && go test -v -count=1 ./...)
 fi

@@ -4,6 +4,8 @@
 A sale is a dict {categoria, producto_id, precio, cantidad_vendida}."""
 import time
 
+from bfdash.keys import KEYS, PREFIXES  # contract/valkey-keys.json (conftest puts bfdash on the path)
+
 
 def write_sales(client, sales, ttl_seconds=7 * 24 * 3600, base_ms=None):
     base_ms = base_ms or int(time.time() * 1000) - len(sales)
@@ -19,19 +21,19 @@ def write_sales(client, sales, ttl_seconds=7 * 24 * 3600, base_ms=None):
             pmax = {"precio": p, "producto_id": pid, "categoria": c}
         if pmin is None or p < pmin["precio"] or (p == pmin["precio"] and pid < pmin["producto_id"]):
             pmin = {"precio": p, "producto_id": pid, "categoria": c}
-        pipe.zincrby("bf:product_units", q, pid)
-        pipe.zincrby(f"bf:product_units:{c}", q, pid)
-        pipe.xadd(f"bf:series:{pid}", {"precio": repr(p), "cantidad_vendida": str(q)},
+        pipe.zincrby(KEYS["product_units"], q, pid)
+        pipe.zincrby(PREFIXES["product_units_by_category"] + c, q, pid)
+        pipe.xadd(PREFIXES["series"] + pid, {"precio": repr(p), "cantidad_vendida": str(q)},
                   id=f"{base_ms + i}-0", maxlen=1000, approximate=True)
-        pipe.expire(f"bf:series:{pid}", ttl_seconds)
-        pipe.expire(f"bf:product_units:{c}", ttl_seconds)
-    pipe.expire("bf:product_units", ttl_seconds)
-    pipe.hset("bf:reports", mapping=reports)
-    pipe.hset("bf:units", mapping=units)
-    pipe.hset("bf:price_sum", mapping={c: repr(v) for c, v in price_sum.items()})
-    pipe.hset("bf:avg_units", mapping={c: repr(units[c] / reports[c]) for c in reports})
-    pipe.hset("bf:avg_price", mapping={c: repr(price_sum[c] / reports[c]) for c in reports})
-    pipe.hset("bf:price:max", mapping={k: repr(v) if isinstance(v, float) else v for k, v in pmax.items()})
-    pipe.hset("bf:price:min", mapping={k: repr(v) if isinstance(v, float) else v for k, v in pmin.items()})
+        pipe.expire(PREFIXES["series"] + pid, ttl_seconds)
+        pipe.expire(PREFIXES["product_units_by_category"] + c, ttl_seconds)
+    pipe.expire(KEYS["product_units"], ttl_seconds)
+    pipe.hset(KEYS["reports"], mapping=reports)
+    pipe.hset(KEYS["units"], mapping=units)
+    pipe.hset(KEYS["price_sum"], mapping={c: repr(v) for c, v in price_sum.items()})
+    pipe.hset(KEYS["avg_units"], mapping={c: repr(units[c] / reports[c]) for c in reports})
+    pipe.hset(KEYS["avg_price"], mapping={c: repr(price_sum[c] / reports[c]) for c in reports})
+    pipe.hset(KEYS["price_max"], mapping={k: repr(v) if isinstance(v, float) else v for k, v in pmax.items()})
+    pipe.hset(KEYS["price_min"], mapping={k: repr(v) if isinstance(v, float) else v for k, v in pmin.items()})
     pipe.execute()
     return {"reports": reports, "units": units, "price_sum": price_sum, "max": pmax, "min": pmin}

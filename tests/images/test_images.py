@@ -17,12 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPONENTS = ["rust-api", "blackfriday-operator", "grpc-client", "grpc-server", "consumer"]
+# Every port an image must EXPOSE: contract/ports.json (the operator's Services use the same).
 PORTS = {
-    "rust-api": {"8080/tcp"},
-    "blackfriday-operator": {"8080/tcp"},
-    "grpc-client": {"8081/tcp"},
-    "grpc-server": {"50051/tcp", "9101/tcp"},
-    "consumer": {"9201/tcp"},
+    program: {f"{port}/tcp" for port in roles.values()}
+    for program, roles in json.loads((ROOT / "contract" / "ports.json").read_text())["programs"].items()
 }
 RUST = {"rust-api", "blackfriday-operator"}
 REPO = "blackfriday"

@@ -175,3 +175,35 @@ def test_check_catches_a_stale_manifest(tree):
     (tree / "kubernetes/deployments/hand-made.yaml").write_text("kind: Deployment\n")
     p = generate(tree, "--check")
     assert p.returncode == 1 and files[0].name in p.stderr and "hand-made.yaml" in p.stderr
+
+
+def test_kafka_figures_merge_processes_and_interpolate(tmp_path):
+    """Two consumers' and two writers' /metrics texts → one set of Kafka figures; quantiles are
+    interpolated inside the buckets as Prometheus' histogram_quantile does."""
+    from kafka_figures import figures
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    consumer = """# TYPE consumer_accepted_to_valkey_seconds histogram
+consumer_accepted_to_valkey_seconds_bucket{le="0.001"} 0
+consumer_accepted_to_valkey_seconds_bucket{le="0.002"} %d
+consumer_accepted_to_valkey_seconds_bucket{le="0.004"} %d
+consumer_accepted_to_valkey_seconds_bucket{le="+Inf"} %d
+consumer_accepted_to_valkey_seconds_sum 1
+consumer_accepted_to_valkey_seconds_count %d
+"""
+    (metrics / "consumer-1.prom").write_text(consumer % (50, 100, 100, 100))
+    (metrics / "consumer-2.prom").write_text(consumer % (0, 100, 100, 100))
+    writer = 'producer_batch_records_bucket{le="+Inf"} %d\nproducer_batch_records_sum %d\nproducer_batch_records_count %d\n'
+    (metrics / "grpc-server-1.prom").write_text(writer % (10, 40, 10))
+    (metrics / "grpc-server-2-a.prom").write_text(writer % (30, 200, 30))
+    got = figures(str(tmp_path))
+    # 200 sales: 50 in (1, 2] ms, 150 in (2, 4] ms → p50 is 50 ranks into the second bucket's 150
+    assert got["accepted_to_valkey_ms"]["sales"] == 200
+    assert got["accepted_to_valkey_ms"]["p50"] == round(2 + 2 * (100 - 50) / 150, 1)
+    assert got["accepted_to_valkey_ms"]["p99"] == round(2 + 2 * (198 - 50) / 150, 1)
+    assert got["records_per_batch"] == {"mean": 6.0, "batches": 40, "records": 240}
+
+
+def test_kafka_figures_empty_without_metrics(tmp_path):
+    from kafka_figures import figures
+    assert figures(str(tmp_path)) == {}

@@ -11,6 +11,9 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 OUT = ROOT / "operator/assets/grafana/dashboard.json"
+# Key names come from the contract (the consumer's Valkey function is tested against the same file).
+_KEYS = json.loads((ROOT / "contract/valkey-keys.json").read_text())
+K = {**_KEYS["keys"], **_KEYS["prefixes"]}
 DS = {"type": "redis-datasource", "uid": "valkey"}
 
 
@@ -77,46 +80,46 @@ def g(x, y, w, h):
 def dashboard():
     price_fields = "/^(precio|producto_id)$/"
     panels = [
-        bar(1, "Producto promedio por categoría", "bf:avg_units", "none", 2, g(0, 0, 8, 8),
-            "Unidades promedio vendidas por reporte en cada categoría (HGETALL bf:avg_units)."),
-        stat(2, "Precio más alto registrado en general", target("hgetall", "bf:price:max"),
+        bar(1, "Producto promedio por categoría", K["avg_units"], "none", 2, g(0, 0, 8, 8),
+            f"Unidades promedio vendidas por reporte en cada categoría (HGETALL {K['avg_units']})."),
+        stat(2, "Precio más alto registrado en general", target("hgetall", K["price_max"]),
              g(8, 0, 8, 4), price_fields, "none", 2,
-             "Precio más alto visto y su producto (HGETALL bf:price:max)."),
+             f"Precio más alto visto y su producto (HGETALL {K['price_max']})."),
         stat(3, "Producto más vendido registrado en general",
-             target("zrange", "bf:product_units", min="-1", max="-1", zrangeQuery=""),
+             target("zrange", K["product_units"], min="-1", max="-1", zrangeQuery=""),
              g(16, 0, 8, 4), "", "none", 0,
-             "Producto con más unidades vendidas (ZRANGE bf:product_units -1 -1 WITHSCORES)."),
-        stat(4, "Precio más bajo registrado en general", target("hgetall", "bf:price:min"),
+             f"Producto con más unidades vendidas (ZRANGE {K['product_units']} -1 -1 WITHSCORES)."),
+        stat(4, "Precio más bajo registrado en general", target("hgetall", K["price_min"]),
              g(8, 4, 8, 4), price_fields, "none", 2,
-             "Precio más bajo visto y su producto (HGETALL bf:price:min)."),
+             f"Precio más bajo visto y su producto (HGETALL {K['price_min']})."),
         stat(5, "Producto menos vendido registrado en general",
-             target("zrange", "bf:product_units", min="0", max="0", zrangeQuery=""),
+             target("zrange", K["product_units"], min="0", max="0", zrangeQuery=""),
              g(16, 4, 8, 4), "", "none", 0,
-             "Producto con menos unidades vendidas (ZRANGE bf:product_units 0 0 WITHSCORES)."),
-        bar(6, "Precio promedio por categoría", "bf:avg_price", "none", 2, g(0, 8, 8, 8),
-            "Precio promedio de los reportes de cada categoría (HGETALL bf:avg_price)."),
-        bar(7, "Total de reportes por categoría", "bf:reports", "none", 0, g(8, 8, 16, 8),
-            "Número de veces que se registró cada categoría (HGETALL bf:reports)."),
+             f"Producto con menos unidades vendidas (ZRANGE {K['product_units']} 0 0 WITHSCORES)."),
+        bar(6, "Precio promedio por categoría", K["avg_price"], "none", 2, g(0, 8, 8, 8),
+            f"Precio promedio de los reportes de cada categoría (HGETALL {K['avg_price']})."),
+        bar(7, "Total de reportes por categoría", K["reports"], "none", 0, g(8, 8, 16, 8),
+            f"Número de veces que se registró cada categoría (HGETALL {K['reports']})."),
         {"id": 8, "type": "row", "title": "Sección única por terminación de carnet",
          "gridPos": g(0, 16, 24, 1), "collapsed": False, "panels": []},
         text(9, "#CARNET", "<h1 style=\"text-align:center\">${carnet}</h1>", g(0, 17, 9, 3),
              "Carnet del estudiante (variable constante carnet)."),
         stat(10, "Producto más vendido por categoría asignada",
-             target("zrange", "bf:product_units:${categoria}", min="-1", max="-1", zrangeQuery=""),
+             target("zrange", f"{K['product_units_by_category']}${{categoria}}", min="-1", max="-1", zrangeQuery=""),
              g(9, 17, 7, 4), "", "none", 0,
-             "ZRANGE bf:product_units:${categoria} -1 -1 WITHSCORES."),
+             f"ZRANGE {K['product_units_by_category']}${{categoria}} -1 -1 WITHSCORES."),
         stat(11, "Producto menos vendido por categoría asignada",
-             target("zrange", "bf:product_units:${categoria}", min="0", max="0", zrangeQuery=""),
+             target("zrange", f"{K['product_units_by_category']}${{categoria}}", min="0", max="0", zrangeQuery=""),
              g(16, 17, 8, 4), "", "none", 0,
-             "ZRANGE bf:product_units:${categoria} 0 0 WITHSCORES."),
+             f"ZRANGE {K['product_units_by_category']}${{categoria}} 0 0 WITHSCORES."),
         text(12, "Nombre de la categoría", "<h1 style=\"text-align:center\">${categoria}</h1>",
              g(0, 20, 9, 8), "Categoría asignada por la terminación del carnet (variable categoria)."),
         {
             "id": 13, "type": "timeseries",
             "title": "Variación de precio de un producto de la categoría",
-            "description": "Precio de cada venta de ${producto} (XRANGE bf:series:${producto} - +).",
+            "description": f"Precio de cada venta de ${{producto}} (XRANGE {K['series']}${{producto}} - +).",
             "datasource": dict(DS), "gridPos": g(9, 21, 15, 7),
-            "targets": [target("xrange", "bf:series:${producto}", start="-", end="+", count=2000)],
+            "targets": [target("xrange", f"{K['series']}${{producto}}", start="-", end="+", count=2000)],
             # xrange gives $streamId, $time (from the entry id) and every entry field as a string.
             "transformations": [
                 {"id": "convertFieldType", "options": {"fields": {}, "conversions": [

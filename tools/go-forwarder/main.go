@@ -45,55 +45,99 @@ type incoming struct {
 
 var categories = []string{"Electronica", "Ropa", "Hogar", "Belleza"}
 
+// Rule texts of contract/sale.json (main_test.go checks them against it). This baseline decodes
+// into typed fields, so a field of the wrong JSON type fails the whole body (400) where rust-api
+// names the field (422); the test lists those cases.
+const (
+	ruleRequired      = "is required"
+	ruleCategoria     = "must be one of Electronica, Ropa, Hogar, Belleza or 1-4"
+	ruleCategoriaType = "must be a string (Electronica, Ropa, Hogar, Belleza) or an integer 1-4"
+	ruleProductoEmpty = "must not be empty"
+	ruleProductoLong  = "must be at most 64 bytes"
+	ruleProductoChars = "may contain only letters, digits, '-', '_' and '.'"
+	rulePositive      = "must be greater than 0"
+	ruleMaxPrecio     = "must be at most 1000000"
+	ruleCantidadRange = "must be between 1 and 2147483647"
+)
+
 // validate applies the same rules as rust-api (docs/contracts.md §1), collecting every bad field.
 func validate(in incoming) (sale, []map[string]string) {
 	var s sale
 	var errs []map[string]string
 	bad := func(f, r string) { errs = append(errs, map[string]string{"field": f, "rule": r}) }
-	var name string
-	var num int
-	switch {
-	case len(in.Categoria) == 0:
-		bad("categoria", "is required")
-	case json.Unmarshal(in.Categoria, &name) == nil:
-		for _, c := range categories {
-			if strings.EqualFold(c, name) {
-				s.Categoria = c
-			}
-		}
-		if s.Categoria == "" {
-			bad("categoria", "must be one of Electronica, Ropa, Hogar, Belleza or 1-4")
-		}
-	case json.Unmarshal(in.Categoria, &num) == nil && num >= 1 && num <= 4:
-		s.Categoria = categories[num-1]
-	default:
-		bad("categoria", "must be one of Electronica, Ropa, Hogar, Belleza or 1-4")
+	if r := s.setCategoria(in.Categoria); r != "" {
+		bad("categoria", r)
 	}
 	if in.ProductoID == nil {
-		bad("producto_id", "is required")
-	} else {
-		id := strings.TrimSpace(*in.ProductoID)
-		ok := len(id) >= 1 && len(id) <= 64
-		for i := 0; ok && i < len(id); i++ {
-			c := id[i]
-			ok = c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'z')
-		}
-		if !ok {
-			bad("producto_id", "must be 1-64 bytes of letters, digits, '-', '_' or '.'")
-		}
-		s.ProductoID = id
+		bad("producto_id", ruleRequired)
+	} else if r := s.setProductoID(*in.ProductoID); r != "" {
+		bad("producto_id", r)
 	}
-	if in.Precio == nil || math.IsNaN(*in.Precio) || *in.Precio <= 0 || *in.Precio > 1e6 {
-		bad("precio", "must be a number in (0, 1000000]")
-	} else {
+	switch {
+	case in.Precio == nil:
+		bad("precio", ruleRequired)
+	case *in.Precio <= 0:
+		bad("precio", rulePositive)
+	case *in.Precio > 1e6:
+		bad("precio", ruleMaxPrecio)
+	default:
 		s.Precio = *in.Precio
 	}
-	if in.CantidadVendida == nil || *in.CantidadVendida < 1 || *in.CantidadVendida > math.MaxInt32 {
-		bad("cantidad_vendida", "must be between 1 and 2147483647")
-	} else {
+	switch {
+	case in.CantidadVendida == nil:
+		bad("cantidad_vendida", ruleRequired)
+	case *in.CantidadVendida < 1 || *in.CantidadVendida > math.MaxInt32:
+		bad("cantidad_vendida", ruleCantidadRange)
+	default:
 		s.CantidadVendida = int32(*in.CantidadVendida)
 	}
 	return s, errs
+}
+
+// setCategoria takes a name (any case) or a number 1-4; it returns the broken rule or "".
+func (s *sale) setCategoria(raw json.RawMessage) string {
+	var name string
+	var num int
+	switch {
+	case len(raw) == 0 || string(raw) == "null":
+		return ruleRequired
+	case raw[0] == '"':
+		if json.Unmarshal(raw, &name) == nil {
+			for _, c := range categories {
+				if strings.EqualFold(c, name) {
+					s.Categoria = c
+					return ""
+				}
+			}
+		}
+		return ruleCategoria
+	case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
+		if !bytes.ContainsAny(raw, ".eE") && json.Unmarshal(raw, &num) == nil && num >= 1 && num <= 4 {
+			s.Categoria = categories[num-1]
+			return ""
+		}
+		return ruleCategoria
+	}
+	return ruleCategoriaType
+}
+
+// setProductoID trims the id and checks it; it returns the broken rule or "".
+func (s *sale) setProductoID(raw string) string {
+	id := strings.TrimSpace(raw)
+	switch {
+	case id == "":
+		return ruleProductoEmpty
+	case len(id) > 64:
+		return ruleProductoLong
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c|0x20 >= 'a' && c|0x20 <= 'z')) {
+			return ruleProductoChars
+		}
+	}
+	s.ProductoID = id
+	return ""
 }
 
 // uuidV7 builds an RFC 9562 version 7 id: 48-bit Unix milliseconds, then random bits.
@@ -159,6 +203,10 @@ func (f *forwarder) ventas(w http.ResponseWriter, r *http.Request) {
 	var in incoming
 	if err := json.Unmarshal(body, &in); err != nil {
 		writeJSON(w, 400, errorBody("malformed_json", err.Error(), nil))
+		return
+	}
+	if string(bytes.TrimSpace(body)) == "null" { // decodes into an empty struct without error
+		writeJSON(w, 400, errorBody("malformed_json", "body must be a JSON object", nil))
 		return
 	}
 	s, errs := validate(in)

@@ -19,6 +19,8 @@ import re
 import subprocess
 import sys
 
+import kafka_figures
+
 
 def machine():
     model = "unknown"
@@ -173,6 +175,7 @@ def main():
                    "replicas": len(re.findall(r"slave\d+:", repl)),
                    "replication_bytes_behind": max((master - o for o in lags), default=0)},
         "writer_split": split,
+        "kafka": kafka_figures.figures(a.dir),
         "lag_samples": lag_samples(a.lag, t_load0) if t_load0 else [],
     }
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)

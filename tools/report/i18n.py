@@ -6,7 +6,8 @@ T = {
     "es": {
         "variant": "variante", "runs": "corridas", "rps": "ventas aceptadas/s", "ratio": "× referencia",
         "p50": "p50 ms", "p95": "p95 ms", "p99": "p99 ms", "fail": "fallos", "drain": "drenaje s",
-        "lag_max": "lag máx. (registros)", "valkey_cpu": "CPU del primario Valkey s", "repl_behind": "bytes de replicación pendientes al final",
+        "lag_max": "lag máx. (registros)", "e2e_p50": "venta→Valkey p50 ms", "e2e_p95": "venta→Valkey p95 ms",
+        "per_batch": "registros por lote de producción", "valkey_cpu": "CPU del primario Valkey s", "repl_behind": "bytes de replicación pendientes al final",
         "split": "llamadas OK por proceso escritor (mediana)", "median_note": "mediana (mín–máx) de {n} corridas",
         "users": "{u} usuarios", "replicas": "{r} réplicas", "replica1": "1 réplica",
         "rest": "REST (rust-api → grpc-client → escritores)", "grpc": "gRPC (rust-api → escritores)",
@@ -41,7 +42,8 @@ T = {
     "en": {
         "variant": "variant", "runs": "runs", "rps": "accepted sales/s", "ratio": "× reference",
         "p50": "p50 ms", "p95": "p95 ms", "p99": "p99 ms", "fail": "failures", "drain": "drain s",
-        "lag_max": "max lag (records)", "valkey_cpu": "Valkey primary CPU s", "repl_behind": "replication bytes behind at the end",
+        "lag_max": "max lag (records)", "e2e_p50": "sale→Valkey p50 ms", "e2e_p95": "sale→Valkey p95 ms",
+        "per_batch": "records per produce batch", "valkey_cpu": "Valkey primary CPU s", "repl_behind": "replication bytes behind at the end",
         "split": "OK calls per writer process (median)", "median_note": "median (min–max) of {n} runs",
         "users": "{u} users", "replicas": "{r} replicas", "replica1": "1 replica",
         "rest": "REST (rust-api → grpc-client → writers)", "grpc": "gRPC (rust-api → writers)",

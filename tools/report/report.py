@@ -157,7 +157,7 @@ class Report:
         ref = metric(e[vs[0]], "locust.ok_rps").median or 1
         cols = [t["variant"], t["runs"], t["rps"], t["ratio"], t["p50"], t["p95"], t["p99"], t["fail"], t["drain"]]
         if series == "kafka":
-            cols.append(t["lag_max"])
+            cols += [t["lag_max"], t["e2e_p50"], t["e2e_p95"], t["per_batch"]]
         if series == "valkey":
             cols += [t["valkey_cpu"], t["repl_behind"]]
         if series == "writers":
@@ -172,7 +172,10 @@ class Report:
                    spread_txt(metric(runs, "locust.latency_ms.p99")), str(fails),
                    spread_txt(metric(runs, "counts.drain_seconds"), 1)]
             if series == "kafka":
-                row.append(spread_txt(Spread([max_lag(r) for r in runs])))
+                row += [spread_txt(Spread([max_lag(r) for r in runs])),
+                        spread_txt(metric(runs, "kafka.accepted_to_valkey_ms.p50"), 1),
+                        spread_txt(metric(runs, "kafka.accepted_to_valkey_ms.p95"), 1),
+                        spread_txt(metric(runs, "kafka.records_per_batch.mean"), 1)]
             if series == "valkey":
                 row += [spread_txt(metric(runs, "valkey.primary_cpu_s"), 2),
                         spread_txt(metric(runs, "valkey.replication_bytes_behind"))]

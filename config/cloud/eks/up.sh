@@ -27,10 +27,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=config/cloud/eks/managed-data.sh
 . "$here/managed-data.sh"
 parse_common_flags "$0" "$@"
-managed_data=0
-for a in "${EXTRA_ARGS[@]}"; do
-  case "$a" in --managed-data) managed_data=1 ;; *) die "unknown argument: $a (see --help)" ;; esac
-done
+refuse_unknown_args --managed-data
+managed_data=$(switch_given --managed-data)
 DRY_RUN_ASSUME=absent
 export REGION="${REGION:-us-east-1}" NAME="${NAME:-blackfriday}" K8S_VERSION="${K8S_VERSION:-1.35}"
 export GENERAL_INSTANCE="${GENERAL_INSTANCE:-m7i.xlarge}" GENERAL_NODES="${GENERAL_NODES:-2}"
@@ -134,16 +132,4 @@ if [ "$managed_data" = 1 ]; then
   create_managed_data
 fi
 
-step "images into Zot (mirror of the add-ons, our images for linux/amd64, the catalogue)"
-fill_zot
-push_catalog
-
-step "platform (Strimzi, KubeVirt, F5 NGINX Ingress behind an NLB, Grafana) from the mirror"
-install_platform
-
-step "operator (Helm chart from Zot)"
-install_operator
-
-step "pipeline"
-apply_pipeline
-show_working
+deploy_on_cluster "F5 NGINX Ingress behind an NLB"

@@ -14,10 +14,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=config/cloud/teardown.sh
 . "$here/../teardown.sh"
 parse_common_flags "$0" "$@"
-keep_state=0
-for a in "${EXTRA_ARGS[@]}"; do
-  case "$a" in --keep-state) keep_state=1 ;; *) die "unknown argument: $a (see --help)" ;; esac
-done
+refuse_unknown_args --keep-state
+keep_state=$(switch_given --keep-state)
 DRY_RUN_ASSUME=present
 if [ "$DRY_RUN" = 1 ]; then PROJECT="${PROJECT:-my-project}"; fi
 : "${PROJECT:?set PROJECT to your Google Cloud project id}"

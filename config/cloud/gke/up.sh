@@ -113,16 +113,4 @@ run kubectl get nodes -L blackfriday.dev/kubevirt
 step "node trust for Zot (containerd hosts.toml + CA on every node)"
 node_trust_daemonset
 
-step "images into Zot (mirror of the add-ons, our images for linux/amd64, the catalogue)"
-fill_zot
-push_catalog
-
-step "platform (Strimzi, KubeVirt, F5 NGINX Ingress, Grafana) from the mirror"
-install_platform
-
-step "operator (Helm chart from Zot)"
-install_operator
-
-step "pipeline"
-apply_pipeline
-show_working
+deploy_on_cluster "F5 NGINX Ingress"

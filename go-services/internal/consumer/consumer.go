@@ -51,6 +51,15 @@ var (
 	commitErrors = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "consumer_commit_errors_total", Help: "Failed Kafka commits (harmless: Valkey skips the redelivery).",
 	})
+	// The end-to-end figure of the Kafka tier: from the writer accepting a sale (its accepted-at
+	// header, ms) to the batch holding it being in Valkey. Batches that held redelivered records
+	// (already applied once) are left out: their age says when they were first applied, not how
+	// long a sale waits.
+	acceptedToValkey = promauto.NewHistogram(prometheus.HistogramOpts{
+		Name:    "consumer_accepted_to_valkey_seconds",
+		Help:    "Time from the writer accepting a sale to the sale being counted in Valkey.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 16),
+	})
 	lag = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "consumer_lag_records", Help: "High watermark minus the next offset to consume, per partition.",
 	}, []string{"topic", "partition"})
@@ -227,6 +236,9 @@ func (c *Consumer) process(ctx context.Context, fetches kgo.Fetches) error {
 	if err != nil {
 		return err
 	}
+	if res.Skipped == 0 {
+		observeAcceptedToValkey(recs, time.Now())
+	}
 	records.WithLabelValues("applied").Add(float64(res.Applied))
 	records.WithLabelValues("skipped").Add(float64(res.Skipped))
 	records.WithLabelValues("duplicate").Add(float64(res.Duplicates))
@@ -253,6 +265,17 @@ func (c *Consumer) noteCommit(err error) {
 	case c.failedCommits > 0:
 		slog.Info("kafka commits work again", "failed_in_a_row", c.failedCommits)
 		c.failedCommits = 0
+	}
+}
+
+// observeAcceptedToValkey records each record's age at the moment its batch reached Valkey.
+func observeAcceptedToValkey(recs []*kgo.Record, now time.Time) {
+	for _, r := range recs {
+		ms, err := strconv.ParseInt(producer.Header(r, producer.HeaderAcceptedAt), 10, 64)
+		if err != nil {
+			continue // not written by our writer (a test's record): no acceptance time
+		}
+		acceptedToValkey.Observe(max(now.Sub(time.UnixMilli(ms)).Seconds(), 0))
 	}
 }
 

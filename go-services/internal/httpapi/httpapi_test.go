@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/blackfriday-operator/go-services/internal/contract"
 	"github.com/blackfriday-operator/go-services/internal/grpcstatus"
 	"github.com/blackfriday-operator/go-services/internal/sale"
 	pb "github.com/blackfriday-operator/go-services/proto"
@@ -81,6 +83,24 @@ func TestAcceptedSaleAnswers200WithIDAndEstado(t *testing.T) {
 	json.Unmarshal(w.Body.Bytes(), &a)
 	if len(a.SaleID) != 36 {
 		t.Fatalf("generated id %q", a.SaleID)
+	}
+}
+
+// Every case of contract/sale.json (shared with rust-api) gets its status and body over HTTP.
+func TestEveryContractCaseOverHTTP(t *testing.T) {
+	c := contract.LoadSale(t)
+	for _, tc := range c.Cases {
+		w, eb := do(t, &fakeForwarder{}, "POST", "application/json", tc.Body, nil)
+		var got [][2]string
+		for _, f := range eb.Fields {
+			got = append(got, [2]string{f.Field, f.Rule})
+		}
+		if w.Code != tc.Status || !reflect.DeepEqual(got, c.FieldRules(tc)) {
+			t.Errorf("%s: %d %v, want %d %v", tc.Name, w.Code, got, tc.Status, c.FieldRules(tc))
+		}
+		if tc.Error != "" && eb.Error != tc.Error {
+			t.Errorf("%s: error %q, want %q", tc.Name, eb.Error, tc.Error)
+		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
@@ -52,6 +54,21 @@ type Config struct {
 	Auth []kgo.Opt
 }
 
+// batchRecords shows the batching the comment above describes: records per batch written to a
+// partition (one produce request carries one batch per partition it writes to).
+var batchRecords = promauto.NewHistogram(prometheus.HistogramOpts{
+	Name:    "producer_batch_records",
+	Help:    "Records per produce batch written to a partition.",
+	Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+})
+
+// batchHook feeds batchRecords from franz-go's per-batch produce metrics.
+type batchHook struct{}
+
+func (batchHook) OnProduceBatchWritten(_ kgo.BrokerMetadata, _ string, _ int32, m kgo.ProduceBatchMetrics) {
+	batchRecords.Observe(float64(m.NumRecords))
+}
+
 // Options are the franz-go options for Config. Idempotence is franz-go's default and stays on;
 // acks=all is also the default and is set explicitly because the contract depends on it.
 func (c Config) Options() []kgo.Opt {
@@ -66,6 +83,7 @@ func (c Config) Options() []kgo.Opt {
 		// Partitions added to the topic (an experiment edits the KafkaTopic) get records within
 		// 30 s instead of franz-go's default 5 min metadata refresh.
 		kgo.MetadataMaxAge(30 * time.Second),
+		kgo.WithHooks(batchHook{}),
 	}
 	if c.ClientID != "" {
 		opts = append(opts, kgo.ClientID(c.ClientID))

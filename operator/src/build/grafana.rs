@@ -124,6 +124,7 @@ fn set_constants(dashboard: &mut Value, values: &[(&str, &str)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::build::testing::{self, get};
     use crate::crd::{BlackFridayPipelineSpec, Category};
     use crate::validate::validate_spec;
 
@@ -153,5 +154,48 @@ mod tests {
         set_constants(&mut dashboard, &[("carnet", "1")]);
         assert_eq!(dashboard["templating"]["list"][0]["query"], "1");
         assert_eq!(dashboard["templating"]["list"][0]["type"], "constant");
+    }
+
+    #[test]
+    fn grafana_datasource_points_at_the_read_service_with_the_password() {
+        let d = testing::build(&BlackFridayPipelineSpec::default(), None);
+        let secret = &get(
+            &d,
+            ChildKind::Secret,
+            Some("grafana"),
+            names::GRAFANA_DATASOURCE,
+        )
+        .object;
+        assert_eq!(
+            secret.metadata.labels.as_ref().unwrap()["grafana_datasource"],
+            "1"
+        );
+        let encoded = secret.data["data"]["blackfriday-valkey.yaml"]
+            .as_str()
+            .unwrap();
+        use base64::Engine as _;
+        let yaml = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(yaml.contains("uid: valkey"), "{yaml}");
+        assert!(
+            yaml.contains("url: redis://valkey-read.valkey.svc.cluster.local:6379"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("password: s3cret"), "{yaml}");
+        let dashboard = &get(
+            &d,
+            ChildKind::ConfigMap,
+            Some("grafana"),
+            names::GRAFANA_DASHBOARD,
+        )
+        .object;
+        assert_eq!(
+            dashboard.metadata.labels.as_ref().unwrap()["grafana_dashboard"],
+            "1"
+        );
     }
 }

@@ -51,3 +51,30 @@ pub fn build(p: &ValidPipeline) -> Vec<Child> {
     };
     vec![Child::new(ChildKind::Ingress, &ingress)]
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::build::testing::*;
+
+    #[test]
+    fn ingress_tls_and_class() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.ingress.host = "ventas.example.com".into();
+        spec.ingress.class_name = "nginx-public".into();
+        spec.ingress.tls = Some(IngressTls {
+            secret_name: "ventas-tls".into(),
+        });
+        let d = build(&spec, None);
+        let ingress = &get(&d, ChildKind::Ingress, Some("ingest"), "rust-api")
+            .object
+            .data["spec"];
+        assert_eq!(ingress["ingressClassName"], "nginx-public");
+        assert_eq!(ingress["tls"][0]["hosts"][0], "ventas.example.com");
+        assert_eq!(
+            ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"],
+            8080
+        );
+        spec.ingress.enabled = false;
+        assert_eq!(build(&spec, None).of_kind(ChildKind::Ingress).count(), 0);
+    }
+}

@@ -154,6 +154,7 @@ fn topic(p: &ValidPipeline) -> Child {
 #[cfg(test)]
 mod tests {
     use super::replication;
+    use crate::build::testing::*;
 
     #[test]
     fn replication_follows_the_broker_count() {
@@ -161,5 +162,38 @@ mod tests {
         assert_eq!(replication(2), (2, 1));
         assert_eq!(replication(3), (3, 2));
         assert_eq!(replication(5), (3, 2));
+    }
+
+    #[test]
+    fn kafka_objects_follow_the_spec() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.kafka.node_pool.replicas = 3;
+        spec.kafka.node_pool.storage.type_ = KafkaStorageType::Ephemeral;
+        spec.kafka.topic.replicas = 3;
+        let d = build(&spec, None);
+        let pool = &get(&d, ChildKind::KafkaNodePool, Some("kafka"), "dual-role").object;
+        assert_eq!(
+            pool.metadata.labels.as_ref().unwrap()["strimzi.io/cluster"],
+            "blackfriday"
+        );
+        assert_eq!(
+            pool.data["spec"]["roles"],
+            serde_json::json!(["controller", "broker"])
+        );
+        assert_eq!(
+            pool.data["spec"]["storage"]["volumes"][0]["type"],
+            "ephemeral"
+        );
+        let kafka = &get(&d, ChildKind::Kafka, Some("kafka"), "blackfriday")
+            .object
+            .data["spec"]["kafka"];
+        assert_eq!(kafka["config"]["min.insync.replicas"], 2);
+        assert!(
+            kafka.get("replicas").is_none(),
+            "v1 keeps replicas on the node pool"
+        );
+        spec.kafka.mode = KafkaMode::External;
+        spec.kafka.bootstrap_servers = Some("k:9092".into());
+        assert_eq!(build(&spec, None).of_kind(ChildKind::Kafka).count(), 0);
     }
 }

@@ -14,6 +14,9 @@ mod valkey;
 mod valkey_cloud_init;
 mod workloads;
 
+#[cfg(test)]
+mod testing;
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
@@ -23,7 +26,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::crd::{BlackFridayPipeline, DataRetention};
-use crate::kinds::ChildKind;
+use crate::kinds::{ChildKey, ChildKind};
 use crate::names;
 use crate::validate::ValidPipeline;
 
@@ -84,14 +87,9 @@ impl Child {
         self.object.metadata.namespace.as_deref()
     }
 
-    /// `Kind/namespace/name`, how tests and logs name a child.
-    pub fn key(&self) -> String {
-        format!(
-            "{}/{}/{}",
-            self.kind.kind(),
-            self.namespace().unwrap_or("-"),
-            self.name()
-        )
+    /// The key apply, prune and the conditions name this child by.
+    pub fn key(&self) -> ChildKey {
+        ChildKey::new(self.kind, self.namespace(), self.name())
     }
 }
 
@@ -219,28 +217,9 @@ pub(crate) fn config_hash(parts: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::testing::{build, consumer_env, datasource_yaml, external_valkey_spec, get};
     use super::*;
-    use crate::crd::{
-        BlackFridayPipelineSpec, IngressTls, KafkaMode, KafkaStorageType, SecretRef,
-        ValkeyDiskSource,
-    };
-    use crate::validate::validate_spec;
-
-    fn build(spec: &BlackFridayPipelineSpec, uid: Option<&str>) -> Desired {
-        let p = validate_spec("bf", uid.map(str::to_string), Some(1), spec).unwrap();
-        desired(
-            &p,
-            &ClusterInputs {
-                valkey_password: Some("s3cret".into()),
-                ..Default::default()
-            },
-        )
-    }
-
-    fn get<'a>(d: &'a Desired, kind: ChildKind, ns: Option<&str>, name: &str) -> &'a Child {
-        d.find(kind, ns, name)
-            .unwrap_or_else(|| panic!("{kind:?} {ns:?}/{name} missing"))
-    }
+    use crate::crd::BlackFridayPipelineSpec;
 
     #[test]
     fn every_child_is_owned_when_the_pipeline_has_a_uid() {
@@ -295,206 +274,6 @@ mod tests {
     }
 
     #[test]
-    fn ingress_tls_and_class() {
-        let mut spec = BlackFridayPipelineSpec::default();
-        spec.ingress.host = "ventas.example.com".into();
-        spec.ingress.class_name = "nginx-public".into();
-        spec.ingress.tls = Some(IngressTls {
-            secret_name: "ventas-tls".into(),
-        });
-        let d = build(&spec, None);
-        let ingress = &get(&d, ChildKind::Ingress, Some("ingest"), "rust-api")
-            .object
-            .data["spec"];
-        assert_eq!(ingress["ingressClassName"], "nginx-public");
-        assert_eq!(ingress["tls"][0]["hosts"][0], "ventas.example.com");
-        assert_eq!(
-            ingress["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"],
-            8080
-        );
-        spec.ingress.enabled = false;
-        assert_eq!(build(&spec, None).of_kind(ChildKind::Ingress).count(), 0);
-    }
-
-    #[test]
-    fn kafka_objects_follow_the_spec() {
-        let mut spec = BlackFridayPipelineSpec::default();
-        spec.kafka.node_pool.replicas = 3;
-        spec.kafka.node_pool.storage.type_ = KafkaStorageType::Ephemeral;
-        spec.kafka.topic.replicas = 3;
-        let d = build(&spec, None);
-        let pool = &get(&d, ChildKind::KafkaNodePool, Some("kafka"), "dual-role").object;
-        assert_eq!(
-            pool.metadata.labels.as_ref().unwrap()["strimzi.io/cluster"],
-            "blackfriday"
-        );
-        assert_eq!(
-            pool.data["spec"]["roles"],
-            serde_json::json!(["controller", "broker"])
-        );
-        assert_eq!(
-            pool.data["spec"]["storage"]["volumes"][0]["type"],
-            "ephemeral"
-        );
-        let kafka = &get(&d, ChildKind::Kafka, Some("kafka"), "blackfriday")
-            .object
-            .data["spec"]["kafka"];
-        assert_eq!(kafka["config"]["min.insync.replicas"], 2);
-        assert!(
-            kafka.get("replicas").is_none(),
-            "v1 keeps replicas on the node pool"
-        );
-        spec.kafka.mode = KafkaMode::External;
-        spec.kafka.bootstrap_servers = Some("k:9092".into());
-        assert_eq!(build(&spec, None).of_kind(ChildKind::Kafka).count(), 0);
-    }
-
-    #[test]
-    fn data_volume_disk_source_uses_a_template() {
-        let mut spec = BlackFridayPipelineSpec::default();
-        spec.valkey.disk.source = ValkeyDiskSource::DataVolume;
-        let d = build(&spec, None);
-        let vm = &get(&d, ChildKind::VirtualMachine, Some("valkey"), "valkey-1")
-            .object
-            .data["spec"];
-        assert_eq!(
-            vm["dataVolumeTemplates"][0]["metadata"]["name"],
-            "valkey-root-1"
-        );
-        assert_eq!(
-            vm["template"]["spec"]["volumes"][0]["dataVolume"]["name"],
-            "valkey-root-1"
-        );
-        assert_eq!(vm["runStrategy"], "Always");
-        assert_eq!(
-            vm["template"]["spec"]["domain"]["devices"]["interfaces"][0]["masquerade"],
-            serde_json::json!({})
-        );
-    }
-
-    #[test]
-    fn pull_secret_is_copied_and_referenced_only_when_configured() {
-        let d = build(&BlackFridayPipelineSpec::default(), None);
-        assert!(d
-            .find(ChildKind::Secret, Some("ingest"), names::PULL_SECRET)
-            .is_none());
-        let mut spec = BlackFridayPipelineSpec::default();
-        spec.registry.pull_secret = Some(SecretRef {
-            name: "zot".into(),
-            namespace: "ops".into(),
-        });
-        let d = build(&spec, None);
-        for ns in ["ingest", "kafka", "valkey"] {
-            assert!(
-                d.find(ChildKind::Secret, Some(ns), names::PULL_SECRET)
-                    .is_some(),
-                "{ns}"
-            );
-        }
-        let vm = &get(&d, ChildKind::VirtualMachine, Some("valkey"), "valkey-0")
-            .object
-            .data;
-        assert_eq!(
-            vm["spec"]["template"]["spec"]["volumes"][0]["containerDisk"]["imagePullSecret"],
-            names::PULL_SECRET
-        );
-    }
-
-    #[test]
-    fn grafana_datasource_points_at_the_read_service_with_the_password() {
-        let d = build(&BlackFridayPipelineSpec::default(), None);
-        let secret = &get(
-            &d,
-            ChildKind::Secret,
-            Some("grafana"),
-            names::GRAFANA_DATASOURCE,
-        )
-        .object;
-        assert_eq!(
-            secret.metadata.labels.as_ref().unwrap()["grafana_datasource"],
-            "1"
-        );
-        let encoded = secret.data["data"]["blackfriday-valkey.yaml"]
-            .as_str()
-            .unwrap();
-        use base64::Engine as _;
-        let yaml = String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(encoded)
-                .unwrap(),
-        )
-        .unwrap();
-        assert!(yaml.contains("uid: valkey"), "{yaml}");
-        assert!(
-            yaml.contains("url: redis://valkey-read.valkey.svc.cluster.local:6379"),
-            "{yaml}"
-        );
-        assert!(yaml.contains("password: s3cret"), "{yaml}");
-        let dashboard = &get(
-            &d,
-            ChildKind::ConfigMap,
-            Some("grafana"),
-            names::GRAFANA_DASHBOARD,
-        )
-        .object;
-        assert_eq!(
-            dashboard.metadata.labels.as_ref().unwrap()["grafana_dashboard"],
-            "1"
-        );
-    }
-
-    fn external_valkey_spec(password: bool) -> BlackFridayPipelineSpec {
-        let mut spec = BlackFridayPipelineSpec::default();
-        spec.valkey.mode = crate::crd::ValkeyMode::External;
-        spec.valkey.external = Some(crate::crd::ExternalValkeySpec {
-            primary_address: "primary.cache.example.com:6379".into(),
-            read_address: Some("reader.cache.example.com:6379".into()),
-            password_secret: password.then(|| crate::crd::SecretKeyRef {
-                name: "valkey-token".into(),
-                namespace: "ops".into(),
-                key: "token".into(),
-            }),
-        });
-        spec.registry.pull_secret = Some(SecretRef {
-            name: "zot".into(),
-            namespace: "ops".into(),
-        });
-        spec
-    }
-
-    fn datasource_yaml(d: &Desired) -> String {
-        let secret = &get(
-            d,
-            ChildKind::Secret,
-            Some("grafana"),
-            names::GRAFANA_DATASOURCE,
-        )
-        .object;
-        use base64::Engine as _;
-        String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(
-                    secret.data["data"]["blackfriday-valkey.yaml"]
-                        .as_str()
-                        .unwrap(),
-                )
-                .unwrap(),
-        )
-        .unwrap()
-    }
-
-    fn consumer_env(d: &Desired, name: &str) -> Option<serde_json::Value> {
-        get(d, ChildKind::Deployment, Some("ingest"), names::CONSUMER)
-            .object
-            .data["spec"]["template"]["spec"]["containers"][0]["env"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["name"] == name)
-            .cloned()
-    }
-
-    #[test]
     fn external_valkey_creates_nothing_valkey_side() {
         let d = build(&external_valkey_spec(true), Some("u-1"));
         for child in &d.children {
@@ -534,53 +313,5 @@ mod tests {
             .is_none());
         let yaml = datasource_yaml(&d);
         assert!(!yaml.contains("secureJsonData"), "{yaml}");
-    }
-
-    #[test]
-    fn a_missing_external_password_is_not_copied() {
-        let p = validate_spec("bf", None, Some(1), &external_valkey_spec(true)).unwrap();
-        let d = desired(
-            &p,
-            &ClusterInputs {
-                valkey_password_missing: true,
-                ..Default::default()
-            },
-        );
-        assert!(d
-            .find(ChildKind::Secret, Some("ingest"), "valkey-auth")
-            .is_none());
-        // The consumer still names it: it must not start against the server without its password.
-        assert!(consumer_env(&d, "VALKEY_PASSWORD").is_some());
-        assert!(!datasource_yaml(&d).contains("secureJsonData"));
-    }
-
-    #[test]
-    fn external_kafka_has_no_kafka_namespace() {
-        let mut spec = BlackFridayPipelineSpec::default();
-        spec.kafka.mode = KafkaMode::External;
-        spec.kafka.bootstrap_servers = Some("k:9092".into());
-        let d = build(&spec, None);
-        assert!(d.find(ChildKind::Namespace, None, "kafka").is_none());
-        assert!(d.find(ChildKind::Namespace, None, "valkey").is_some());
-    }
-
-    #[test]
-    fn a_rotated_password_rolls_the_consumer() {
-        let p = validate_spec("bf", None, Some(1), &BlackFridayPipelineSpec::default()).unwrap();
-        let hash = |password: &str| {
-            let d = desired(
-                &p,
-                &ClusterInputs {
-                    valkey_password: Some(password.into()),
-                    ..Default::default()
-                },
-            );
-            d.find(ChildKind::Deployment, Some("ingest"), names::CONSUMER)
-                .unwrap()
-                .object
-                .data["spec"]["template"]["metadata"]["annotations"][names::ANNOTATION_CONFIG_HASH]
-                .clone()
-        };
-        assert_ne!(hash("a"), hash("b"));
     }
 }

@@ -30,3 +30,18 @@ pub fn build(p: &ValidPipeline) -> Vec<Child> {
     })
     .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::build::testing::*;
+
+    #[test]
+    fn external_kafka_has_no_kafka_namespace() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.kafka.mode = KafkaMode::External;
+        spec.kafka.bootstrap_servers = Some("k:9092".into());
+        let d = build(&spec, None);
+        assert!(d.find(ChildKind::Namespace, None, "kafka").is_none());
+        assert!(d.find(ChildKind::Namespace, None, "valkey").is_some());
+    }
+}

@@ -82,3 +82,54 @@ pub fn valkey_password(inputs: &ClusterInputs) -> &str {
         .as_deref()
         .unwrap_or(OFFLINE_PASSWORD)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::build::testing::*;
+
+    #[test]
+    fn pull_secret_is_copied_and_referenced_only_when_configured() {
+        let d = build(&BlackFridayPipelineSpec::default(), None);
+        assert!(d
+            .find(ChildKind::Secret, Some("ingest"), names::PULL_SECRET)
+            .is_none());
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.registry.pull_secret = Some(SecretRef {
+            name: "zot".into(),
+            namespace: "ops".into(),
+        });
+        let d = build(&spec, None);
+        for ns in ["ingest", "kafka", "valkey"] {
+            assert!(
+                d.find(ChildKind::Secret, Some(ns), names::PULL_SECRET)
+                    .is_some(),
+                "{ns}"
+            );
+        }
+        let vm = &get(&d, ChildKind::VirtualMachine, Some("valkey"), "valkey-0")
+            .object
+            .data;
+        assert_eq!(
+            vm["spec"]["template"]["spec"]["volumes"][0]["containerDisk"]["imagePullSecret"],
+            names::PULL_SECRET
+        );
+    }
+
+    #[test]
+    fn a_missing_external_password_is_not_copied() {
+        let p = validate_spec("bf", None, Some(1), &external_valkey_spec(true)).unwrap();
+        let d = desired(
+            &p,
+            &ClusterInputs {
+                valkey_password_missing: true,
+                ..Default::default()
+            },
+        );
+        assert!(d
+            .find(ChildKind::Secret, Some("ingest"), "valkey-auth")
+            .is_none());
+        // The consumer still names it: it must not start against the server without its password.
+        assert!(consumer_env(&d, "VALKEY_PASSWORD").is_some());
+        assert!(!datasource_yaml(&d).contains("secureJsonData"));
+    }
+}

@@ -241,3 +241,31 @@ fn virtual_machine(p: &ValidPipeline, index: i32) -> Child {
         &json!({"metadata": metadata, "spec": spec}),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::build::testing::*;
+
+    #[test]
+    fn data_volume_disk_source_uses_a_template() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.valkey.disk.source = ValkeyDiskSource::DataVolume;
+        let d = build(&spec, None);
+        let vm = &get(&d, ChildKind::VirtualMachine, Some("valkey"), "valkey-1")
+            .object
+            .data["spec"];
+        assert_eq!(
+            vm["dataVolumeTemplates"][0]["metadata"]["name"],
+            "valkey-root-1"
+        );
+        assert_eq!(
+            vm["template"]["spec"]["volumes"][0]["dataVolume"]["name"],
+            "valkey-root-1"
+        );
+        assert_eq!(vm["runStrategy"], "Always");
+        assert_eq!(
+            vm["template"]["spec"]["domain"]["devices"]["interfaces"][0]["masquerade"],
+            serde_json::json!({})
+        );
+    }
+}

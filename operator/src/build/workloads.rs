@@ -291,3 +291,28 @@ pub fn services(p: &ValidPipeline) -> Vec<Child> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::build::testing::*;
+
+    #[test]
+    fn a_rotated_password_rolls_the_consumer() {
+        let p = validate_spec("bf", None, Some(1), &BlackFridayPipelineSpec::default()).unwrap();
+        let hash = |password: &str| {
+            let d = desired(
+                &p,
+                &ClusterInputs {
+                    valkey_password: Some(password.into()),
+                    ..Default::default()
+                },
+            );
+            d.find(ChildKind::Deployment, Some("ingest"), names::CONSUMER)
+                .unwrap()
+                .object
+                .data["spec"]["template"]["metadata"]["annotations"][names::ANNOTATION_CONFIG_HASH]
+                .clone()
+        };
+        assert_ne!(hash("a"), hash("b"));
+    }
+}

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::discovery::Installed;
 use crate::crd::{KafkaMode, ValkeyDiskSource};
-use crate::kinds::{ChildKind, Provider};
+use crate::kinds::{ChildKey, ChildKind, Provider};
 use crate::names;
 use crate::validate::ValidPipeline;
 
@@ -64,18 +64,14 @@ impl Observed {
 /// What one reconcile saw: the applied objects (as the API server returned them) and failures.
 #[derive(Default)]
 pub struct Observations {
-    /// `Kind/namespace/name` → stored object.
-    pub applied: BTreeMap<String, DynamicObject>,
-    /// `Kind/namespace/name` → error message.
-    pub failed: BTreeMap<String, String>,
+    /// Child → the object as stored.
+    pub applied: BTreeMap<ChildKey, DynamicObject>,
+    /// Child → error message.
+    pub failed: BTreeMap<ChildKey, String>,
     pub installed: Installed,
     pub pull_secret_missing: bool,
     /// The external Valkey's password Secret or key is missing (`ClusterInputs`).
     pub valkey_password_missing: bool,
-}
-
-fn key(kind: ChildKind, namespace: &str, name: &str) -> String {
-    format!("{}/{namespace}/{name}", kind.kind())
 }
 
 fn not_installed(provider: Provider, what: &str, install: &str) -> String {
@@ -83,8 +79,8 @@ fn not_installed(provider: Provider, what: &str, install: &str) -> String {
     format!("{} is not installed (no {api_version} API for {what}); install it ({install}) — the rest of the pipeline is applied", provider.as_str())
 }
 
-/// Failures of children whose key starts with one of `prefixes`.
-fn failures(o: &Observations, keys: &[String]) -> Option<String> {
+/// The failures of the children `keys`, joined into one message (None: none failed).
+fn failures(o: &Observations, keys: &[ChildKey]) -> Option<String> {
     let messages: Vec<String> = keys
         .iter()
         .filter_map(|k| o.failed.get(k).map(|m| format!("{k}: {m}")))
@@ -105,10 +101,10 @@ pub fn components(p: &ValidPipeline, o: &Observations) -> Vec<Observed> {
         ("GrpcServer2", names::GRPC_SERVER_2),
         ("Consumer", names::CONSUMER),
     ] {
-        let keys: Vec<String> = [
-            key(ChildKind::Deployment, ns, name),
-            key(ChildKind::Service, ns, name),
-            key(ChildKind::HorizontalPodAutoscaler, ns, name),
+        let keys: Vec<ChildKey> = [
+            ChildKey::namespaced(ChildKind::Deployment, ns, name),
+            ChildKey::namespaced(ChildKind::Service, ns, name),
+            ChildKey::namespaced(ChildKind::HorizontalPodAutoscaler, ns, name),
         ]
         .into();
         out.push(match failures(o, &keys) {
@@ -132,8 +128,8 @@ pub fn components(p: &ValidPipeline, o: &Observations) -> Vec<Observed> {
         Observed::ok("Grafana", "Disabled", "spec.grafana.enabled is false")
     } else {
         let keys = [
-            key(ChildKind::Secret, p.ns_grafana(), names::GRAFANA_DATASOURCE),
-            key(
+            ChildKey::namespaced(ChildKind::Secret, p.ns_grafana(), names::GRAFANA_DATASOURCE),
+            ChildKey::namespaced(
                 ChildKind::ConfigMap,
                 p.ns_grafana(),
                 names::GRAFANA_DASHBOARD,
@@ -156,7 +152,7 @@ pub fn components(p: &ValidPipeline, o: &Observations) -> Vec<Observed> {
     out.push(if !p.spec.ingress.enabled {
         Observed::ok("Ingress", "Disabled", "spec.ingress.enabled is false")
     } else {
-        let k = key(ChildKind::Ingress, ns, names::RUST_API);
+        let k = ChildKey::namespaced(ChildKind::Ingress, ns, names::RUST_API);
         match (failures(o, std::slice::from_ref(&k)), o.applied.get(&k)) {
             (Some(message), _) => Observed::blocked("Ingress", "ApplyFailed", message),
             (None, Some(ingress)) => {
@@ -284,9 +280,9 @@ fn kafka_condition(p: &ValidPipeline, o: &Observations) -> Observed {
     }
     let ns = p.ns_kafka();
     let mut keys = vec![
-        key(ChildKind::Kafka, ns, &p.spec.kafka.cluster_name),
-        key(ChildKind::KafkaNodePool, ns, names::KAFKA_NODE_POOL),
-        key(ChildKind::KafkaTopic, ns, &p.spec.kafka.topic.name),
+        ChildKey::namespaced(ChildKind::Kafka, ns, &p.spec.kafka.cluster_name),
+        ChildKey::namespaced(ChildKind::KafkaNodePool, ns, names::KAFKA_NODE_POOL),
+        ChildKey::namespaced(ChildKind::KafkaTopic, ns, &p.spec.kafka.topic.name),
     ];
     // With authentication the programs cannot log in before Strimzi's User Operator has made
     // their users (and the Secrets they read): a KafkaUser not Ready keeps Kafka waiting.
@@ -294,7 +290,7 @@ fn kafka_condition(p: &ValidPipeline, o: &Observations) -> Observed {
         keys.extend(
             crate::build::kafka_users()
                 .iter()
-                .map(|user| key(ChildKind::KafkaUser, p.ns_ingest(), user)),
+                .map(|user| ChildKey::namespaced(ChildKind::KafkaUser, p.ns_ingest(), user)),
         );
     }
     if let Some(message) = failures(o, &keys) {
@@ -364,11 +360,11 @@ fn valkey_condition(p: &ValidPipeline, o: &Observations) -> Observed {
         );
     }
     let ns = p.ns_valkey();
-    let mut keys: Vec<String> = (0..replicas)
-        .map(|i| key(ChildKind::VirtualMachine, ns, &names::valkey_vm(i)))
+    let mut keys: Vec<ChildKey> = (0..replicas)
+        .map(|i| ChildKey::namespaced(ChildKind::VirtualMachine, ns, &names::valkey_vm(i)))
         .collect();
     keys.extend((0..replicas).map(|i| {
-        key(
+        ChildKey::namespaced(
             ChildKind::PersistentVolumeClaim,
             ns,
             &names::valkey_data_pvc(i),
@@ -424,7 +420,7 @@ fn external_valkey_condition(p: &ValidPipeline, o: &Observations) -> Observed {
             ),
         );
     }
-    let copy = key(
+    let copy = ChildKey::namespaced(
         ChildKind::Secret,
         p.ns_ingest(),
         &p.spec.valkey.password_secret.name,

@@ -21,7 +21,7 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use self::conditions::{Observations, Observed};
-use crate::build::desired;
+use crate::build::{desired, Desired};
 use crate::crd::{BlackFridayPipeline, BlackFridayPipelineStatus};
 use crate::error::{Error, Result};
 use crate::events::{EventType, Publisher};
@@ -194,6 +194,31 @@ pub fn error_policy(
     Action::requeue(delay)
 }
 
+/// Delete the children the spec no longer wants; log and announce (Event) what went.
+async fn prune_and_report(
+    ctx: &Context,
+    pipeline: &BlackFridayPipeline,
+    valid: &ValidPipeline,
+    want: &Desired,
+    installed: &discovery::Installed,
+) -> Result<()> {
+    let keys = prune::prune(&ctx.client, valid, want, installed).await?;
+    let deleted: Vec<String> = keys.iter().map(ToString::to_string).collect();
+    if !deleted.is_empty() {
+        info!(pipeline = %valid.name, ?deleted, "pruned children the spec no longer wants");
+        publish(
+            ctx,
+            pipeline,
+            EventType::Normal,
+            "Pruned",
+            "Prune",
+            &format!("deleted {}", deleted.join(", ")),
+        )
+        .await;
+    }
+    Ok(())
+}
+
 async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Result<Outcome> {
     if pipeline.metadata.deletion_timestamp.is_some() {
         // Children carry ownerReferences: the garbage collector removes them.
@@ -259,43 +284,11 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
         valkey_password_missing: read.inputs.valkey_password_missing,
         ..Default::default()
     };
-    let mut first_error = None;
-    for child in deployable {
-        match apply::apply(&ctx.client, child).await {
-            Ok(stored) => {
-                observations.applied.insert(child.key(), stored);
-            }
-            Err(source) => {
-                let message = match &source {
-                    kube::Error::Api(status) => status.message.clone(),
-                    other => other.to_string(),
-                };
-                observations.failed.insert(child.key(), message);
-                first_error.get_or_insert(Error::Apply {
-                    key: child.key(),
-                    source,
-                });
-            }
-        }
-    }
+    let first_error = apply::apply_all(&ctx.client, deployable, &mut observations).await;
 
     // Only prune after a clean apply, so a half-applied spec never deletes what it still needs.
-    let deleted = if first_error.is_none() {
-        prune::prune(&ctx.client, &valid, &want, &installed).await?
-    } else {
-        vec![]
-    };
-    if !deleted.is_empty() {
-        info!(pipeline = %valid.name, ?deleted, "pruned children the spec no longer wants");
-        publish(
-            ctx,
-            pipeline,
-            EventType::Normal,
-            "Pruned",
-            "Prune",
-            &format!("deleted {}", deleted.join(", ")),
-        )
-        .await;
+    if first_error.is_none() {
+        prune_and_report(ctx, pipeline, &valid, &want, &installed).await?;
     }
 
     let components = conditions::components(&valid, &observations);

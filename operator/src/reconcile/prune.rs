@@ -11,18 +11,18 @@ use super::apply::api_for;
 use super::discovery::Installed;
 use crate::build::{is_retained, Desired};
 use crate::error::{Error, Result};
-use crate::kinds::ChildKind;
+use crate::kinds::{ChildKey, ChildKind};
 use crate::names;
 use crate::validate::ValidPipeline;
 
-/// Returns the `Kind/namespace/name` keys it deleted.
+/// Returns the keys of the children it deleted.
 pub async fn prune(
     client: &Client,
     p: &ValidPipeline,
     desired: &Desired,
     installed: &Installed,
-) -> Result<Vec<String>> {
-    let wanted: BTreeSet<String> = desired.children.iter().map(|c| c.key()).collect();
+) -> Result<Vec<ChildKey>> {
+    let wanted: BTreeSet<ChildKey> = desired.children.iter().map(|c| c.key()).collect();
     let selector = ListParams::default().labels(&names::ownership_selector(&p.name));
     let mut deleted = Vec::new();
     // Reverse apply order: VMs before their PVCs, namespaces last.
@@ -40,12 +40,7 @@ pub async fn prune(
         for item in list.items {
             let name = item.metadata.name.clone().unwrap_or_default();
             let namespace = item.metadata.namespace.clone();
-            let key = format!(
-                "{}/{}/{}",
-                kind.kind(),
-                namespace.as_deref().unwrap_or("-"),
-                name
-            );
+            let key = ChildKey::new(kind, namespace.as_deref(), &name);
             if wanted.contains(&key) || item.metadata.deletion_timestamp.is_some() {
                 continue;
             }

@@ -2,10 +2,12 @@
 import json
 import time
 
+from .keys import KEYS, PREFIXES
+
 CATEGORIES = ("Electronica", "Ropa", "Hogar", "Belleza")
 
 
-def valkey_reports(client, key="bf:reports"):
+def valkey_reports(client, key=KEYS["reports"]):
     raw = client.hgetall(key)
     return {(k.decode() if isinstance(k, bytes) else k): int(float(v)) for k, v in raw.items()}
 
@@ -43,7 +45,7 @@ class KafkaLag:
         self.partitions = sorted(md.topics[topic].partitions)
 
     def lag(self, client):
-        applied = {int(k): int(v) for k, v in client.hgetall(f"bf:offsets:{self.topic}").items()}
+        applied = {int(k): int(v) for k, v in client.hgetall(PREFIXES["offsets"] + self.topic).items()}
         total = 0
         for p in self.partitions:
             _, high = self.c.get_watermark_offsets(self.TopicPartition(self.topic, p), timeout=10)

@@ -1,6 +1,7 @@
 """Project rules for the dashboard and the datasource provisioning (beyond Grafana's schema)."""
 import re
 
+from .keys import KEYS, PREFIXES
 from .load import all_panels, used_variables
 
 UID = "blackfriday-ventas"
@@ -9,19 +10,19 @@ REQUIRED_VARIABLES = ("carnet", "categoria", "producto")
 
 # Every panel of ../shared/seed/dashboard-wireframe.png: title -> (panel type, key the query reads)
 WIREFRAME = {
-    "Producto promedio por categoría": ("barchart", "bf:avg_units"),
-    "Precio más alto registrado en general": ("stat", "bf:price:max"),
-    "Producto más vendido registrado en general": ("stat", "bf:product_units"),
-    "Precio más bajo registrado en general": ("stat", "bf:price:min"),
-    "Producto menos vendido registrado en general": ("stat", "bf:product_units"),
-    "Precio promedio por categoría": ("barchart", "bf:avg_price"),
-    "Total de reportes por categoría": ("barchart", "bf:reports"),
+    "Producto promedio por categoría": ("barchart", KEYS["avg_units"]),
+    "Precio más alto registrado en general": ("stat", KEYS["price_max"]),
+    "Producto más vendido registrado en general": ("stat", KEYS["product_units"]),
+    "Precio más bajo registrado en general": ("stat", KEYS["price_min"]),
+    "Producto menos vendido registrado en general": ("stat", KEYS["product_units"]),
+    "Precio promedio por categoría": ("barchart", KEYS["avg_price"]),
+    "Total de reportes por categoría": ("barchart", KEYS["reports"]),
     "Sección única por terminación de carnet": ("row", None),
     "#CARNET": ("text", None),
-    "Producto más vendido por categoría asignada": ("stat", "bf:product_units:${categoria}"),
-    "Producto menos vendido por categoría asignada": ("stat", "bf:product_units:${categoria}"),
+    "Producto más vendido por categoría asignada": ("stat", PREFIXES["product_units_by_category"] + "${categoria}"),
+    "Producto menos vendido por categoría asignada": ("stat", PREFIXES["product_units_by_category"] + "${categoria}"),
     "Nombre de la categoría": ("text", None),
-    "Variación de precio de un producto de la categoría": ("timeseries", "bf:series:${producto}"),
+    "Variación de precio de un producto de la categoría": ("timeseries", PREFIXES["series"] + "${producto}"),
 }
 SUPPORTED_COMMANDS = {"hgetall", "hget", "hmget", "get", "zrange", "xrange", "xrevrange"}
 GRID_COLUMNS = 24

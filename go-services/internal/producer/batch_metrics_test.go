@@ -1,0 +1,57 @@
+package producer_test
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/blackfriday-operator/go-services/internal/producer"
+	"github.com/blackfriday-operator/go-services/internal/testenv"
+)
+
+// Every record produced through the shared client is counted in exactly one written batch, and
+// concurrent records share batches (fewer batches than records), against the real broker.
+func TestBatchRecordsCountsEveryRecordOnce(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	topic := testenv.NewTopic(t, brokers, 3)
+	cl, err := producer.NewClient(producer.Config{Brokers: brokers, Topic: topic, Linger: producer.DefaultLinger, DeliveryTimeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	count0, sum0 := testenv.Histogram(t, "producer_batch_records")
+
+	const n = 400
+	sales := testenv.Sales(n, 20, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i, s := range sales {
+		r, err := producer.Record(s, "sale-"+strconv.Itoa(i), "test", time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
+			defer wg.Done()
+			if err != nil {
+				t.Errorf("produce: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+
+	count, sum := testenv.Histogram(t, "producer_batch_records")
+	batches, records := count-count0, sum-sum0
+	if records != n {
+		t.Fatalf("producer_batch_records counted %v records in %d batches, want %d records", records, batches, n)
+	}
+	if batches == 0 || batches >= n {
+		t.Fatalf("%d batches for %d concurrent records: want at least 1 and fewer than the records", batches, n)
+	}
+	t.Logf("%d records in %d batches (%.1f per batch)", n, batches, float64(n)/float64(batches))
+}
