@@ -118,7 +118,7 @@ Load (from this laptop, catalogue read from Zot):
     python3 -m locust -f locust/locustfile.py --headless -H http://$LB_ADDR -u 20 -r 5 -t 5m \\
     --catalog-ref $(zot_public)/blackfriday/catalog:v1
 Grafana (dashboard "Black Friday"; user admin):
-  kubectl -n grafana get secret grafana -o jsonpath='{.data.admin-password}' | base64 -d; echo
+  kubectl -n grafana get secret grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d; echo
   kubectl -n grafana port-forward svc/grafana 3000:80    # then http://localhost:3000
 Teardown: $(dirname "$0")/down.sh   (everything this script made; --dry-run lists it)
 EOF

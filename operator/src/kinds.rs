@@ -30,6 +30,8 @@ impl Provider {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChildKind {
     Namespace,
+    /// Right after the namespaces: the default deny is in place before any pod starts.
+    NetworkPolicy,
     ServiceAccount,
     Secret,
     ConfigMap,
@@ -47,8 +49,9 @@ pub enum ChildKind {
 }
 
 impl ChildKind {
-    pub const ALL: [ChildKind; 15] = [
+    pub const ALL: [ChildKind; 16] = [
         Self::Namespace,
+        Self::NetworkPolicy,
         Self::ServiceAccount,
         Self::Secret,
         Self::ConfigMap,
@@ -69,6 +72,12 @@ impl ChildKind {
     fn gvkp(self) -> (&'static str, &'static str, &'static str, &'static str) {
         match self {
             Self::Namespace => ("", "v1", "Namespace", "namespaces"),
+            Self::NetworkPolicy => (
+                "networking.k8s.io",
+                "v1",
+                "NetworkPolicy",
+                "networkpolicies",
+            ),
             Self::ServiceAccount => ("", "v1", "ServiceAccount", "serviceaccounts"),
             Self::Secret => ("", "v1", "Secret", "secrets"),
             Self::ConfigMap => ("", "v1", "ConfigMap", "configmaps"),

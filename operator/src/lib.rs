@@ -13,6 +13,7 @@ pub mod kinds;
 pub mod leader;
 pub mod metrics;
 pub mod names;
+pub mod reachability;
 pub mod reconcile;
 pub mod render;
 pub mod run;

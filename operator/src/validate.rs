@@ -5,6 +5,8 @@
 //! (quantities, image references, cross-tier names) and re-checks the CEL rules so a CRD installed
 //! without them (or an old one) cannot drive the builders into nonsense.
 
+mod security;
+
 use std::fmt;
 
 mod kafka_auth;
@@ -193,6 +195,7 @@ pub fn validate_spec(
     check_kafka(&spec.kafka, &mut errors);
     check_valkey(&spec.valkey, &mut errors);
     let (featured_category, featured_product) = check_grafana(&spec.grafana, &mut errors);
+    errors.0.extend(security::check(spec));
     errors.finish()?;
     Ok(ValidPipeline::new(
         Identity {

@@ -163,6 +163,13 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
         return;
     };
     install(&admin).await;
+    // config/rbac lets the operator manage only the default tier namespaces by name.
+    grant_tier_namespaces(
+        &admin,
+        "blackfriday-operator-ext-namespaces",
+        &[INGEST, KAFKA, VALKEY],
+    )
+    .await;
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
     if api.get_opt(NAME).await.unwrap().is_some() {
         api.delete(NAME, &DeleteParams::default()).await.unwrap();

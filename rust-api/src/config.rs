@@ -13,6 +13,10 @@ pub enum Mode {
     Rest,
     /// gRPC `ProcesarVenta` straight to the writers, spread over every resolved address.
     Grpc,
+    /// Benchmark only (scripts/bench-pipeline's null sink): validate and answer 200 without
+    /// forwarding, so nothing is stored. Never use it in a deployment.
+    #[value(hide = true)]
+    Null,
 }
 
 #[derive(Debug, Clone, Parser)]

@@ -86,6 +86,7 @@ pub async fn build_forwarder(
                 .await,
             )
         }
+        Mode::Null => Forwarder::Null,
     })
 }
 

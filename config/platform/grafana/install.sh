@@ -59,6 +59,17 @@ image:
 plugins: [redis-datasource]
 YAML
 fi
+# The admin password: a random one in the Secret the chart reads (admin.existingSecret), made once
+# and kept across upgrades (a second install must not lock the admin out).
+if ! exists kubectl get namespace grafana; then run kubectl create namespace grafana; fi
+# The password goes through a 0600 file, so `run` (which prints its command) never shows it.
+if ! exists kubectl -n grafana get secret grafana-admin; then
+  password_file="$PLATFORM_WORK/grafana-admin-password"
+  (umask 077; openssl rand -hex 16 | tr -d '\n' > "$password_file")
+  run kubectl -n grafana create secret generic grafana-admin --from-literal=admin-user=admin \
+    --from-file=admin-password="$password_file"
+  rm -f "$password_file"
+fi
 run helm upgrade --install grafana oci://ghcr.io/grafana-community/helm-charts/grafana --version "$GRAFANA_CHART_VERSION" \
   --namespace grafana --create-namespace -f "$here/values.yaml" -f "$overlay"
 run kubectl -n grafana rollout status deploy/grafana --timeout=10m

@@ -31,6 +31,7 @@ func main() {
 	timeout := cfg.Duration("timeout", "GRPC_TIMEOUT", 5*time.Second, "deadline of every ProcesarVenta call (expired → 504)")
 	grace := cfg.Duration("shutdown-grace", "SHUTDOWN_GRACE", 15*time.Second, "time to finish in-flight requests on SIGTERM")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
+	sink := cfg.Bool("sink", "BENCH_SINK", false, "benchmark only (scripts/bench-pipeline): answer every valid sale 200 without calling a writer; nothing is stored")
 	cfg.MustParseOS()
 	log := logging.Setup("grpc-client", *logLevel)
 
@@ -48,7 +49,12 @@ func main() {
 
 	var ready health.State
 	mux := http.NewServeMux()
-	mux.Handle(httpapi.Route, &httpapi.Handler{Forwarder: tiers, Timeout: *timeout})
+	var fwd httpapi.Forwarder = tiers
+	if *sink {
+		log.Warn("--sink: sales are answered without a writer and dropped (benchmark only)")
+		fwd = forward.Sink{}
+	}
+	mux.Handle(httpapi.Route, &httpapi.Handler{Forwarder: fwd, Timeout: *timeout})
 	metrics.Register(mux)
 	ready.Register(mux)
 

@@ -40,6 +40,7 @@ func main() {
 	maxConnAge := cfg.Duration("max-connection-age", "GRPC_MAX_CONNECTION_AGE", 30*time.Second, "clients are asked to reconnect after this age, so they re-resolve DNS and spread over new pods")
 	grace := cfg.Duration("shutdown-grace", "SHUTDOWN_GRACE", 20*time.Second, "time to finish in-flight calls and flush Kafka on SIGTERM")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
+	sink := cfg.Bool("sink", "BENCH_SINK", false, "benchmark only (scripts/bench-pipeline): acknowledge every record without Kafka; nothing is stored")
 	login := kafkaauth.Register(cfg)
 	cfg.MustParseOS()
 	log := logging.Setup("grpc-server", *logLevel)
@@ -87,7 +88,12 @@ func main() {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
 	// safety net: a record may wait for the batch ahead of it in its lane, then for its own delivery
-	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: kafka, Name: *name, MaxWait: 2**deliveryTimeout + 5*time.Second, Lanes: *lanes})
+	var prod writer.Producer = kafka
+	if *sink {
+		log.Warn("--sink: records are acknowledged without Kafka and dropped (benchmark only)")
+		prod = writer.SinkProducer{}
+	}
+	pb.RegisterProductSaleServiceServer(srv, &writer.Server{Producer: prod, Name: *name, MaxWait: 2**deliveryTimeout + 5*time.Second, Lanes: *lanes})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)
 	hs.SetServingStatus(pb.ProductSaleService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)

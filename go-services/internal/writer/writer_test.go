@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -245,4 +246,20 @@ type recordingProducer func(*kgo.Record)
 func (f recordingProducer) Produce(_ context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
 	f(r)
 	promise(r, nil)
+}
+
+// The writer's --sink (scripts/bench-pipeline only): calls are answered OK through the same
+// validation and batching, with no Kafka; a bad sale is still refused.
+func TestSinkProducerAcknowledgesWithoutKafka(t *testing.T) {
+	c := serve(t, writer.SinkProducer{}, "grpc-server-2")
+	for i := 0; i < 20; i++ {
+		resp, err := c.ProcesarVenta(context.Background(), goodSale)
+		if err != nil || !strings.HasPrefix(resp.Estado, "accepted by grpc-server-2") {
+			t.Fatalf("%v %v", resp, err)
+		}
+	}
+	_, err := c.ProcesarVenta(context.Background(), &pb.ProductSaleRequest{Categoria: 0, ProductoId: "X", Precio: 1, CantidadVendida: 1})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("a bad sale through the sink: %v", err)
+	}
 }

@@ -8,6 +8,8 @@ mod ingress;
 mod kafka;
 mod kafka_auth;
 mod namespaces;
+pub mod network_policies;
+pub mod pod_security;
 mod secrets;
 mod service_accounts;
 mod valkey;
@@ -140,6 +142,9 @@ pub fn desired(p: &ValidPipeline, inputs: &ClusterInputs) -> Desired {
     children.extend(kafka_auth::build(p, inputs));
     children.extend(valkey::virtual_machines(p));
     children.extend(autoscaling::vertical(p));
+    network_policies::restrict_kafka_listeners(p, &mut children);
+    let policies = network_policies::build(p, &children);
+    children.extend(policies);
     children.sort_by_key(|c| c.kind); // stable: keeps builder order within a kind
     for child in &mut children {
         stamp_ownership(p, child);

@@ -21,7 +21,11 @@ pub fn build(p: &ValidPipeline) -> Vec<Child> {
         let namespace = Namespace {
             metadata: ObjectMeta {
                 name: Some(ns.to_string()),
-                labels: Some(names::component_labels(&p.name, "namespace")),
+                labels: Some({
+                    let mut labels = names::component_labels(&p.name, "namespace");
+                    labels.extend(super::pod_security::labels(p, ns));
+                    labels
+                }),
                 ..Default::default()
             },
             ..Default::default()

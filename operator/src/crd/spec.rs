@@ -97,6 +97,9 @@ pub struct BlackFridayPipelineSpec {
     /// VerticalPodAutoscaler objects for the Go tiers (needs the VPA CRDs).
     #[serde(default)]
     pub vpa: VpaSpec,
+    /// NetworkPolicies in the namespaces the operator owns (default deny + the pipeline's edges).
+    #[serde(default)]
+    pub network_policies: super::NetworkPoliciesSpec,
 }
 
 impl Default for BlackFridayPipelineSpec {
@@ -118,6 +121,7 @@ impl Default for BlackFridayPipelineSpec {
             valkey: ValkeySpec::default(),
             grafana: GrafanaSpec::default(),
             vpa: VpaSpec::default(),
+            network_policies: super::NetworkPoliciesSpec::default(),
         }
     }
 }

@@ -100,6 +100,7 @@ pub async fn install(admin: &Client) {
         "service_account.yaml",
         "cluster_role.yaml",
         "cluster_role_binding.yaml",
+        "events_role.yaml",
     ] {
         apply_file(admin, &format!("config/rbac/{f}")).await;
     }
@@ -274,4 +275,32 @@ pub fn missing_bench(what: &str) {
         panic!("{what}; CI=true, so this fails instead of skipping: the bench must provide it");
     }
     eprintln!("skipped: {what}");
+}
+
+/// What a user whose pipeline uses other tier namespace names adds to config/rbac (whose rule
+/// names only ingest, kafka and valkey): create/patch/delete of exactly those namespaces.
+pub async fn grant_tier_namespaces(admin: &Client, grant: &str, namespaces: &[&str]) {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    let role: ClusterRole = serde_json::from_value(json!({
+        "metadata": {"name": grant},
+        "rules": [{"apiGroups": [""], "resources": ["namespaces"],
+                   "resourceNames": namespaces, "verbs": ["create", "patch", "delete"]}]
+    }))
+    .unwrap();
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": grant},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": grant},
+        "subjects": [{"kind": "ServiceAccount", "name": "blackfriday-operator",
+                      "namespace": "blackfriday-system"}]
+    }))
+    .unwrap();
+    let params = PatchParams::apply("blackfriday-test").force();
+    Api::<ClusterRole>::all(admin.clone())
+        .patch(grant, &params, &Patch::Apply(&role))
+        .await
+        .unwrap();
+    Api::<ClusterRoleBinding>::all(admin.clone())
+        .patch(grant, &params, &Patch::Apply(&binding))
+        .await
+        .unwrap();
 }

@@ -65,6 +65,9 @@ impl Failure {
 pub enum Forwarder {
     Rest(rest::RestForwarder),
     Grpc(grpc::GrpcForwarder),
+    /// `--mode null` (benchmark only): every valid sale is answered as accepted and dropped, so
+    /// a benchmark can measure the API alone against the same load (the null sink).
+    Null,
 }
 
 impl Forwarder {
@@ -72,6 +75,7 @@ impl Forwarder {
         match self {
             Forwarder::Rest(_) => "rest",
             Forwarder::Grpc(_) => "grpc",
+            Forwarder::Null => "null",
         }
     }
 
@@ -79,6 +83,9 @@ impl Forwarder {
         match self {
             Forwarder::Rest(f) => f.forward(sale, sale_id).await,
             Forwarder::Grpc(f) => f.forward(sale, sale_id).await,
+            Forwarder::Null => Ok(Accepted {
+                estado: "dropped by the null sink".to_owned(),
+            }),
         }
     }
 
@@ -87,6 +94,7 @@ impl Forwarder {
         match self {
             Forwarder::Rest(f) => f.reachable().await,
             Forwarder::Grpc(f) => f.reachable(),
+            Forwarder::Null => Ok(()),
         }
     }
 }

@@ -69,3 +69,22 @@ async fn shutdown_drains_in_flight_requests() {
         .unwrap()
         .unwrap();
 }
+
+/// `--mode null` (scripts/bench-pipeline's null sink): valid sales are answered 200 without any
+/// downstream (none is configured: the closed port would be a 503 in rest mode), bad ones keep
+/// their 4xx, so the benchmark's API-alone figure runs the same validation.
+#[tokio::test]
+async fn null_mode_answers_without_a_downstream() {
+    let port = closed_port().await;
+    let url = format!("http://{port}");
+    let api = start(config(&["--mode", "null", "--downstream-url", url.as_str()]), None).await;
+    let (status, headers, body) = api.post(GOOD).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("null sink"), "{body}");
+    assert!(headers.contains_key("x-sale-id"));
+    let (status, _, body) = api.post(r#"{"categoria":"Belleza"}"#).await;
+    assert_eq!(status, 422, "{body}");
+    // the same request in rest mode reaches for the closed downstream: the null mode is what differs
+    let rest = start_rest(port, &[]).await;
+    assert_eq!(rest.post(GOOD).await.0, 503);
+}
