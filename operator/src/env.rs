@@ -5,6 +5,8 @@
 
 use k8s_openapi::api::core::v1::{EnvVar, EnvVarSource, ObjectFieldSelector, SecretKeySelector};
 
+use crate::build::KafkaLogin;
+use crate::crd::SaslMechanism;
 use crate::names;
 use crate::validate::ValidPipeline;
 
@@ -29,6 +31,12 @@ pub const METRICS_LISTEN: &str = "METRICS_LISTEN";
 pub const LOG_LEVEL: &str = "LOG_LEVEL";
 pub const KAFKA_BROKERS: &str = "KAFKA_BROKERS";
 pub const KAFKA_TOPIC: &str = "KAFKA_TOPIC";
+// Go programs' Kafka login (go-services/internal/kafkaauth)
+pub const KAFKA_SASL_MECHANISM: &str = "KAFKA_SASL_MECHANISM";
+pub const KAFKA_SASL_USERNAME: &str = "KAFKA_SASL_USERNAME";
+pub const KAFKA_SASL_PASSWORD: &str = "KAFKA_SASL_PASSWORD";
+pub const KAFKA_TLS: &str = "KAFKA_TLS";
+pub const KAFKA_TLS_CA: &str = "KAFKA_TLS_CA";
 // consumer
 pub const KAFKA_GROUP: &str = "KAFKA_GROUP";
 pub const KAFKA_INSTANCE_ID: &str = "KAFKA_INSTANCE_ID";
@@ -42,6 +50,59 @@ fn plain(name: &str, value: impl Into<String>) -> EnvVar {
         name: name.into(),
         value: Some(value.into()),
         value_from: None,
+    }
+}
+
+/// A value the kubelet reads from a Secret in the pod's namespace.
+fn from_secret(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.into(),
+                key: key.into(),
+                optional: None,
+            }),
+            ..Default::default()
+        }),
+    }
+}
+
+/// How a Kafka client program (`user`: its KafkaUser) logs in (docs/kafka-auth.md): nothing for
+/// an open Kafka; with Strimzi's SCRAM listener its own user, the password from the Secret
+/// Strimzi creates for that KafkaUser (same name, key `password`) and the copied cluster CA;
+/// with an external Kafka the spec's login from the copies in the ingest namespace.
+pub fn kafka_login(p: &ValidPipeline, user: &str) -> Vec<EnvVar> {
+    let ca = || from_secret(KAFKA_TLS_CA, names::KAFKA_CA_COPY, names::KAFKA_CA_KEY);
+    match crate::build::kafka_login(p) {
+        KafkaLogin::Open => vec![],
+        KafkaLogin::StrimziScram => vec![
+            plain(KAFKA_SASL_MECHANISM, SaslMechanism::ScramSha512.as_str()),
+            plain(KAFKA_SASL_USERNAME, user),
+            from_secret(KAFKA_SASL_PASSWORD, user, names::KAFKA_PASSWORD_KEY),
+            plain(KAFKA_TLS, "true"),
+            ca(),
+        ],
+        KafkaLogin::External { sasl, tls } => {
+            let mut env = Vec::new();
+            if let Some(sasl) = sasl {
+                env.push(plain(KAFKA_SASL_MECHANISM, sasl.mechanism.as_str()));
+                env.push(plain(KAFKA_SASL_USERNAME, sasl.username.clone()));
+                env.push(from_secret(
+                    KAFKA_SASL_PASSWORD,
+                    names::KAFKA_SASL_COPY,
+                    names::KAFKA_PASSWORD_KEY,
+                ));
+            }
+            if let Some(tls) = tls {
+                env.push(plain(KAFKA_TLS, "true"));
+                if tls.ca_secret.is_some() {
+                    env.push(ca());
+                }
+            }
+            env
+        }
     }
 }
 
@@ -107,6 +168,9 @@ pub fn writer(p: &ValidPipeline, writer_name: &str) -> Vec<EnvVar> {
         plain(KAFKA_TOPIC, p.spec.kafka.topic.name.clone()),
         plain(LOG_LEVEL, "info"),
     ]
+    .into_iter()
+    .chain(kafka_login(p, writer_name))
+    .collect()
 }
 
 /// The consumer: Kafka group → Valkey primary, password from the copied Secret (none for an
@@ -143,6 +207,7 @@ pub fn consumer(p: &ValidPipeline) -> Vec<EnvVar> {
         plain(METRICS_LISTEN, format!(":{}", names::CONSUMER_METRICS_PORT)),
         plain(LOG_LEVEL, "info"),
     ])
+    .chain(kafka_login(p, names::CONSUMER))
     .collect()
 }
 

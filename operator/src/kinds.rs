@@ -43,12 +43,13 @@ pub enum ChildKind {
     Kafka,
     KafkaNodePool,
     KafkaTopic,
+    KafkaUser,
     VirtualMachine,
     VerticalPodAutoscaler,
 }
 
 impl ChildKind {
-    pub const ALL: [ChildKind; 15] = [
+    pub const ALL: [ChildKind; 16] = [
         Self::Namespace,
         Self::NetworkPolicy,
         Self::ServiceAccount,
@@ -62,6 +63,7 @@ impl ChildKind {
         Self::Kafka,
         Self::KafkaNodePool,
         Self::KafkaTopic,
+        Self::KafkaUser,
         Self::VirtualMachine,
         Self::VerticalPodAutoscaler,
     ];
@@ -94,6 +96,7 @@ impl ChildKind {
             Self::Kafka => ("kafka.strimzi.io", "v1", "Kafka", "kafkas"),
             Self::KafkaNodePool => ("kafka.strimzi.io", "v1", "KafkaNodePool", "kafkanodepools"),
             Self::KafkaTopic => ("kafka.strimzi.io", "v1", "KafkaTopic", "kafkatopics"),
+            Self::KafkaUser => ("kafka.strimzi.io", "v1", "KafkaUser", "kafkausers"),
             Self::VirtualMachine => ("kubevirt.io", "v1", "VirtualMachine", "virtualmachines"),
             Self::VerticalPodAutoscaler => (
                 "autoscaling.k8s.io",
@@ -120,7 +123,9 @@ impl ChildKind {
     /// The add-on whose CRD defines this kind (None: built into Kubernetes).
     pub fn provider(self) -> Option<Provider> {
         match self {
-            Self::Kafka | Self::KafkaNodePool | Self::KafkaTopic => Some(Provider::Strimzi),
+            Self::Kafka | Self::KafkaNodePool | Self::KafkaTopic | Self::KafkaUser => {
+                Some(Provider::Strimzi)
+            }
             Self::VirtualMachine => Some(Provider::KubeVirt),
             Self::VerticalPodAutoscaler => Some(Provider::Vpa),
             _ => None,

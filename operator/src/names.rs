@@ -41,6 +41,17 @@ pub const WRITER_METRICS_PORT: i32 = 9101;
 pub const CONSUMER_METRICS_PORT: i32 = 9201;
 pub const VALKEY_PORT: i32 = 6379;
 pub const KAFKA_PLAIN_PORT: i32 = 9092;
+/// The Strimzi listener with TLS and SCRAM-SHA-512 (Strimzi's conventional `tls` listener port).
+pub const KAFKA_TLS_PORT: i32 = 9093;
+/// The Secret in the ingest namespace holding the CA the programs trust for Kafka (key
+/// [`KAFKA_CA_KEY`]): a copy of Strimzi's `<cluster>-cluster-ca-cert`, or of `kafka.tls.caSecret`.
+pub const KAFKA_CA_COPY: &str = "kafka-ca";
+/// Key of the CA certificate, as in Strimzi's cluster CA Secret.
+pub const KAFKA_CA_KEY: &str = "ca.crt";
+/// The Secret in the ingest namespace holding the external Kafka's SASL password (key `password`).
+pub const KAFKA_SASL_COPY: &str = "kafka-sasl";
+/// Key of the password in a Strimzi KafkaUser Secret (and in our external copy).
+pub const KAFKA_PASSWORD_KEY: &str = "password";
 
 /// The name of VM number `index` (0 is the primary).
 pub fn valkey_vm(index: i32) -> String {
@@ -117,6 +128,7 @@ mod tests {
             (&c["programs"]["consumer"]["metrics"], CONSUMER_METRICS_PORT),
             (&c["services"]["valkey"], VALKEY_PORT),
             (&c["services"]["kafka-plain"], KAFKA_PLAIN_PORT),
+            (&c["services"]["kafka-tls"], KAFKA_TLS_PORT),
         ] {
             assert_eq!(port(want), Some(ours), "{want}");
         }

@@ -286,6 +286,7 @@ mod tests {
                 ChildKind::Kafka,
                 ChildKind::KafkaNodePool,
                 ChildKind::KafkaTopic,
+                ChildKind::KafkaUser,
                 ChildKind::VirtualMachine,
                 ChildKind::VerticalPodAutoscaler
             ]

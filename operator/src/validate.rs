@@ -9,6 +9,8 @@ mod security;
 
 use std::fmt;
 
+mod kafka_auth;
+
 use crate::crd::{
     AutoscalingSpec, BlackFridayPipeline, BlackFridayPipelineSpec, Category, GrafanaSpec,
     IngressSpec, KafkaMode, KafkaSpec, ResourcesSpec, SecretKeyRef, ValkeyMode, ValkeySpec,
@@ -270,7 +272,7 @@ impl ValidPipeline {
                     &format!("{}-kafka-bootstrap", kafka.cluster_name),
                     self.ns_kafka()
                 ),
-                names::KAFKA_PLAIN_PORT
+                crate::build::kafka_strimzi_port(kafka.authentication)
             ),
         }
     }
@@ -555,6 +557,7 @@ fn check_kafka(kafka: &KafkaSpec, errors: &mut Errors) {
             }
         }
     }
+    kafka_auth::check(kafka, errors);
     if kafka.topic.partitions < 1 {
         errors.add("spec.kafka.topic.partitions", "must be >= 1");
     }
@@ -915,7 +918,7 @@ mod tests {
         );
         assert_eq!(
             v.kafka_bootstrap,
-            "blackfriday-kafka-bootstrap.kafka.svc.cluster.local:9092"
+            "blackfriday-kafka-bootstrap.kafka.svc.cluster.local:9093"
         );
         assert_eq!(
             v.valkey_primary_addr,

@@ -254,7 +254,7 @@ load_crds() {
   strimzi=$("$ROOT/tools/k8s/upstream/strimzi-crds.sh" 2>>"$LOGS/crds.log") \
     || { tail -5 "$LOGS/crds.log" >&2; die "no Strimzi CRDs (tools/k8s/upstream/strimzi-crds.sh failed)"; }
   for f in "$strimzi"/*.yaml; do [ -f "$f" ] && crds+=("$f"); done
-  [ ${#crds[@]} -eq 3 ] || die "expected 3 Strimzi CRDs in $strimzi, found ${#crds[@]}"
+  [ ${#crds[@]} -eq 4 ] || die "expected 4 Strimzi CRDs in $strimzi, found ${#crds[@]}"
   python3 "$ROOT/tools/k8s/vm_crd.py" --out "$ROOT/.k8s/crds" 2>>"$LOGS/crds.log" \
     || { tail -5 "$LOGS/crds.log" >&2; die "vm_crd.py failed (see $LOGS/crds.log)"; }
   crds+=("$ROOT/.k8s/crds/virtualmachines.kubevirt.io.json" "$ROOT/.k8s/crds/virtualmachineinstances.kubevirt.io.json")

@@ -138,6 +138,25 @@ def kafka_objects(cluster="bench"):
     return kafka, pool, topic
 
 
+def kafka_user(cluster="bench"):
+    """A KafkaUser as the operator renders one (docs/kafka-auth.md): SCRAM-SHA-512, topic ACLs."""
+    return {
+        "apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaUser",
+        "metadata": {"name": "grpc-server-1", "labels": {"strimzi.io/cluster": cluster}},
+        "spec": {"authentication": {"type": "scram-sha-512"},
+                 "authorization": {"type": "simple", "acls": [
+                     {"type": "allow", "host": "*", "operations": ["Write", "Describe"],
+                      "resource": {"type": "topic", "name": "ventas", "patternType": "literal"}}]}},
+    }
+
+
+def test_kafka_user_applies_with_strict_validation(admin, ns):
+    user = kafka_user()
+    got = ok(admin.apply(strimzi(ns, "KafkaUser", "kafkausers"), user))
+    assert got["spec"]["authorization"]["acls"][0]["operations"] == ["Write", "Describe"]
+    ok(admin.get(strimzi(ns, "KafkaUser", "kafkausers") + "/grpc-server-1/status"))
+
+
 def vm_object(name="valkey-primary"):
     return {
         "apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
@@ -205,7 +224,7 @@ def test_anonymous_requests_are_refused(admin):
 
 def test_foreign_crds_are_established(admin):
     for name in ("kafkas.kafka.strimzi.io", "kafkanodepools.kafka.strimzi.io",
-                 "kafkatopics.kafka.strimzi.io", "virtualmachines.kubevirt.io",
+                 "kafkatopics.kafka.strimzi.io", "kafkausers.kafka.strimzi.io", "virtualmachines.kubevirt.io",
                  "virtualmachineinstances.kubevirt.io"):
         crd = ok(admin.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"))
         conds = {c["type"]: c["status"] for c in crd["status"]["conditions"]}
@@ -256,7 +275,7 @@ def test_virtualmachine_applies_with_strict_validation(admin, ns):
 
 @pytest.mark.parametrize("case", [
     "kafka-leftover-replicas", "nodepool-unknown-field", "topic-unknown-field",
-    "vm-unknown-deep-field", "vm-unknown-template-spec-field"])
+    "user-acl-singular-operation", "vm-unknown-deep-field", "vm-unknown-template-spec-field"])
 @pytest.mark.parametrize("verb", ["apply", "create"])
 def test_unknown_fields_are_rejected(admin, ns, case, verb):
     kafka, pool, topic = kafka_objects()
@@ -270,6 +289,10 @@ def test_unknown_fields_are_rejected(admin, ns, case, verb):
     elif case == "topic-unknown-field":
         topic["spec"]["partition"] = 3
         obj, path, field = topic, strimzi(ns, "KafkaTopic", "kafkatopics"), "partition"
+    elif case == "user-acl-singular-operation":  # v1beta2's `operation` is gone in v1: `operations`
+        user = kafka_user()
+        user["spec"]["authorization"]["acls"][0]["operation"] = "Write"
+        obj, path, field = user, strimzi(ns, "KafkaUser", "kafkausers"), "operation"
     elif case == "vm-unknown-deep-field":
         vm["spec"]["template"]["spec"]["domain"]["devices"]["disks"][0]["disk"]["buss"] = "virtio"
         obj, path, field = vm, vms(ns), "buss"
@@ -299,7 +322,7 @@ def test_unknown_fields_are_pruned_without_strict(admin, ns):
     assert got["spec"]["template"]["spec"]["domain"]["devices"]["disks"][0]["disk"] == {"bus": "virtio"}
 
 
-@pytest.mark.parametrize("case", ["nodepool-replicas-type", "nodepool-role-enum",
+@pytest.mark.parametrize("case", ["nodepool-replicas-type", "nodepool-role-enum", "user-auth-enum",
                                   "vm-cores-type", "vm-bad-quantity", "vm-missing-domain"])
 def test_schema_violations_are_rejected(admin, ns, case):
     kafka, pool, topic = kafka_objects()
@@ -311,6 +334,10 @@ def test_schema_violations_are_rejected(admin, ns, case):
     elif case == "nodepool-role-enum":
         pool["spec"]["roles"] = ["zookeeper"]
         obj, path = pool, strimzi(ns, "KafkaNodePool", "kafkanodepools")
+    elif case == "user-auth-enum":  # KafkaUser authentication is scram-sha-512, tls or tls-external
+        obj = kafka_user()
+        obj["spec"]["authentication"]["type"] = "scram-sha-256"
+        path = strimzi(ns, "KafkaUser", "kafkausers")
     elif case == "vm-cores-type":
         tspec["domain"]["cpu"]["cores"] = "two"
         obj, path = vm, vms(ns)

@@ -31,7 +31,7 @@ TEMPLATES = {"es": "templates/informe-tecnico.es.md", "en": "templates/report.en
 IMG = "docs/img"
 MANIFESTS = "kubernetes"  # the brief's folders of plain manifests, split from the operator's render
 KIND_DIRS = {"Deployment": "deployments", "Service": "services", "Ingress": "ingress",
-             "HorizontalPodAutoscaler": "hpa", "Kafka": "kafka", "KafkaNodePool": "kafka", "KafkaTopic": "kafka",
+             "HorizontalPodAutoscaler": "hpa", "Kafka": "kafka", "KafkaNodePool": "kafka", "KafkaTopic": "kafka", "KafkaUser": "kafka",
              "VirtualMachine": "valkey"}
 MANIFESTS_README = """# kubernetes/ — generated, do not edit
 

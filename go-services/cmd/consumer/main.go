@@ -15,6 +15,7 @@ import (
 	"github.com/blackfriday-operator/go-services/internal/config"
 	"github.com/blackfriday-operator/go-services/internal/consumer"
 	"github.com/blackfriday-operator/go-services/internal/health"
+	"github.com/blackfriday-operator/go-services/internal/kafkaauth"
 	"github.com/blackfriday-operator/go-services/internal/logging"
 	"github.com/blackfriday-operator/go-services/internal/metrics"
 	"github.com/blackfriday-operator/go-services/internal/sale"
@@ -38,8 +39,14 @@ func main() {
 	dedupWindow := cfg.Duration("dedup-window", "DEDUP_WINDOW", aggregates.DefaultDedupWindow, "how long a counted sale id is remembered (the bf:sales:* buckets), so a client's retry of an in-doubt sale is counted once")
 	metricsListen := cfg.String("metrics-listen", "METRICS_LISTEN", ":9201", "HTTP address of /metrics, /healthz, /readyz")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
+	login := kafkaauth.Register(cfg)
 	cfg.MustParseOS()
 	log := logging.Setup("consumer", *logLevel)
+	auth, err := login.Settings().Options()
+	if err != nil {
+		log.Error("kafka login settings", "err", err)
+		os.Exit(2)
+	}
 	if *featured != "" {
 		c, ok := sale.CategoryFromName(*featured)
 		if !ok {
@@ -71,7 +78,7 @@ func main() {
 			store := aggregates.NewStore(vk, aggregates.Options{Topic: *topic, TTL: *keyTTL, SeriesMaxLen: *seriesMaxLen, SeriesCategory: *featured, DedupWindow: *dedupWindow})
 			if err = store.Load(ctx); err == nil {
 				defer vk.Close()
-				run(ctx, log, &ready, store, consumer.Config{Brokers: config.SplitList(*brokers), Topic: *topic, Group: *group, MaxBatch: *maxBatch, SessionTimeout: *sessionTimeout, InstanceID: *instanceID})
+				run(ctx, log, &ready, store, consumer.Config{Brokers: config.SplitList(*brokers), Topic: *topic, Group: *group, MaxBatch: *maxBatch, SessionTimeout: *sessionTimeout, InstanceID: *instanceID, Auth: auth})
 				return
 			}
 			vk.Close()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/blackfriday-operator/go-services/internal/config"
 	hstate "github.com/blackfriday-operator/go-services/internal/health"
+	"github.com/blackfriday-operator/go-services/internal/kafkaauth"
 	"github.com/blackfriday-operator/go-services/internal/logging"
 	"github.com/blackfriday-operator/go-services/internal/metrics"
 	"github.com/blackfriday-operator/go-services/internal/producer"
@@ -40,12 +41,19 @@ func main() {
 	grace := cfg.Duration("shutdown-grace", "SHUTDOWN_GRACE", 20*time.Second, "time to finish in-flight calls and flush Kafka on SIGTERM")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	sink := cfg.Bool("sink", "BENCH_SINK", false, "benchmark only (scripts/bench-pipeline): acknowledge every record without Kafka; nothing is stored")
+	login := kafkaauth.Register(cfg)
 	cfg.MustParseOS()
 	log := logging.Setup("grpc-server", *logLevel)
+	auth, err := login.Settings().Options()
+	if err != nil {
+		log.Error("kafka login settings", "err", err)
+		os.Exit(2)
+	}
 
 	kcfg := producer.Config{
 		Brokers: config.SplitList(*brokers), Topic: *topic, ClientID: *name,
 		Linger: *linger, DeliveryTimeout: *deliveryTimeout, MaxBufferedRecords: *maxBuffered,
+		Auth: auth,
 	}
 	kafka, err := producer.NewClient(kcfg)
 	if err != nil {
@@ -55,8 +63,12 @@ func main() {
 	go func() { // a broker that is down at start is logged, not fatal: calls answer UNAVAILABLE
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := kafka.Ping(ctx); err != nil {
-			log.Warn("kafka not reachable yet", "brokers", kcfg.Brokers, "err", err)
+		if err := kafkaauth.Check(ctx, kafka, *topic); err != nil {
+			if reason, refused := kafkaauth.Refusal(err); refused {
+				log.Error(reason+"; every sale will be refused UNAVAILABLE until this is fixed", "brokers", kcfg.Brokers, "err", err)
+			} else {
+				log.Warn("kafka not reachable yet", "brokers", kcfg.Brokers, "err", err)
+			}
 		}
 	}()
 

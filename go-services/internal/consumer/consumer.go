@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/blackfriday-operator/go-services/internal/aggregates"
+	"github.com/blackfriday-operator/go-services/internal/kafkaauth"
 	"github.com/blackfriday-operator/go-services/internal/producer"
 	"github.com/blackfriday-operator/go-services/internal/sale"
 	pb "github.com/blackfriday-operator/go-services/proto"
@@ -92,6 +93,8 @@ type Config struct {
 	// revocation (logging, tests).
 	OnAssigned func(map[string][]int32)
 	OnRevoked  func(map[string][]int32)
+	// Auth are the login options (SASL, TLS) of internal/kafkaauth; none for plain TCP.
+	Auth []kgo.Opt
 }
 
 // DefaultSessionTimeout replaces franz-go's 45 s: a crashed member's partitions move after 10 s
@@ -130,7 +133,7 @@ func (c Config) Options(onRevoked func(context.Context, *kgo.Client, map[string]
 	if c.InstanceID != "" {
 		opts = append(opts, kgo.InstanceID(c.InstanceID))
 	}
-	return opts
+	return append(opts, c.Auth...)
 }
 
 // Consumer is one group member.
@@ -198,7 +201,10 @@ func (c *Consumer) Run(ctx context.Context) error {
 			return nil
 		}
 		fetches.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) {
+			if reason, refused := kafkaauth.Refusal(err); refused {
+				// credentials or ACLs: nothing is consumed (or committed) until they are fixed
+				slog.Error(reason, "topic", topic, "partition", p, "group", c.cfg.Group, "err", err)
+			} else if !errors.Is(err, context.Canceled) {
 				slog.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 			}
 		})
@@ -278,7 +284,7 @@ func observeAcceptedToValkey(recs []*kgo.Record, now time.Time) {
 func (c *Consumer) leaveStatic() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.cfg.Brokers...))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.cfg.Brokers...)}, c.cfg.Auth...)...)
 	if err == nil {
 		defer cl.Close()
 		var res kadm.LeaveGroupResponses

@@ -15,9 +15,10 @@ import (
 
 // Create creates topic name with the given number of partitions and waits until every
 // partition has a leader that answers for it. The replication factor is 1 because the bench
-// Kafka is a single broker. ctx bounds both the creation and the wait.
-func Create(ctx context.Context, brokers []string, name string, partitions int32) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+// Kafka is a single broker. ctx bounds both the creation and the wait. login are the client's
+// login options (internal/kafkaauth) for a broker that wants one.
+func Create(ctx context.Context, brokers []string, name string, partitions int32, login ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, login...)...)
 	if err != nil {
 		return err
 	}
@@ -75,8 +76,8 @@ func leadersReady(md kadm.Metadata, name string, partitions int32) bool {
 }
 
 // Delete deletes topic name. Callers use it as best-effort cleanup of their own topics.
-func Delete(ctx context.Context, brokers []string, name string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+func Delete(ctx context.Context, brokers []string, name string, login ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, login...)...)
 	if err != nil {
 		return err
 	}

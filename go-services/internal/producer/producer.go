@@ -50,6 +50,8 @@ type Config struct {
 	DeliveryTimeout time.Duration
 	// MaxBufferedRecords caps memory; Produce blocks (until the call's deadline) when full.
 	MaxBufferedRecords int
+	// Auth are the login options (SASL, TLS) of internal/kafkaauth; none for plain TCP.
+	Auth []kgo.Opt
 }
 
 // batchRecords shows the batching the comment above describes: records per batch written to a
@@ -92,7 +94,7 @@ func (c Config) Options() []kgo.Opt {
 	if c.MaxBufferedRecords > 0 {
 		opts = append(opts, kgo.MaxBufferedRecords(c.MaxBufferedRecords))
 	}
-	return opts
+	return append(opts, c.Auth...)
 }
 
 // NewClient creates the producer client. It does not contact the brokers; a broker that is down

@@ -73,11 +73,11 @@ func NewTopic(t testing.TB, brokers []string, partitions int32) string {
 }
 
 // ReadAll consumes every record of a topic from the start until it has want records or the
-// timeout passes.
-func ReadAll(t testing.TB, brokers []string, topic string, want int, timeout time.Duration) []*kgo.Record {
+// timeout passes. login are the client's login options (internal/kafkaauth), if any.
+func ReadAll(t testing.TB, brokers []string, topic string, want int, timeout time.Duration, login ...kgo.Opt) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, login...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

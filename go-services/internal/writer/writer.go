@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/blackfriday-operator/go-services/internal/grpcstatus"
+	"github.com/blackfriday-operator/go-services/internal/kafkaauth"
 	"github.com/blackfriday-operator/go-services/internal/producer"
 	"github.com/blackfriday-operator/go-services/internal/sale"
 	"github.com/blackfriday-operator/go-services/internal/saleid"
@@ -150,6 +151,9 @@ func KafkaError(ctx context.Context, err error) error {
 		return status.Error(codes.Unavailable, "kafka: the record failed with its batch (another call's deadline passed); not written")
 	case errors.Is(err, kgo.ErrClientClosed):
 		return status.Error(codes.Unavailable, "writer is shutting down")
+	}
+	if reason, refused := kafkaauth.Refusal(err); refused {
+		return status.Errorf(codes.Unavailable, "kafka: %s: %v", reason, err)
 	}
 	return status.Errorf(codes.Unavailable, "kafka: %v", err)
 }

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::{meta, Child};
+use super::{kafka_auth, meta, Child};
 use crate::crd::{KafkaMode, KafkaStorageType, ResourcesSpec};
 use crate::kinds::ChildKind;
 use crate::names;
@@ -32,9 +32,7 @@ fn kafka(p: &ValidPipeline) -> Child {
     let spec = &p.spec.kafka;
     let (factor, min_isr) = replication(spec.node_pool.replicas);
     let mut kafka = json!({
-        "listeners": [
-            {"name": "plain", "port": names::KAFKA_PLAIN_PORT, "type": "internal", "tls": false}
-        ],
+        "listeners": [kafka_auth::listener(p)],
         "config": {
             "offsets.topic.replication.factor": factor,
             "transaction.state.log.replication.factor": factor,
@@ -48,6 +46,9 @@ fn kafka(p: &ValidPipeline) -> Child {
     if let Some(version) = &spec.version {
         kafka["version"] = json!(version);
     }
+    if let Some(authorization) = kafka_auth::authorization(p) {
+        kafka["authorization"] = authorization;
+    }
     if p.spec.registry.pull_secret.is_some() {
         kafka["template"] = json!({"pod": {"imagePullSecrets": [{"name": names::PULL_SECRET}]}});
     }
@@ -55,8 +56,9 @@ fn kafka(p: &ValidPipeline) -> Child {
         "metadata": meta(p, p.ns_kafka(), &spec.cluster_name, "kafka"),
         "spec": {
             "kafka": kafka,
-            // The topic operator reconciles our KafkaTopic; no users are managed.
-            "entityOperator": {"topicOperator": {}}
+            // The topic operator reconciles our KafkaTopic; the user operator (with
+            // authentication) our KafkaUsers.
+            "entityOperator": kafka_auth::entity_operator(p)
         }
     });
     Child::new(ChildKind::Kafka, &object)

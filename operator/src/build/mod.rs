@@ -6,6 +6,7 @@ mod autoscaling;
 mod grafana;
 mod ingress;
 mod kafka;
+mod kafka_auth;
 mod namespaces;
 pub mod network_policies;
 pub mod pod_security;
@@ -31,6 +32,11 @@ use crate::kinds::{ChildKey, ChildKind};
 use crate::names;
 use crate::validate::ValidPipeline;
 
+pub use kafka_auth::{
+    ca_source as kafka_ca_source, login as kafka_login,
+    sasl_password_source as kafka_sasl_password_source, strimzi_port as kafka_strimzi_port,
+    users as kafka_users, Fetched, KafkaLogin, KafkaLoginInputs,
+};
 pub use valkey_cloud_init::cloud_init_user_data;
 
 /// Values the builders need that live in the cluster, read by the reconciler before building
@@ -43,6 +49,8 @@ pub struct ClusterInputs {
     pub valkey_password: Option<String>,
     /// The external Valkey's password Secret (or its key) does not exist: no copy is written.
     pub valkey_password_missing: bool,
+    /// The Kafka CA certificate and external SASL password (docs/kafka-auth.md).
+    pub kafka: KafkaLoginInputs,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -131,6 +139,7 @@ pub fn desired(p: &ValidPipeline, inputs: &ClusterInputs) -> Desired {
     children.extend(autoscaling::horizontal(p));
     children.extend(ingress::build(p));
     children.extend(kafka::build(p));
+    children.extend(kafka_auth::build(p, inputs));
     children.extend(valkey::virtual_machines(p));
     children.extend(autoscaling::vertical(p));
     network_policies::restrict_kafka_listeners(p, &mut children);

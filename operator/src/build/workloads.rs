@@ -17,7 +17,7 @@ use kube::core::ObjectMeta;
 
 use super::secrets::valkey_password;
 use super::service_accounts::pull_secrets;
-use super::{config_hash, meta, Child, ClusterInputs};
+use super::{config_hash, kafka_auth, meta, Child, ClusterInputs};
 use crate::crd::ResourcesSpec;
 use crate::env;
 use crate::kinds::ChildKind;
@@ -105,7 +105,7 @@ fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<
             ],
             probe_port: names::WRITER_METRICS_PORT,
             resources: &writer.resources,
-            hashed_extra: vec![],
+            hashed_extra: vec![kafka_auth::hashed_inputs(inputs)],
         });
     }
     programs.push(Program {
@@ -118,7 +118,10 @@ fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<
         probe_port: names::CONSUMER_METRICS_PORT,
         resources: &spec.consumer.resources,
         // The password arrives through a secretKeyRef, which does not roll pods by itself.
-        hashed_extra: vec![valkey_password(inputs).to_string()],
+        hashed_extra: vec![
+            valkey_password(inputs).to_string(),
+            kafka_auth::hashed_inputs(inputs),
+        ],
     });
     programs
 }

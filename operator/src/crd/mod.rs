@@ -1,9 +1,11 @@
 //! Our one custom resource, `BlackFridayPipeline` (`blackfriday.dev/v1alpha1`, cluster-scoped).
 
+mod kafka_auth;
 mod security;
 mod spec;
 mod status;
 
+pub use kafka_auth::*;
 pub use security::NetworkPoliciesSpec;
 pub use spec::*;
 pub use status::BlackFridayPipelineStatus;

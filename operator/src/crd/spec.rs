@@ -583,6 +583,8 @@ pub enum KafkaMode {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self.mode != 'external' || (has(self.bootstrapServers) && self.bootstrapServers != '')").message("bootstrapServers is required when mode is external"))]
 #[x_kube(validation = Rule::new("self.mode != 'strimzi' || self.topic.replicas <= self.nodePool.replicas").message("topic.replicas must be <= nodePool.replicas (one copy per broker)"))]
+#[x_kube(validation = Rule::new("self.mode == 'external' || (!has(self.sasl) && !has(self.tls))").message("sasl and tls are for mode external; the Strimzi Kafka's login is kafka.authentication"))]
+#[x_kube(validation = Rule::new("!has(self.sasl) || self.sasl.mechanism != 'PLAIN' || has(self.tls)").message("sasl.mechanism PLAIN needs tls: it sends the password as it is"))]
 pub struct KafkaSpec {
     #[serde(default)]
     pub mode: KafkaMode,
@@ -603,6 +605,16 @@ pub struct KafkaSpec {
     pub node_pool: KafkaNodePoolSpec,
     #[serde(default)]
     pub topic: KafkaTopicSpec,
+    /// How the programs log in to the Strimzi Kafka (mode strimzi): `scram-sha-512` (default: a
+    /// TLS listener, a KafkaUser and ACLs per program) or `none` (the plain listener, open).
+    #[serde(default)]
+    pub authentication: super::KafkaAuthentication,
+    /// SASL login to an external Kafka (mode external). Absent: no login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sasl: Option<super::ExternalKafkaSasl>,
+    /// TLS to an external Kafka (mode external). Absent: plain TCP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<super::ExternalKafkaTls>,
 }
 
 impl Default for KafkaSpec {
@@ -614,6 +626,9 @@ impl Default for KafkaSpec {
             version: None,
             node_pool: KafkaNodePoolSpec::default(),
             topic: KafkaTopicSpec::default(),
+            authentication: super::KafkaAuthentication::default(),
+            sasl: None,
+            tls: None,
         }
     }
 }

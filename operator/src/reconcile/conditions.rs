@@ -279,16 +279,28 @@ fn kafka_condition(p: &ValidPipeline, o: &Observations) -> Observed {
         );
     }
     let ns = p.ns_kafka();
-    let keys = [
+    let mut keys = vec![
         ChildKey::namespaced(ChildKind::Kafka, ns, &p.spec.kafka.cluster_name),
         ChildKey::namespaced(ChildKind::KafkaNodePool, ns, names::KAFKA_NODE_POOL),
         ChildKey::namespaced(ChildKind::KafkaTopic, ns, &p.spec.kafka.topic.name),
     ];
+    // With authentication the programs cannot log in before Strimzi's User Operator has made
+    // their users (and the Secrets they read): a KafkaUser not Ready keeps Kafka waiting.
+    if crate::build::kafka_login(p) == crate::build::KafkaLogin::StrimziScram {
+        keys.extend(
+            crate::build::kafka_users()
+                .iter()
+                .map(|user| ChildKey::namespaced(ChildKind::KafkaUser, p.ns_ingest(), user)),
+        );
+    }
     if let Some(message) = failures(o, &keys) {
         return Observed::blocked("Kafka", "ApplyFailed", message);
     }
     let mut waiting = Vec::new();
-    for (what, k) in [("Kafka", &keys[0]), ("KafkaTopic", &keys[2])] {
+    let watched = [("Kafka", &keys[0]), ("KafkaTopic", &keys[2])]
+        .into_iter()
+        .chain(keys[3..].iter().map(|k| ("KafkaUser", k)));
+    for (what, k) in watched {
         match o.applied.get(k) {
             Some(object) => {
                 let (ready, message) = strimzi_ready(object);

@@ -40,7 +40,7 @@ pub fn requirements(provider: Provider) -> (&'static str, &'static [&'static str
     match provider {
         Provider::Strimzi => (
             "kafka.strimzi.io/v1",
-            &["kafkas", "kafkanodepools", "kafkatopics"],
+            &["kafkas", "kafkanodepools", "kafkatopics", "kafkausers"],
         ),
         Provider::KubeVirt => ("kubevirt.io/v1", &["virtualmachines"]),
         Provider::Cdi => ("cdi.kubevirt.io/v1beta1", &["datavolumes"]),

@@ -1,6 +1,7 @@
-//! The only reads before building: the registry pull Secret to copy, and the Valkey password
+//! The only reads before building: the registry pull Secret to copy, the Valkey password
 //! (managed: read, or generated once when the Secret does not exist yet, then created — never
-//! replaced; external: read from the Secret the spec names, never generated).
+//! replaced; external: read from the Secret the spec names, never generated), and the Kafka CA
+//! and external SASL password the programs get copies of (docs/kafka-auth.md).
 
 use std::collections::BTreeMap;
 
@@ -11,7 +12,10 @@ use kube::core::ObjectMeta;
 use kube::{Api, Client};
 
 use super::apply;
-use crate::build::{ClusterInputs, CopiedSecret, Desired};
+use crate::build::{
+    kafka_ca_source, kafka_sasl_password_source, ClusterInputs, CopiedSecret, Desired, Fetched,
+    KafkaLoginInputs,
+};
 use crate::crd::SecretKeyRef;
 use crate::error::{Error, Result};
 use crate::kinds::ChildKind;
@@ -72,6 +76,7 @@ pub async fn read(client: &Client, p: &ValidPipeline) -> Result<Read> {
         // External without AUTH.
         None => {}
     }
+    inputs.kafka = kafka_login(client, p).await?;
     Ok(Read {
         inputs,
         pull_secret_missing,
@@ -129,6 +134,26 @@ pub async fn create_password_secret(
             source,
         })?;
     Ok(())
+}
+
+/// The CA certificate (Strimzi's cluster CA, or the external Kafka's) and the external SASL
+/// password. A Secret that does not exist yet (Strimzi writes the cluster CA once the Kafka is
+/// being created) is `Missing`: no copy is written and the pods wait for it; the periodic resync
+/// copies it once it is there, and copies a renewed CA the same way.
+async fn kafka_login(client: &Client, p: &ValidPipeline) -> Result<KafkaLoginInputs> {
+    let mut out = KafkaLoginInputs::default();
+    for (source, slot) in [
+        (kafka_ca_source(p), &mut out.ca),
+        (kafka_sasl_password_source(p), &mut out.sasl_password),
+    ] {
+        if let Some(source) = source {
+            let value = read_secret(client, &source)
+                .await?
+                .and_then(|secret| value_of(secret, &source.key));
+            *slot = value.map_or(Fetched::Missing, Fetched::Found);
+        }
+    }
+    Ok(out)
 }
 
 /// 32 hex characters from the kernel's CSPRNG.

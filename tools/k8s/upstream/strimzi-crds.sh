@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Strimzi's CRDs (Kafka, KafkaTopic, KafkaNodePool; kafka.strimzi.io/v1) for the kube bench, written
+# Strimzi's CRDs (Kafka, KafkaTopic, KafkaUser, KafkaNodePool; kafka.strimzi.io/v1) for the kube bench, written
 # by Strimzi's own CRD generator from the released API classes — both from Maven Central:
 #   io.strimzi:api:$STRIMZI_VERSION            the API model classes (no YAML inside)
 #   io.strimzi:crd-generator:$STRIMZI_VERSION  a shaded jar with io.strimzi.crdgenerator.CrdGenerator
@@ -10,7 +10,7 @@
 #
 #   tools/k8s/upstream/strimzi-crds.sh        print the folder holding the three CRDs (build if needed)
 #
-# Cached, keyed by version, in ${BF_CACHE:-~/.cache/blackfriday-operator}/upstream/strimzi-<version>.
+# Cached, keyed by version and sums file, in ${BF_CACHE:-~/.cache/blackfriday-operator}/upstream/strimzi-<version>.
 # Needs mvn and a Java >= 21 (the generator's class files are Java 21; JAVA21=/path/to/java picks
 # one, else JAVA_HOME, `java` on PATH and /usr/lib/jvm/*/bin/java are tried).
 set -euo pipefail
@@ -22,7 +22,9 @@ V=$STRIMZI_VERSION
 SUMS=$here/strimzi-$V.sha256
 CACHE=${BF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackfriday-operator}
 DIR=$CACHE/upstream/strimzi-$V
-OUT=$DIR/crds
+# keyed by the list of CRDs and their sums too: clones that want another set of CRDs (e.g. before
+# KafkaUser was added) share the jars but never each other's output
+OUT=$DIR/crds-$(sha256sum "$SUMS" | cut -c1-12)
 
 log() { echo "strimzi-crds: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -61,12 +63,13 @@ tmp=$(mktemp -d "$DIR/gen.XXXXXX")
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 # the classes and output files of the api module's generate-crd-co-install-v1 execution, with
-# its arguments unchanged; only the three CRDs the operator writes objects of are asked for
+# its arguments unchanged; only the four CRDs the operator writes objects of are asked for
 "$JAVA" -cp "$DIR/jars/api-$V.jar:$DIR/jars/crd-generator-$V.jar" io.strimzi.crdgenerator.CrdGenerator \
   --label app:strimzi --label strimzi.io/crd-install:true --target-kube 1.16+ \
   --crd-api-version v1 --api-versions v1 --storage-version v1 --yaml \
   "io.strimzi.api.kafka.model.kafka.Kafka=$tmp/040-Crd-kafka.yaml" \
   "io.strimzi.api.kafka.model.topic.KafkaTopic=$tmp/043-Crd-kafkatopic.yaml" \
+  "io.strimzi.api.kafka.model.user.KafkaUser=$tmp/044-Crd-kafkauser.yaml" \
   "io.strimzi.api.kafka.model.nodepool.KafkaNodePool=$tmp/045-Crd-kafkanodepool.yaml" \
   >"$DIR/generate.log" 2>&1 || { tail -20 "$DIR/generate.log" >&2; die "CrdGenerator failed"; }
 (cd "$tmp" && sha256sum -c "$SUMS" >&2) \
