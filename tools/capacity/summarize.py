@@ -16,6 +16,9 @@ import statistics
 import subprocess
 import sys
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "report"))
+import collect_run  # noqa: E402
+
 CONFIG_ORDER = ["null", "client-sink", "kafka-sink", "full"]
 WHAT = {
     "null": "rust-api alone (--mode null)",
@@ -146,16 +149,9 @@ def print_tables(rows, out=sys.stdout):
 
 
 def machine():
-    model = ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import os
-    return {"cpu_model": model or platform.processor(), "cpus": os.cpu_count(), "kernel": platform.release()}
+    model, cpus = collect_run.machine()  # the report's reader of /proc/cpuinfo
+    return {"cpu_model": model if model != "unknown" else platform.processor(), "cpus": cpus,
+            "kernel": platform.release()}
 
 
 def commit():
