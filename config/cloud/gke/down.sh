@@ -17,16 +17,9 @@ parse_common_flags "$0" "$@"
 refuse_unknown_args --keep-state
 keep_state=$(switch_given --keep-state)
 DRY_RUN_ASSUME=present
-if [ "$DRY_RUN" = 1 ]; then PROJECT="${PROJECT:-my-project}"; fi
-: "${PROJECT:?set PROJECT to your Google Cloud project id}"
-REGION=${REGION:-us-central1}
-ZONE=${ZONE:-us-central1-a}
-NAME=${NAME:-blackfriday}
-ZOT_NAME=${ZOT_NAME:-zot.blackfriday.internal}
-STATE="$(state_dir "gke-$PROJECT-$NAME")"
+# shellcheck source=config/cloud/gke/settings.sh
+. "$here/settings.sh"
 need gcloud kubectl helm
-gc() { run gcloud --project "$PROJECT" "$@"; }
-gc_exists() { exists gcloud --project "$PROJECT" "$@"; }
 
 step "what Kubernetes made in the cloud: load balancer, disks"
 if gc_exists container clusters describe "$NAME" --zone "$ZONE"; then

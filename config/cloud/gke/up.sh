@@ -25,12 +25,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 parse_common_flags "$0" "$@"
 [ ${#EXTRA_ARGS[@]} -eq 0 ] || die "unknown argument: ${EXTRA_ARGS[0]} (see --help)"
 DRY_RUN_ASSUME=absent
-if [ "$DRY_RUN" = 1 ]; then PROJECT="${PROJECT:-my-project}"; fi
-: "${PROJECT:?set PROJECT to your Google Cloud project id}"
-REGION=${REGION:-us-central1}
-ZONE=${ZONE:-us-central1-a}
-NAME=${NAME:-blackfriday}
-ZOT_NAME=${ZOT_NAME:-zot.blackfriday.internal}
+# shellcheck source=config/cloud/gke/settings.sh
+. "$here/settings.sh"
 ZOT_PORT=${ZOT_PORT:-5000}
 TAG=${TAG:-0.1.0}
 GENERAL_MACHINE=${GENERAL_MACHINE:-e2-standard-4}
@@ -40,11 +36,8 @@ KUBEVIRT_NODES=${KUBEVIRT_NODES:-1}
 ZOT_MACHINE=${ZOT_MACHINE:-e2-small}
 CLOUD=gke
 export INGRESS="${INGRESS:-nginx}"
-STATE="$(state_dir "gke-$PROJECT-$NAME")"
 DNS_ZONE="${ZOT_NAME#*.}"                     # blackfriday.internal
 need gcloud kubectl helm skopeo oras docker openssl htpasswd curl python3
-gc() { run gcloud --project "$PROJECT" "$@"; }
-gc_exists() { exists gcloud --project "$PROJECT" "$@"; }
 
 step "APIs"
 gc services enable compute.googleapis.com container.googleapis.com dns.googleapis.com
