@@ -9,6 +9,7 @@
 //! namespace/pod selectors are modelled — what the operator renders.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use serde_json::Value;
 
@@ -31,6 +32,9 @@ pub struct Endpoint {
     pub pod: Option<(String, Labels)>,
     /// (protocol, port) it listens on.
     pub ports: Vec<(&'static str, i32)>,
+    /// A place outside the pods with a known address (an external Kafka or Valkey): what an
+    /// `ipBlock` peer can name.
+    pub ip: Option<IpAddr>,
 }
 
 impl Endpoint {
@@ -39,6 +43,7 @@ impl Endpoint {
             name: name.to_string(),
             pod: Some((ns.to_string(), labels)),
             ports,
+            ip: None,
         }
     }
 }
@@ -154,11 +159,13 @@ pub fn endpoints(p: &ValidPipeline, d: &Desired) -> Vec<Endpoint> {
         name: "Kubernetes API".into(),
         pod: None,
         ports: tcp(&[443]),
+        ip: None,
     });
     out.push(Endpoint {
         name: "outside the cluster".into(),
         pod: None,
         ports: tcp(&[443]),
+        ip: None,
     });
     out
 }
@@ -205,8 +212,15 @@ fn selector_matches(selector: &Value, labels: &Labels) -> bool {
 /// Does a `from`/`to` peer of a policy in `policy_ns` match `other`?
 fn peer_matches(d: &Desired, peer: &Value, policy_ns: &str, other: &Endpoint) -> bool {
     let Some((ns, pod_labels)) = &other.pod else {
-        return false; // only an ipBlock names a non-pod, and we render none
+        // only an ipBlock names a non-pod (we render host blocks for external services; pods are
+        // never matched by them here, as the operator's blocks name addresses outside the cluster)
+        return peer
+            .get("ipBlock")
+            .is_some_and(|block| ip_block_contains(block, other.ip));
     };
+    if peer.get("ipBlock").is_some() {
+        return false;
+    }
     let ns_ok = match peer.get("namespaceSelector") {
         Some(selector) => selector_matches(selector, &namespace_labels(d, ns)),
         None => ns == policy_ns,
@@ -217,6 +231,37 @@ fn peer_matches(d: &Desired, peer: &Value, policy_ns: &str, other: &Endpoint) ->
     ns_ok
         && pod_ok
         && (peer.get("namespaceSelector").is_some() || peer.get("podSelector").is_some())
+}
+
+/// Whether `ip` lies in the block's CIDR and outside its `except` list.
+fn ip_block_contains(block: &Value, ip: Option<IpAddr>) -> bool {
+    let Some(ip) = ip else { return false };
+    let in_cidr = |cidr: &str| -> bool {
+        let Some((net, bits)) = cidr.split_once('/') else {
+            return false;
+        };
+        let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
+            return false;
+        };
+        match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) if bits <= 32 => {
+                let mask = u32::MAX.checked_shl(32 - bits).unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) if bits <= 128 => {
+                let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    };
+    block["cidr"].as_str().is_some_and(in_cidr)
+        && !block["except"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(in_cidr)
 }
 
 fn port_matches(rule: &Value, protocol: &str, port: i32) -> bool {
@@ -340,7 +385,7 @@ pub fn table(p: &ValidPipeline, d: &Desired) -> String {
 mod tests {
     use super::*;
     use crate::build::{desired, ClusterInputs};
-    use crate::crd::{BlackFridayPipelineSpec, ForwardMode, KafkaMode};
+    use crate::crd::{BlackFridayPipelineSpec, ForwardMode, KafkaMode, ValkeyMode};
     use crate::validate::validate_spec;
 
     fn render(spec: &BlackFridayPipelineSpec) -> (ValidPipeline, Desired) {
@@ -464,6 +509,7 @@ mod tests {
             name: "MSK".into(),
             pod: None,
             ports: tcp(&[9096]),
+            ip: Some("198.18.7.7".parse().unwrap()),
         };
         assert!(allowed(
             &d,
@@ -491,6 +537,39 @@ mod tests {
                 .map(|_| ()),
             None
         );
+    }
+
+    #[test]
+    fn external_services_at_ip_addresses_are_reached_there_only() {
+        let mut spec = BlackFridayPipelineSpec::default();
+        spec.kafka.mode = KafkaMode::External;
+        spec.kafka.bootstrap_servers = Some("198.18.0.1:19192".into());
+        spec.valkey.mode = ValkeyMode::External;
+        spec.valkey.external = Some(crate::crd::ExternalValkeySpec {
+            primary_address: "198.18.0.1:16479".into(),
+            read_address: None,
+            password_secret: None,
+        });
+        let (p, d) = render(&spec);
+        let all = endpoints(&p, &d);
+        let at = |ip: &str, port: i32| Endpoint {
+            name: format!("{ip}:{port}"),
+            pod: None,
+            ports: tcp(&[port]),
+            ip: Some(ip.parse().unwrap()),
+        };
+        let (kafka, valkey) = (at("198.18.0.1", 19192), at("198.18.0.1", 16479));
+        let elsewhere = at("198.18.0.2", 19192);
+        let writer = endpoint(&all, "grpc-server-1");
+        let consumer = endpoint(&all, "consumer");
+        assert!(allowed(&d, writer, &kafka, "TCP", 19192));
+        assert!(allowed(&d, consumer, &kafka, "TCP", 19192));
+        assert!(allowed(&d, consumer, &valkey, "TCP", 16479));
+        // the same port elsewhere, the other service's port, and the programs that are no clients
+        assert!(!allowed(&d, writer, &elsewhere, "TCP", 19192));
+        assert!(!allowed(&d, writer, &valkey, "TCP", 16479));
+        assert!(!allowed(&d, endpoint(&all, "rust-api"), &kafka, "TCP", 19192));
+        assert!(!allowed(&d, endpoint(&all, "grpc-client"), &valkey, "TCP", 16479));
     }
 
     #[test]

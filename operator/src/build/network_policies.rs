@@ -12,6 +12,8 @@
 //! connection needs both the sender's egress and the receiver's ingress, so every edge appears
 //! twice: once as egress in the caller's namespace, once as ingress in the callee's.
 
+use std::net::IpAddr;
+
 use serde_json::{json, Value};
 
 use super::{meta, Child};
@@ -160,7 +162,7 @@ fn kafka_client_peer(p: &ValidPipeline) -> Value {
 }
 
 /// Where a program may send Kafka traffic: the brokers of our Strimzi cluster, or (external) the
-/// bootstrap ports anywhere, since a policy cannot name a host outside the cluster.
+/// bootstrap addresses (see `external_egress`).
 fn kafka_egress(p: &ValidPipeline, listener_ports: &[i32]) -> Value {
     if p.kafka_managed() {
         json!({
@@ -171,7 +173,7 @@ fn kafka_egress(p: &ValidPipeline, listener_ports: &[i32]) -> Value {
             "ports": tcp_ports(listener_ports)
         })
     } else {
-        json!({"ports": tcp_ports(&ports_of(&p.kafka_bootstrap))})
+        external_egress(&p.kafka_bootstrap)
     }
 }
 
@@ -185,8 +187,41 @@ fn valkey_egress(p: &ValidPipeline) -> Value {
             "ports": tcp_ports(&[names::VALKEY_PORT])
         })
     } else {
-        json!({"ports": tcp_ports(&ports_of(&p.valkey_primary_addr))})
+        external_egress(&p.valkey_primary_addr)
     }
+}
+
+/// Egress to a service outside the cluster, from its `host:port[,host:port]` list. When every host
+/// is an IP address (a fixed endpoint, a bench host, a VPC address) the rule names exactly those
+/// addresses as `ipBlock`s (/32, /128) on those ports; a DNS name (MSK, ElastiCache) cannot be named
+/// by a NetworkPolicy, so then the ports are open to any address. Kafka: clients go on to the
+/// addresses the brokers advertise, so with IP addresses every broker must be in the list.
+fn external_egress(addresses: &str) -> Value {
+    let ports = tcp_ports(&ports_of(addresses));
+    match ip_hosts_of(addresses) {
+        Some(ips) => json!({
+            "to": ips.iter().map(|ip| {
+                let bits = if ip.is_ipv4() { 32 } else { 128 };
+                json!({"ipBlock": {"cidr": format!("{ip}/{bits}")}})
+            }).collect::<Vec<_>>(),
+            "ports": ports
+        }),
+        None => json!({"ports": ports}),
+    }
+}
+
+/// The hosts of a `host:port` list when all of them are IP addresses (`[v6]:port` too),
+/// deduplicated, in order; `None` when any is a name.
+fn ip_hosts_of(addresses: &str) -> Option<Vec<IpAddr>> {
+    let mut ips = Vec::new();
+    for address in addresses.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        let (host, _) = address.rsplit_once(':')?;
+        let ip: IpAddr = host.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+        if !ips.contains(&ip) {
+            ips.push(ip);
+        }
+    }
+    (!ips.is_empty()).then_some(ips)
 }
 
 /// The ports of a `host:port[,host:port]` list, deduplicated, in order.
@@ -413,4 +448,71 @@ fn valkey(p: &ValidPipeline) -> Child {
             "egress": [{"to": [{"podSelector": vm_pods}], "ports": tcp_ports(&[names::VALKEY_PORT])}]
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::testing::{external_valkey_spec, get};
+    use crate::build::{desired, ClusterInputs};
+    use crate::crd::KafkaMode;
+    use crate::validate::validate_spec;
+
+    fn consumer_egress(spec: &crate::crd::BlackFridayPipelineSpec) -> Value {
+        let p = validate_spec("bf", None, None, spec).unwrap();
+        let d = desired(&p, &ClusterInputs::default());
+        get(&d, ChildKind::NetworkPolicy, Some("ingest"), names::CONSUMER).object.data["spec"]
+            ["egress"]
+            .clone()
+    }
+
+    #[test]
+    fn external_services_at_ip_addresses_get_ip_blocks() {
+        let mut spec = external_valkey_spec(false);
+        spec.valkey.external.as_mut().unwrap().primary_address = "198.18.0.1:16479".into();
+        spec.kafka.mode = KafkaMode::External;
+        spec.kafka.bootstrap_servers =
+            Some("198.18.0.1:19192,198.18.0.2:19192,[2001:db8::1]:9092".into());
+        let egress = consumer_egress(&spec);
+        assert_eq!(
+            egress[0],
+            json!({
+                "to": [{"ipBlock": {"cidr": "198.18.0.1/32"}}, {"ipBlock": {"cidr": "198.18.0.2/32"}},
+                       {"ipBlock": {"cidr": "2001:db8::1/128"}}],
+                "ports": [{"protocol": "TCP", "port": 19192}, {"protocol": "TCP", "port": 9092}]
+            })
+        );
+        assert_eq!(
+            egress[1],
+            json!({"to": [{"ipBlock": {"cidr": "198.18.0.1/32"}}],
+                   "ports": [{"protocol": "TCP", "port": 16479}]})
+        );
+    }
+
+    #[test]
+    fn a_dns_name_anywhere_leaves_the_ports_open_to_any_address() {
+        let mut spec = external_valkey_spec(false);
+        spec.kafka.mode = KafkaMode::External;
+        spec.kafka.bootstrap_servers = Some("198.18.0.1:9096,b-2.msk.example.com:9096".into());
+        let egress = consumer_egress(&spec);
+        assert_eq!(
+            egress[0],
+            json!({"ports": [{"protocol": "TCP", "port": 9096}]})
+        );
+        assert_eq!(
+            egress[1],
+            json!({"ports": [{"protocol": "TCP", "port": 6379}]})
+        );
+    }
+
+    #[test]
+    fn ip_hosts_are_parsed_only_when_every_host_is_an_address() {
+        assert_eq!(
+            ip_hosts_of("198.18.0.1:1, 198.18.0.1:2"),
+            Some(vec!["198.18.0.1".parse().unwrap()])
+        );
+        assert_eq!(ip_hosts_of("localhost:1"), None);
+        assert_eq!(ip_hosts_of(""), None);
+        assert_eq!(ip_hosts_of("198.18.0.1"), None);
+    }
 }
