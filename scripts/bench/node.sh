@@ -14,14 +14,17 @@
 #   bridge bfpods0 (CNI bridge plugin, gateway 198.18.128.1: the plugin refuses a bridge that
 #   already holds another IPv4 address)
 #   control plane   scripts/bench/k8s.sh with BENCH_DIR=.bench/node/cp, bound on the node IP
-#                   (https://198.18.0.1:16543), ServiceAccount admission on, aggregation routing,
+#                   (https://198.18.0.1:6443), ServiceAccount admission on, aggregation routing,
 #                   controllers incl. node-lifecycle, endpointslice, HPA, root-CA publisher
 #   containerd      Debian's 1.6, own config/socket/root under .bench/node/containerd,
 #                   restrict_oom_score_adj, pause image built from pause.c, certs.d for the bench
 #                   registry (config/cloud/containerd-hosts.sh, the cloud recipes' generator)
 #   kubelet         cgroupfs, failCgroupV1: false, NeverVerify, root dir under .bench/node
 #   kube-scheduler, kube-proxy (iptables)
-#   CoreDNS         on the host, 198.18.0.1:53, kubernetes plugin, no forwarding
+#   kube-router     its NetworkPolicy firewall only (iptables + ipset; no routing, no service proxy):
+#                   the node enforces NetworkPolicies (NODE_NETPOL=0: not started)
+#   CoreDNS         a pod in kube-system (k8s-app: kube-dns, Service kube-dns 198.19.0.10), the
+#                   image packed from the CoreDNS binary; kubernetes plugin, no forwarding
 #   metrics-server  on the host (198.18.0.1:20443), registered as APIService v1beta1.metrics.k8s.io
 #   Traefik v3      on the host, IngressClass `traefik`, entrypoint 198.18.0.1:20080, publishes
 #                   198.18.0.1 into Ingress status
@@ -38,11 +41,12 @@
 # the bridge and pod veths; /var/lib/kubelet, /var/log/{containers,pods}, /run/containerd,
 # /var/lib/cni, /run/netns when they did not exist before. docs/bench-node.md has the list.
 #
-# Env: NODE_API_PORT (16543), NODE_ETCD_PORT (12479), NODE_ETCD_PEER_PORT (12480), NODE_KCM_PORT
+# Env: NODE_API_PORT (6443), NODE_ETCD_PORT (12479), NODE_ETCD_PEER_PORT (12480), NODE_KCM_PORT
 # (16357), NODE_KAFKA_PORT (19192), NODE_KAFKA_CONTROLLER_PORT (19193), NODE_VALKEY_PRIMARY_PORT
 # (16479), NODE_VALKEY_REPLICA_PORT (16480), NODE_INGRESS_PORT (20080), NODE_KAFKA=0 / NODE_VALKEY=0
 # (do not start them), OCI_REGISTRY (registry containerd may pull from; default from .bench/env),
-# NODE_START_TIMEOUT (s, default 180), NODE_BUILD=0 (skip the build check). Needs root (it is a kubelet).
+# NODE_START_TIMEOUT (s, default 180), NODE_BUILD=0 (skip the build check), NODE_NETPOL=0 (no
+# kube-router: NetworkPolicies are stored but not enforced). Needs root (it is a kubelet).
 set -euo pipefail
 BENCH_SVC=node
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -60,7 +64,9 @@ CLUSTER_CIDR=198.18.128.0/17
 POD_SUBNET=198.18.128.0/24
 SERVICE_CIDR=198.19.0.0/20
 CLUSTER_DOMAIN=cluster.local
-API_PORT="${NODE_API_PORT:-16543}"
+# 6443, the apiserver's usual port: the operator's own NetworkPolicy (config/manager) opens egress
+# to the API by port (443/6443), and the enforcing firewall sees the port after kube-proxy's DNAT
+API_PORT="${NODE_API_PORT:-6443}"
 ETCD_PORT="${NODE_ETCD_PORT:-12479}"
 ETCD_PEER_PORT="${NODE_ETCD_PEER_PORT:-12480}"
 KCM_PORT="${NODE_KCM_PORT:-16357}"
@@ -71,7 +77,11 @@ VALKEY_R="${NODE_VALKEY_REPLICA_PORT:-16480}"
 INGRESS_PORT="${NODE_INGRESS_PORT:-20080}"
 # on the node IP (one node per machine) or loopback; fixed
 KUBELET_PORT=20250 KUBELET_HEALTHZ=20248 PROXY_METRICS=20249 PROXY_HEALTHZ=20256 SCHED_PORT=20259
-METRICS_PORT=20443 TRAEFIK_ADMIN=20081 COREDNS_HEALTH=20054 CONTAINERD_METRICS=20338
+METRICS_PORT=20443 TRAEFIK_ADMIN=20081 CONTAINERD_METRICS=20338 KUBE_ROUTER_HEALTH=20244
+DNS_SERVICE_IP=198.19.0.10        # the kube-dns Service (kubeadm's choice: the 10th address)
+COREDNS_IMAGE=node.local/coredns:1.15.0   # tools/node/build.sh packs these two
+PROBE_IMAGE=node.local/probe:1
+NETPOL="${NODE_NETPOL:-1}"
 TIMEOUT="${NODE_START_TIMEOUT:-180}"
 K8S_BIN="${K8S_BIN_DIR:-$BF_CACHE/k8s/bin}"
 NODE_BIN="${NODE_BIN_DIR:-$BF_CACHE/node/bin}"
@@ -81,7 +91,8 @@ SOCK="$NODE_DIR/containerd/containerd.sock"
 HOSTSTATE="$NODE_DIR/host.json"
 PAUSE_IMAGE=node.local/pause:3.10.2
 CONTROLLERS=garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,persistentvolumeclaim-protection-controller,persistentvolume-protection-controller,node-lifecycle-controller,taint-eviction-controller,endpointslice-controller,endpointslice-mirroring-controller,endpoints-controller,horizontal-pod-autoscaler-controller,root-ca-certificate-publisher-controller,pod-garbage-collector-controller
-DAEMONS="containerd kubelet kube-scheduler kube-proxy coredns metrics-server traefik"
+DAEMONS="containerd kubelet kube-scheduler kube-proxy metrics-server traefik"
+if [ "$NETPOL" = 1 ]; then DAEMONS+=" kube-router"; fi
 
 kc() { "$K8S_BIN/kubectl" --kubeconfig "$KUBECONFIG_NODE" "$@"; }
 pidfile() { echo "$RUN/$1.pid"; }
@@ -128,12 +139,14 @@ env_lines() {
   echo "NODE_VALKEY_ADDR=$NODE_IP:$VALKEY_P"
   echo "NODE_VALKEY_REPLICA_ADDR=$NODE_IP:$VALKEY_R"
   echo "NODE_VALKEY_PASSWORD_FILE=$NODE_DIR/valkey.password"
+  echo "NODE_PROBE_IMAGE=$PROBE_IMAGE"
+  echo "NODE_NETPOL=$NETPOL"
 }
 write_env() { local kv=(); while read -r l; do kv+=("$l"); done < <(env_lines); bench_env_set "${kv[@]}"; }
 
 # ------------------------------------------------------------------------------------ configs
 write_configs() {
-  mkdir -p "$NODE_DIR"/{containerd,cni/net.d,cni/ipam,kubelet/manifests,kubelet/pod-logs,kubelet/root,coredns,metrics-server,traefik} "$RUN" "$LOGS"
+  mkdir -p "$NODE_DIR"/{containerd,cni/net.d,cni/ipam,kubelet/manifests,kubelet/pod-logs,kubelet/root,metrics-server,traefik} "$RUN" "$LOGS"
   cat > "$NODE_DIR/containerd/config.toml" <<EOF
 # generated by scripts/bench/node.sh
 version = 2
@@ -216,7 +229,7 @@ staticPodPath: $NODE_DIR/kubelet/manifests
 podLogsDir: $NODE_DIR/kubelet/pod-logs
 resolvConf: $NODE_DIR/kubelet/resolv.conf
 clusterDomain: $CLUSTER_DOMAIN
-clusterDNS: ["$NODE_IP"]
+clusterDNS: ["$DNS_SERVICE_IP"]
 failSwapOn: false
 serializeImagePulls: false
 rotateCertificates: false
@@ -248,17 +261,6 @@ nodePortAddresses: ["$NODE_IP/32"]
 oomScoreAdj: 0
 # sysctls it cannot set here (no CAP_SYS_RESOURCE for nf_conntrack_max): leave them alone
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
-EOF
-  cat > "$NODE_DIR/coredns/Corefile" <<EOF
-.:53 {
-    bind $NODE_IP
-    errors
-    health 127.0.0.1:$COREDNS_HEALTH
-    kubernetes $CLUSTER_DOMAIN in-addr.arpa ip6.arpa {
-        kubeconfig $KUBECONFIG_NODE bench
-        pods insecure
-    }
-}
 EOF
 }
 
@@ -292,9 +294,13 @@ start_bridge() {
 start_containerd() {
   spawn containerd containerd --config "$NODE_DIR/containerd/config.toml" --log-level warn
   bench_wait_until 30 "containerd socket" ctr_ok || fail_with_log containerd "containerd did not start"
-  if ! ctr_ -n k8s.io images ls -q | grep -qx "$PAUSE_IMAGE"; then
-    ctr_ -n k8s.io images import --all-platforms "$NODE_BIN/pause.tar" >/dev/null
-  fi
+  # images no registry here serves, packed by tools/node/build.sh: the sandbox, cluster DNS and
+  # the NetworkPolicy test's probe (scripts/test.d/82-netpol.sh)
+  local image tar have; have=$(ctr_ -n k8s.io images ls -q)
+  for image in "$PAUSE_IMAGE:pause" "$COREDNS_IMAGE:coredns" "$PROBE_IMAGE:probe"; do
+    tar=${image##*:}; image=${image%:*}
+    grep -qx "$image" <<<"$have" || ctr_ -n k8s.io images import --all-platforms "$NODE_BIN/$tar.tar" >/dev/null
+  done
 }
 ctr_() { ctr --address "$SOCK" "$@"; }
 ctr_ok() { [ -S "$SOCK" ] && ctr_ version >/dev/null 2>&1; }
@@ -324,10 +330,98 @@ start_proxy() {
     || fail_with_log kube-proxy "kube-proxy not healthy"
 }
 
+# Cluster DNS as kubeadm, GKE and EKS run it: CoreDNS pods labelled k8s-app: kube-dns in kube-system
+# behind the Service kube-dns, so a NetworkPolicy's DNS rule (the operator's allow-dns) selects it.
 start_coredns() {
-  spawn coredns "$NODE_BIN/coredns" -conf "$NODE_DIR/coredns/Corefile"
-  bench_wait_until 60 "CoreDNS health" curl -sf "http://127.0.0.1:$COREDNS_HEALTH/health" \
-    || fail_with_log coredns "CoreDNS not healthy"
+  kc apply -f - >/dev/null <<EOF
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: coredns, namespace: kube-system}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:coredns"}
+rules:
+- {apiGroups: [""], resources: [endpoints, services, pods, namespaces], verbs: [list, watch]}
+- {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:coredns"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:coredns"}
+subjects: [{kind: ServiceAccount, name: coredns, namespace: kube-system}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: coredns, namespace: kube-system}
+data:
+  Corefile: |
+    .:53 {
+        errors
+        health :8080
+        ready :8181
+        kubernetes $CLUSTER_DOMAIN in-addr.arpa ip6.arpa {
+            pods insecure
+        }
+    }
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: coredns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {k8s-app: kube-dns}}
+  template:
+    metadata: {labels: {k8s-app: kube-dns}}
+    spec:
+      serviceAccountName: coredns
+      dnsPolicy: Default
+      containers:
+      - name: coredns
+        image: $COREDNS_IMAGE
+        imagePullPolicy: Never
+        args: [-conf, /etc/coredns/Corefile]
+        ports: [{containerPort: 53, protocol: UDP, name: dns}, {containerPort: 53, protocol: TCP, name: dns-tcp}]
+        readinessProbe: {httpGet: {path: /ready, port: 8181}, periodSeconds: 2}
+        livenessProbe: {httpGet: {path: /health, port: 8080}}
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities: {drop: [ALL], add: [NET_BIND_SERVICE]}
+        volumeMounts: [{name: config, mountPath: /etc/coredns, readOnly: true}]
+      volumes: [{name: config, configMap: {name: coredns}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: kube-dns, namespace: kube-system, labels: {k8s-app: kube-dns}}
+spec:
+  clusterIP: $DNS_SERVICE_IP
+  selector: {k8s-app: kube-dns}
+  ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]
+EOF
+  bench_wait_until 120 "the CoreDNS pod Ready" coredns_ready || {
+    kc -n kube-system describe pods -l k8s-app=kube-dns | tail -n 30 >&2; bench_die "CoreDNS did not become Ready"; }
+}
+coredns_ready() {
+  [ "$(kc -n kube-system get deployment coredns -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]
+}
+
+# kube-router's NetworkPolicy firewall alone (no BGP routing, no IPVS service proxy: kube-proxy and
+# the bridge keep those jobs). It writes KUBE-ROUTER-*/KUBE-POD-FW-*/KUBE-NWPLCY-* chains and
+# KUBE-SRC-*/KUBE-DST-* ipsets (hoststate.py removes them at stop); same-node pod traffic is
+# switched by the bridge and reaches those chains only through br_netfilter
+# (net.bridge.bridge-nf-call-iptables=1, set here, restored at stop).
+start_kube_router() {
+  [ "$NETPOL" = 1 ] || return 0
+  command -v ipset >/dev/null || bench_die "ipset missing (run scripts/setup.d/15-node.sh)"
+  [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] \
+    || bench_die "no br_netfilter in this kernel: same-node pod traffic would bypass the firewall"
+  echo 1 > /proc/sys/net/bridge/bridge-nf-call-iptables
+  spawn kube-router "$NODE_BIN/kube-router" --kubeconfig "$KUBECONFIG_NODE" --hostname-override "$NODE_NAME" \
+    --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
+    --service-cluster-ip-range "$SERVICE_CIDR" --health-port "$KUBE_ROUTER_HEALTH" --v=1
+  bench_wait_until 60 "kube-router healthz" curl -sf "http://127.0.0.1:$KUBE_ROUTER_HEALTH/healthz" \
+    || fail_with_log kube-router "kube-router not healthy"
 }
 
 metrics_api_ok() {
@@ -458,6 +552,7 @@ start() {
   start_kubelet
   start_scheduler
   start_proxy
+  start_kube_router
   start_coredns
   start_metrics_server
   start_traefik
@@ -506,7 +601,7 @@ stop() {
     return 0
   fi
   drain_pods
-  for d in traefik metrics-server coredns kube-proxy kube-scheduler kubelet; do
+  for d in traefik metrics-server kube-router kube-proxy kube-scheduler kubelet; do
     bench_stop_pidfile "$(pidfile "$d")" "$d" 20
   done
   kill_containers

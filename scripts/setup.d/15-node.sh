@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Set-up for the single-node Kubernetes bench (scripts/bench/node.sh). Idempotent.
 #  - Debian: containerd (1.6), runc, containernetworking-plugins (bridge, host-local, portmap,
-#    loopback in /usr/lib/cni), iptables (kube-proxy, kubelet), conntrack (kube-proxy's clean-up
-#    of UDP flows), gcc + libc6-dev (the static pause binary)
-#  - Go modules of tools/node (CoreDNS, metrics-server, Traefik), downloaded here so the build
+#    loopback in /usr/lib/cni), iptables (kube-proxy, kubelet, kube-router), conntrack (kube-proxy's
+#    clean-up of UDP flows), ipset (kube-router's NetworkPolicy sets), gcc + libc6-dev (the static
+#    pause binary)
+#  - Go modules of tools/node (CoreDNS, metrics-server, Traefik, kube-router), downloaded here so the build
 #    step needs no network; the kubelet/kube-scheduler/kube-proxy modules are tools/k8s's
 # The Debian containerd package ships a systemd unit; nothing here starts it (node.sh runs its own
 # containerd with state under .bench/node/).
@@ -19,6 +20,7 @@ command -v runc >/dev/null || need+=(runc)
   && [ -x /usr/lib/cni/loopback ] || need+=(containernetworking-plugins)
 command -v iptables >/dev/null || need+=(iptables)
 command -v conntrack >/dev/null || need+=(conntrack)
+command -v ipset >/dev/null || need+=(ipset)
 command -v gcc >/dev/null || need+=(gcc)
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || [ -e /usr/lib/aarch64-linux-gnu/libc.a ] || need+=(libc6-dev)
 if [ ${#need[@]} -gt 0 ]; then

@@ -3,18 +3,19 @@
 # graphs never meet): tools/node/<name>/go.mod + go.sum. Run by hand when bumping a version;
 # build.sh only builds. Replace directives of the upstream go.mod do not apply to a dependent
 # module, so they are copied (only module-path replaces; local ./ paths are not in the zip).
-#   COREDNS=v1.15.0 METRICS_SERVER=v0.8.0 TRAEFIK=v3.6.12 tools/node/gen-gomod.sh [name...]
+#   COREDNS=v1.15.0 METRICS_SERVER=v0.8.0 TRAEFIK=v3.6.12 KUBE_ROUTER=v2.1.0 tools/node/gen-gomod.sh [name...]
 # Traefik: v3.7.x requires github.com/traefik/traefik/dynamic/ext through a local ./ replace
 # to a nested module that the module proxy does not serve; v3.6.x is the newest line that builds.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 declare -A MOD=([coredns]=github.com/coredns/coredns [metrics-server]=sigs.k8s.io/metrics-server
-                [traefik]=github.com/traefik/traefik/v3)
+                [traefik]=github.com/traefik/traefik/v3 [kube-router]=github.com/cloudnativelabs/kube-router/v2)
 declare -A VER=([coredns]=${COREDNS:-v1.15.0} [metrics-server]=${METRICS_SERVER:-v0.8.0}
-                [traefik]=${TRAEFIK:-v3.6.12})
+                [traefik]=${TRAEFIK:-v3.6.12} [kube-router]=${KUBE_ROUTER:-v2.1.0})
 declare -A PKG=([coredns]=github.com/coredns/coredns [metrics-server]=sigs.k8s.io/metrics-server/cmd/metrics-server
-                [traefik]=github.com/traefik/traefik/v3/cmd/traefik)
-[ $# -gt 0 ] || set -- coredns metrics-server traefik
+                [traefik]=github.com/traefik/traefik/v3/cmd/traefik
+                [kube-router]=github.com/cloudnativelabs/kube-router/v2/cmd/kube-router)
+[ $# -gt 0 ] || set -- coredns metrics-server traefik kube-router
 for name in "$@"; do
   m=${MOD[$name]:?unknown add-on $name} v=${VER[$name]}
   d=$here/$name; mkdir -p "$d"; cd "$d"; rm -f go.mod go.sum

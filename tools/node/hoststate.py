@@ -9,10 +9,12 @@ later by someone else.
 
   hoststate.py snapshot FILE    record the state (kept if FILE exists: the first start's wins)
   hoststate.py restore FILE     undo the node's changes (sysctls, KUBE-/CNI- iptables chains,
-                                mounts, cni netns, kubepods cgroups, the bridge, created dirs)
+                                KUBE-* ipsets, mounts, cni netns, kubepods cgroups, the bridge,
+                                created dirs)
   hoststate.py diff FILE        print what still differs; exit 1 if anything does
 
-Only changes that carry the node's marks are undone (chains named KUBE-* or CNI-*, mounts under
+Only changes that carry the node's marks are undone (chains named KUBE-* or CNI-* — kube-router's
+NetworkPolicy chains are KUBE-ROUTER-*, KUBE-POD-FW-*, KUBE-NWPLCY-* —, ipsets named KUBE-*, mounts under
 the node's paths, netns named cni-*, cgroups named kubepods*, links named bfnode*/bfpods*/veth*, the
 directories listed below when they did not exist before): another program's bridge, chains or namespaces are left alone.
 Stdlib only; run as root.
@@ -42,6 +44,8 @@ CREATED_DIRS = [
 ]
 TABLES = ["filter", "nat", "mangle", "raw"]
 OURS = re.compile(r"^(KUBE-|CNI-)")
+# kube-router's NetworkPolicy sets (KUBE-SRC-*, KUBE-DST-*) and any set named after kube-router
+OUR_IPSET = re.compile(r"^(KUBE-|kube-router)")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
@@ -104,6 +108,14 @@ def netns() -> list[str]:
     return sorted(x.name for x in p.iterdir()) if p.is_dir() else []
 
 
+def ipsets() -> list[str]:
+    # no ipset tool (a host without kube-router's packages): nothing of ours can exist
+    try:
+        return sorted(sh("ipset", "list", "-n").split())
+    except FileNotFoundError:
+        return []
+
+
 def links() -> list[str]:
     return sorted(x.name for x in Path("/sys/class/net").iterdir())
 
@@ -122,6 +134,7 @@ def snapshot(node_paths: list[str]) -> dict:
         "netns": netns(),
         "cgroups": cgroup_dirs(),
         "links": links(),
+        "ipsets": ipsets(),
         "node_paths": node_paths,
     }
 
@@ -160,6 +173,9 @@ def differences(snap: dict) -> list[str]:
     for n in set(now["links"]) - set(snap["links"]):
         if OUR_LINK.match(n):
             diffs.append(f"link {n}")
+    for n in set(now["ipsets"]) - set(snap.get("ipsets", [])):
+        if OUR_IPSET.match(n):
+            diffs.append(f"ipset {n}")
     return diffs
 
 
@@ -191,6 +207,10 @@ def restore(snap: dict) -> None:
                 subprocess.run([tool, "-w", "5", "-t", t, "-F", c], capture_output=True)
             for c in new_chains:
                 subprocess.run([tool, "-w", "5", "-t", t, "-X", c], capture_output=True)
+    # ipsets (only once no rule refers to them)
+    for n in set(ipsets()) - set(snap.get("ipsets", [])):
+        if OUR_IPSET.match(n):
+            subprocess.run(["ipset", "destroy", n], capture_output=True)
     # mounts: deepest first, lazily when busy
     before = set(snap["mounts"])
     for m in sorted((m for m in mounts() if m not in before and ours_mount(m, snap)),
