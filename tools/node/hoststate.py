@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -200,7 +201,8 @@ def restore(snap: dict) -> None:
                     chain = r.split()[1]
                     if chain in new_chains:
                         continue  # goes with the chain
-                    args = r.split()
+                    # (shlex: kube-router's jumps carry quoted comments with spaces)
+                    args = shlex.split(r)
                     args[0] = "-D"
                     subprocess.run([tool, "-w", "5", "-t", t, *args], capture_output=True)
             for c in new_chains:
