@@ -161,18 +161,28 @@ def category_shares(path, runs, featured, weight):
     _save(fig, path)
 
 
-def replica_timeline(path, samples, title, key="replicas", extra=None):
-    """A cluster run's replica count over time (HPA or an edit of spec.replicas), from a result file."""
+def replica_timeline(path, samples, title, key="replicas", extra=None, extra_label=None, target=None):
+    """A cluster run's replica count over time (HPA or an edit of spec.replicas), from a result file;
+    `extra` a second series on its own axis (the HPA's CPU reading), `target` a horizontal line on it."""
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     ts = [s["t_s"] for s in samples]
-    ax.step(ts, [s.get(key) for s in samples], where="post", color=COLORS[0], label=key)
-    ax.set_xlabel("s")
+    ax.step(ts, [s.get(key) for s in samples], where="post", color=COLORS[0], label="réplicas · replicas")
+    ax.set_xlabel("s desde el inicio de la carga · s since load start")
     ax.set_ylabel("réplicas · replicas")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0, top=max((s.get(key) or 0) for s in samples) + 1)
+    ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    handles = ax.get_legend_handles_labels()
     if extra and any(extra in s for s in samples):
         ax2 = ax.twinx()
-        ax2.plot(ts, [s.get(extra) for s in samples], color=COLORS[1], alpha=0.7, label=extra)
-        ax2.set_ylabel(extra)
+        ax2.plot(ts, [s.get(extra) for s in samples], color=COLORS[1], alpha=0.7, label=extra_label or extra)
+        if target is not None:
+            ax2.axhline(target, color=COLORS[1], linestyle="--", linewidth=1,
+                        label=f"objetivo · target {target:g}")
+        ax2.set_ylabel(extra_label or extra)
+        ax2.set_ylim(bottom=0)
+        h2 = ax2.get_legend_handles_labels()
+        handles = (handles[0] + h2[0], handles[1] + h2[1])
+    ax.legend(*handles, fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
