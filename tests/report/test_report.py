@@ -293,7 +293,7 @@ def test_hpa_summary_says_when_and_at_what_cpu_it_scaled_and_when_it_came_back(t
         [1, 1, 1, 2, 3, 3, 1], [0, 1, 3, 3, 3, 3, 1], [None, 20, 45, 40, 31, 5, 1])})
     es, en = r.hpa_summary("es"), r.hpa_summary("en")
     # the decision (desired 3 at t=20 s, CPU 45 % against the 30 % target), the peak and the way back
-    assert "pidió 3 réplicas a los 20 s" in es and "45 % del request (objetivo 30 %)" in es
+    assert "pidió 3 réplicas a los 20 s" in es and "45 % del *request* (objetivo 30 %)" in es
     assert "a los 30 s" in es and "máximo observado: 3 réplicas" in es and "volvió a 1 réplica a los 60 s" in es
     assert "asked for 3 replicas 20 s into the load" in en and "went back to 1 replica at 60 s" in en
 

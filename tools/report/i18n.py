@@ -39,6 +39,7 @@ T = {
         "cat_head": "| categoría | ventas aceptadas (todas las corridas) | proporción observada | proporción esperada |",
         "ev_head": "| qué | dónde se mostró | comando | resultado |",
         "dirty": "+cambios sin commit",
+        "series_when": "corridas entre {first} y {last}, commit {commits}; load average de 1 min al inicio, mediana {load}; CPU de la máquina ocupada durante las corridas, mediana {busy} %",
         "wb_foot": "{conc} llamadas concurrentes × {dur} por escritor, tópico de {parts} particiones, `{cmd}`; {first} … {last}, commit {commits}",
         "wb_names": "Cada escritor tal como se describe en los archivos de resultados (texto original): {names}.",
         "ev_keys": {"command": "comando", "date": "fecha", "where": "dónde", "what": "qué", "machine": "máquina",
@@ -57,7 +58,7 @@ T = {
         "batch_rises": ("**Registros por lote de producción: de {lo} con {v0} a {hi} con {v1}**: con más llamadas en vuelo el "
                         "escritor lleva más registros en cada lote, así que el costo de Kafka por venta baja al subir la carga."),
         "hpa_head": "Medido en el nodo de pruebas del clúster (`{cmd}`, {date}; {users} usuarios de Locust durante {load} s): rust-api empezó con {r0}.",
-        "hpa_up": ("El HPA pidió {desired} réplicas a los {t_dec} s de carga, cuando la CPU que veía era {cpu} % del request "
+        "hpa_up": ("El HPA pidió {desired} réplicas a los {t_dec} s de carga, cuando la CPU que veía era {cpu} % del *request* "
                    "(objetivo {target} %); el Deployment tenía la réplica nueva a los {t_up} s; máximo observado: {peak} réplicas."),
         "hpa_down": "La carga terminó a los {load} s y volvió a {r} a los {t} s.",
         "hpa_flat": "El número de réplicas no cambió: la CPU más alta que vio el HPA fue {cpu} % (objetivo {target} %).",
@@ -113,6 +114,7 @@ T = {
         "cat_head": "| category | accepted sales (all runs) | observed share | expected share |",
         "ev_head": "| what | where it was shown | command | result |",
         "dirty": "+uncommitted",
+        "series_when": "runs between {first} and {last}, commit {commits}; 1-minute load average at the start, median {load}; machine CPU busy during the runs, median {busy} %",
         "wb_foot": "{conc} concurrent calls × {dur} per writer, topic with {parts} partitions, `{cmd}`; {first} … {last}, commit {commits}",
         "wb_names": "Each writer as the result files describe it: {names}.",
         "ev_keys": {},

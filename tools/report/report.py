@@ -203,7 +203,12 @@ class Report:
                 row.append(", ".join(f"{n} {num(Spread([r['writer_split'].get(n) for r in runs]).median)}" for n in names))
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
-        lines.append(f"*{t['median_note'].format(n=min(len(e[v]) for v in vs))}*")
+        m = machine_summary(r for v in vs for r in e[v])
+        when = t["series_when"].format(first=m["first"], last=m["last"], load=num(m["load1"].median, 1),
+                                       busy=num(m["busy"].median), commits=commits_txt(lang, m["commits"]))
+        lines.append(f"*{t['median_note'].format(n=min(len(e[v]) for v in vs))}; {when}*")
+        for c in m["conditions"]:
+            lines += ["", t["conditions"].format(c=c)]
         return "\n".join(lines)
 
     def verdicts(self, lang, series):
@@ -237,9 +242,7 @@ class Report:
                                    load=num(m["load1"].median, 1), dur=", ".join(m["durations"]))
         if m["uncommitted"]:
             text += " " + t["uncommitted"].format(paths=", ".join(f"`{p}`" for p in m["uncommitted"]))
-        for c in m["conditions"]:
-            text += "\n\n" + t["conditions"].format(c=c)
-        return text
+        return text  # each series' own conditions note sits under its table
 
     def baselines(self, lang):
         t = T[lang]
