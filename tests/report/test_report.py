@@ -361,3 +361,9 @@ def test_missing_lists_the_absent_results_and_always_the_cloud(tmp_path):
     es = r.missing("es")
     assert "docs/results/cloud/run.json" in es and "docs/results/capacity" in es
     assert "docs/results/experiments/kafka`" not in es and "docs/results/experiments/valkey`" in es
+
+
+def test_featured_weight_shares_come_from_the_runs(tmp_path):
+    r = bare_report(tmp_path, {"experiments/kafka/users-5.run1.json": {"run": 1, "featured_weight": 3.0}})
+    assert "`--featured-weight` 3" in r.featured_weight("es") and "3/6 = 50 %" in r.featured_weight("es")
+    assert "1/6 = 17 %" in r.featured_weight("en")

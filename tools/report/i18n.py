@@ -39,6 +39,9 @@ T = {
         "cat_head": "| categoría | ventas aceptadas (todas las corridas) | proporción observada | proporción esperada |",
         "ev_head": "| qué | dónde se mostró | comando | resultado |",
         "dirty": "+cambios sin commit",
+        "featured": ("la categoría destacada del carnet (Belleza) tiene `--featured-weight` {w} y las otras tres 1 cada "
+                     "una, así que Belleza debería recibir {w}/{total} = {pct} % de las ventas y cada una de las otras "
+                     "1/{total} = {other} %, es decir, {times} veces las de cada otra categoría."),
         "series_when": "corridas entre {first} y {last}, commit {commits}; load average de 1 min al inicio, mediana {load}; CPU de la máquina ocupada durante las corridas, mediana {busy} %",
         "wb_foot": "{conc} llamadas concurrentes × {dur} por escritor, tópico de {parts} particiones, `{cmd}`; {first} … {last}, commit {commits}",
         "wb_names": "Cada escritor tal como se describe en los archivos de resultados (texto original): {names}.",
@@ -114,6 +117,9 @@ T = {
         "cat_head": "| category | accepted sales (all runs) | observed share | expected share |",
         "ev_head": "| what | where it was shown | command | result |",
         "dirty": "+uncommitted",
+        "featured": ("the carnet's featured category (Belleza) has `--featured-weight` {w} and the other three 1 each, "
+                     "so Belleza should receive {w}/{total} = {pct} % of the sales and each other category "
+                     "1/{total} = {other} %, i.e. {times} times each other category's count."),
         "series_when": "runs between {first} and {last}, commit {commits}; 1-minute load average at the start, median {load}; machine CPU busy during the runs, median {busy} %",
         "wb_foot": "{conc} concurrent calls × {dur} per writer, topic with {parts} partitions, `{cmd}`; {first} … {last}, commit {commits}",
         "wb_names": "Each writer as the result files describe it: {names}.",

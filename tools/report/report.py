@@ -294,6 +294,14 @@ class Report:
             lines.append(f"| {c} | {num(ok[c])} | {100 * ok[c] / total:.1f} % | {100 * exp:.1f} % |")
         return "\n".join(lines)
 
+    def featured_weight(self, lang):
+        """The expected shares, from the featured weight the runs recorded (Locust's --featured-weight)."""
+        runs = self.all_runs()
+        w = runs[0].get("featured_weight", 2.0) if runs else 2.0
+        total = 3 + w
+        return T[lang]["featured"].format(w=f"{w:g}", total=f"{total:g}", pct=num(100 * w / total),
+                                          other=num(100 / total), times=f"{w:g}")
+
     def exact_runs(self, lang):
         runs = self.all_runs()
         if not runs:
@@ -462,6 +470,7 @@ class Report:
             "machine": self.machine(lang),
             "exact_runs": self.exact_runs(lang),
             "categories": self.categories(lang),
+            "featured_weight": self.featured_weight(lang),
             "baselines": self.baselines(lang),
             "yaml": self.yaml_section(lang),
             "kafka_batching": self.kafka_batching(lang),
