@@ -341,11 +341,13 @@ def cap_row(mode, config, knee, cpu, gen):
 
 def test_capacity_table_and_rest_against_grpc_verdicts(tmp_path):
     r = bare_report(tmp_path, {"capacity/bench-pipeline-bf-loadgen-20261130T1722Z.json": {
-        "date": "D", "commit": "abcdef", "cpus": 2, "load_average_at_start": "1 2 3", "summary": [
+        "date": "D", "commit": "abcdef", "cpus": 2, "load_average_at_start": "1 2 3",
+        "load": {"limits": {"p99_ms": 250.0, "error_ratio": 0.001}}, "summary": [
             cap_row("rest", "null", [7000, 7000, 7000], [28, 29, 30], [24, 25, 26]),
             cap_row("rest", "full", [3000, 1500, 4000], [300, 350, 460], [26, 27, 28]),
             cap_row("grpc", "full", [2500, 2500, 2500], [200, 220, 240], [25, 26, 27])]}})
     es, en = r.capacity("es"), r.capacity("en")
+    assert "límites de la rodilla: p99 ≤ 250 ms, ventas sin 2xx ≤ 0.1 %" in es, "the knee's limits come from the file"
     assert "| REST | `null`: rust-api solo (`--mode null`) | 3 | 7 000 (7 000–7 000) | 100 (100–100) | 29 (28–30) | 25 (24–26) | — |" in es
     assert "| gRPC | `full`: … → Kafka → consumidores ×2 → Valkey | 3 | 2 500 (2 500–2 500) |" in es and "| 3/3 |" in es
     assert "`full`: full (english)" in en, "English keeps the file's own description"

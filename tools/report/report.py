@@ -403,9 +403,12 @@ class Report:
             stem = os.path.basename(f)[:-len(".json")]
             m = re.match(r"bench-pipeline-(.+)-(\d{8}T\d{4}Z)$", stem)
             driver = m.group(1) if m else "?"
+            limits = (d.get("load") or {}).get("limits") or {}
             out.append(t["cap_head"].format(file=f"docs/results/capacity/{stem}.json", driver=driver, date=d.get("date", "?"),
                                             commit=str(d.get("commit", "?"))[:12], load=d.get("load_average_at_start", "?"),
-                                            cores=d.get("cpus", "?")))
+                                            cores=d.get("cpus", "?"),
+                                            limits=t["cap_limits"].format(p99=num(limits["p99_ms"]), err=num(100 * limits["error_ratio"], 1))
+                                            if limits.get("p99_ms") is not None and limits.get("error_ratio") is not None else ""))
             out += ["", t["cap_cols"], "|---|---|---|---|---|---|---|---|"]
             rows = {}
             for r in d.get("summary", []):
