@@ -161,13 +161,14 @@ def category_shares(path, runs, featured, weight):
     _save(fig, path)
 
 
-def replica_timeline(path, samples, title, key="replicas", extra=None, extra_label=None, target=None):
+def replica_timeline(path, samples, title, key="replicas", extra=None, extra_label=None, target=None,
+                     xlabel="s desde el inicio de la carga · s since load start"):
     """A cluster run's replica count over time (HPA or an edit of spec.replicas), from a result file;
     `extra` a second series on its own axis (the HPA's CPU reading), `target` a horizontal line on it."""
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     ts = [s["t_s"] for s in samples]
     ax.step(ts, [s.get(key) for s in samples], where="post", color=COLORS[0], label="réplicas · replicas")
-    ax.set_xlabel("s desde el inicio de la carga · s since load start")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("réplicas · replicas")
     ax.set_ylim(bottom=0, top=max((s.get(key) or 0) for s in samples) + 1)
     ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))

@@ -151,11 +151,12 @@ class Report:
         if hpa and hpa.get("samples"):
             fig("report-hpa-timeline.png", plots.replica_timeline, hpa["samples"],
                 "HPA de rust-api (nodo de pruebas del clúster · cluster bench node)", extra="cpu_percent",
-                extra_label="CPU % del request (metrics-server) · of request", target=hpa_target(hpa))
+                extra_label="CPU % del request · of request", target=hpa_target(hpa))
         edit = optional(self.results, "cluster/writer-replicas.json")
         if edit and edit.get("samples"):
             fig("report-writer-replicas.png", plots.replica_timeline, edit["samples"],
-                "grpcServer2.replicas editado · edited (nodo de pruebas del clúster · cluster bench node)")
+                "grpcServer2.replicas editado · edited (nodo de pruebas del clúster · cluster bench node)",
+                xlabel="s desde la edición 2→1 · s since the 2→1 edit")
 
     def all_runs(self):
         return [r for s in self.exp.values() for runs in s.values() for r in runs]
