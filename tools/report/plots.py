@@ -203,16 +203,16 @@ BOXES = {
     "consumer": ("ingest", "consumer (Go)\nHPA 1–2, 1 FCALL / lote", 50, 24),
     "valkey": ("valkey", "KubeVirt VMs\nvalkey-0 primario · primary\nvalkey-1 réplica (AOF, PVC)", 25, 24),
     "grafana": ("grafana", "Grafana (Helm)\ndashboard + datasource", 25, 8),
-    "zot": ("outside", "Zot (VM, fuera del clúster)\nimágenes de cada pod y disco VM\ncatálogo OCI de Locust", 6, 34),
+    "zot": ("fuera · outside", "Zot (VM, fuera del clúster)\nimágenes de cada pod y disco VM\ncatálogo OCI de Locust", 6, 34),
     "operator": ("blackfriday-system", "blackfriday-operator\nBlackFridayPipeline →\ntodo lo demás · all the rest", 66, 8),
 }
 ARROWS = [
     ("locust", "ingress", "HTTP"), ("ingress", "rustapi", ""), ("rustapi", "client", "HTTP/JSON"),
     ("client", "w1", "gRPC"), ("client", "w2", "gRPC round_robin"), ("w1", "kafka", ""), ("w2", "kafka", "acks=all"),
     ("kafka", "consumer", "grupo · group"), ("consumer", "valkey", "FCALL"), ("valkey", "grafana", "lectura · read"),
-    ("zot", "locust", "catalog:v1"),
+    ("zot", "locust", "catálogo · catalog:v1"),
 ]
-NS_COLORS = {"laptop": "#eeeeee", "outside": "#eeeeee", "ingress-nginx": "#dbe9f6", "ingest": "#fde9d2",
+NS_COLORS = {"laptop": "#eeeeee", "fuera · outside": "#eeeeee", "ingress-nginx": "#dbe9f6", "ingest": "#fde9d2",
              "kafka": "#dff0d8", "valkey": "#f2dede", "grafana": "#e8e0f0", "blackfriday-system": "#fff7c2"}
 
 
@@ -241,8 +241,12 @@ def architecture(path):
         start, end = _edge((x1, y1), (x2, y2), w, h), _edge((x2, y2), (x1, y1), w, h)
         ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="-|>", color="#333333", lw=1.2))
         if label:
-            ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 1.0, label, ha="center", fontsize=6.5,
-                    color="#333333")
+            mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
+            if abs(end[1] - start[1]) < 1:  # a short horizontal arrow: the label above it, not over it
+                ax.text(mx, my + 1.0, label, ha="center", va="bottom", fontsize=6, color="#333333", zorder=3)
+            else:  # a long or slanted one: on the line, on a white ground
+                ax.text(mx, my, label, ha="center", va="center", fontsize=6.5, color="#333333",
+                        bbox=dict(fc="white", ec="none", pad=0.6), zorder=3)
     # the operator reconciles every namespace (dashed)
     ox, oy = BOXES["operator"][2:4]
     for target in ("consumer", "kafka", "w1", "valkey"):
