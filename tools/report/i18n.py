@@ -5,7 +5,7 @@ the same thing about the same numbers."""
 T = {
     "es": {
         "variant": "variante", "runs": "corridas", "rps": "ventas aceptadas/s", "ratio": "× referencia",
-        "p50": "p50 ms", "p95": "p95 ms", "p99": "p99 ms", "fail": "fallos", "drain": "drenaje s",
+        "p50": "p50 ms", "p95": "p95 ms", "p99": "p99 ms", "fail": "fallos", "drain": "drenaje (s)",
         "lag_max": "lag máx. (registros)", "e2e_p50": "venta→Valkey p50 ms", "e2e_p95": "venta→Valkey p95 ms",
         "per_batch": "registros por lote de producción", "valkey_cpu": "CPU del primario Valkey s", "repl_behind": "bytes de replicación pendientes al final",
         "split": "llamadas OK por proceso escritor (mediana)", "median_note": "mediana (mín–máx) de {n} corridas",
