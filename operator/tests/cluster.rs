@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::{watcher, WatchStreamExt};
@@ -34,15 +34,6 @@ use blackfriday_operator::render::{parse_pipeline, render_pipeline};
 use blackfriday_operator::run::INSTALL_CRD;
 
 const NAME: &str = "blackfriday";
-
-/// Our CRD and RBAC (support::install), plus Grafana's namespace: it belongs to Grafana's Helm
-/// release and exists before any pipeline.
-async fn install_with_grafana_namespace(admin: &Client) {
-    install(admin).await;
-    let namespaces: Api<Namespace> = Api::all(admin.clone());
-    let grafana = serde_json::from_value(json!({"metadata": {"name": "grafana"}})).unwrap();
-    let _ = namespaces.create(&PostParams::default(), &grafana).await;
-}
 
 /// Every distinct value the `valkey-auth` Secrets held, in any namespace, from before the
 /// pipeline exists: a password written twice shows as two values even if the second wins.
@@ -136,14 +127,35 @@ async fn pipeline(admin: &Client) -> BlackFridayPipeline {
         .unwrap()
 }
 
-/// Namespaces of the pipeline are gone (releasing PVCs as the missing controller would).
-async fn namespaces_gone(admin: &Client) -> bool {
-    let mut all = true;
-    for ns in ["ingest", "kafka", "valkey"] {
-        release_deleted_pvcs(admin, ns).await;
-        all &= get(admin, ChildKind::Namespace, None, ns).await.is_none();
+/// No namespaced child of the pipeline exists any more (the namespaces stay: they belong to the
+/// install). Deletes what has no owner left (retained data of an aborted run) and releases
+/// deleted PVCs, as the missing controllers would.
+async fn no_children_left(admin: &Client) -> bool {
+    let selector =
+        ListParams::default().labels(&blackfriday_operator::names::ownership_selector(NAME));
+    let mut none = true;
+    for kind in ChildKind::ALL.into_iter().filter(|k| k.namespaced()) {
+        let Ok(list) = api_for(admin, kind, None).list_metadata(&selector).await else {
+            continue; // kind not served
+        };
+        for item in list.items {
+            none = false;
+            let ns = item.metadata.namespace.clone().unwrap_or_default();
+            release_deleted_pvcs(admin, &ns).await;
+            if item
+                .metadata
+                .owner_references
+                .unwrap_or_default()
+                .is_empty()
+            {
+                let name = item.metadata.name.unwrap_or_default();
+                let _ = api_for(admin, kind, Some(&ns))
+                    .delete(&name, &DeleteParams::default())
+                    .await;
+            }
+        }
     }
-    all
+    none
 }
 
 /// The copy of Strimzi's cluster CA (docs/kafka-auth.md): render shows it, but in the cluster it
@@ -178,7 +190,8 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         support::missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
         return;
     };
-    install_with_grafana_namespace(&admin).await;
+    // Our CRD and config/rbac (which creates the tier namespaces; Grafana's exists first).
+    install(&admin).await;
     // A clean slate: a pipeline left from an aborted run would confuse the counts below.
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
     if api.get_opt(NAME).await.unwrap().is_some() {
@@ -188,8 +201,9 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         })
         .await;
     }
-    eventually("the namespaces of an earlier run are gone", GC_WAIT, || {
-        namespaces_gone(&admin)
+    // Its children are garbage-collected; what an aborted run retained is removed as a user would.
+    eventually("no child of an earlier run is left", GC_WAIT, || {
+        no_children_left(&admin)
     })
     .await;
 
@@ -771,8 +785,8 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         "children are garbage-collected, retained data stays",
         GC_WAIT,
         || async {
-            gone(&admin, ChildKind::Namespace, None, "ingest").await
-                && gone(&admin, ChildKind::Namespace, None, "kafka").await
+            gone(&admin, ChildKind::Deployment, Some("ingest"), "rust-api").await
+                && gone(&admin, ChildKind::Kafka, Some("kafka"), "blackfriday").await
                 && gone(
                     &admin,
                     ChildKind::VirtualMachine,
@@ -815,23 +829,29 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
             .is_some(),
         "its password too"
     );
+    // The namespaces outlive the pipeline: they belong to the install and hold its RoleBindings
+    // for the operator (deleting the pipeline must not take the operator's rights with it).
+    for ns in ["ingest", "kafka", "valkey"] {
+        let binding: Api<k8s_openapi::api::rbac::v1::RoleBinding> =
+            Api::namespaced(admin.clone(), ns);
+        assert!(
+            binding
+                .get_opt("blackfriday-operator")
+                .await
+                .unwrap()
+                .is_some(),
+            "the RoleBinding in {ns} survives the pipeline"
+        );
+    }
     // Clean up what was retained, as a user would once the data is no longer needed.
-    api_for(&admin, ChildKind::Namespace, None)
-        .delete("valkey", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("the retained namespace is gone", GC_WAIT, || {
-        namespaces_gone(&admin)
+    eventually("the retained data is removed", GC_WAIT, || {
+        no_children_left(&admin)
     })
     .await;
     controller.stop().await;
 
     // Leave the bench as found: other suites check that the operator identity has no grants.
-    let bindings: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(admin.clone());
-    bindings
-        .delete("blackfriday-operator", &DeleteParams::default())
-        .await
-        .unwrap();
+    remove_grants(&admin).await;
 }
 
 /// An annotation change on the pipeline: its watch reconciles it, the spec stays.

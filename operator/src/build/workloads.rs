@@ -352,7 +352,11 @@ mod tests {
                 .unwrap_or_else(|| panic!("{}: no preStop sleep", dep.key()));
             assert!(sleep >= 5, "{}: preStop sleep {sleep}s", dep.key());
             let grace = pod["terminationGracePeriodSeconds"].as_i64().unwrap();
-            assert!(grace >= sleep + 20, "{}: grace {grace}s, sleep {sleep}s", dep.key());
+            assert!(
+                grace >= sleep + 20,
+                "{}: grace {grace}s, sleep {sleep}s",
+                dep.key()
+            );
         }
     }
 }
