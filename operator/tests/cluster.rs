@@ -59,32 +59,6 @@ fn record_passwords(admin: &Client) -> Arc<Mutex<BTreeSet<String>>> {
     seen
 }
 
-/// Events about this pipeline (by uid: an earlier run's pipeline had another), newest last.
-async fn events_of(admin: &Client, uid: &str) -> Vec<Event> {
-    let mut events: Vec<Event> = Api::<Event>::all(admin.clone())
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|e| {
-            e.regarding
-                .as_ref()
-                .is_some_and(|r| r.uid.as_deref() == Some(uid))
-        })
-        .collect();
-    events.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
-    events
-}
-
-fn has_event(events: &[Event], type_: &str, reason: &str, note_has: &str) -> bool {
-    events.iter().any(|e| {
-        e.type_.as_deref() == Some(type_)
-            && e.reason.as_deref() == Some(reason)
-            && e.note.as_deref().is_some_and(|n| n.contains(note_has))
-    })
-}
-
 /// Annotate a child with a value the operator does not own: a change its watch must see, that
 /// the next apply leaves alone (so nothing but the reconcile itself follows from it).
 async fn touch_child(admin: &Client, round: u32) {
@@ -194,13 +168,7 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     install(&admin).await;
     // A clean slate: a pipeline left from an aborted run would confuse the counts below.
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
-    if api.get_opt(NAME).await.unwrap().is_some() {
-        api.delete(NAME, &DeleteParams::default()).await.unwrap();
-        eventually("the old pipeline is gone", WAIT, || async {
-            api.get_opt(NAME).await.unwrap().is_none()
-        })
-        .await;
-    }
+    pipeline_gone(&admin, NAME).await;
     // Its children are garbage-collected; what an aborted run retained is removed as a user would.
     eventually("no child of an earlier run is left", GC_WAIT, || {
         no_children_left(&admin)

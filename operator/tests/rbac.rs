@@ -11,7 +11,6 @@ use support::*;
 
 use k8s_openapi::api::authorization::v1::SubjectAccessReview;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
-use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::json;
@@ -307,13 +306,7 @@ async fn a_pipeline_in_namespaces_not_granted_is_refused_naming_the_fields() {
     // It exists (an admin made it), but the install granted the operator nothing there.
     ensure_namespace(&admin, OUTSIDE).await;
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
-    if api.get_opt(NAME).await.unwrap().is_some() {
-        api.delete(NAME, &DeleteParams::default()).await.unwrap();
-        eventually("the old pipeline is gone", WAIT, || async {
-            api.get_opt(NAME).await.unwrap().is_none()
-        })
-        .await;
-    }
+    pipeline_gone(&admin, NAME).await;
     let controller = RunningController::start(operator.clone());
     let pipeline = json!({
         "apiVersion": "blackfriday.dev/v1alpha1", "kind": "BlackFridayPipeline",
@@ -364,20 +357,10 @@ async fn a_pipeline_in_namespaces_not_granted_is_refused_naming_the_fields() {
     );
     let uid = p.metadata.uid.clone().unwrap();
     eventually("a Warning Event names the fields", WAIT, || async {
-        Api::<Event>::namespaced(admin.clone(), "default")
-            .list(&ListParams::default())
-            .await
-            .unwrap()
-            .items
+        let events = events_of(&admin, &uid).await;
+        fields
             .iter()
-            .any(|e| {
-                e.regarding.as_ref().and_then(|r| r.uid.as_deref()) == Some(uid.as_str())
-                    && e.type_.as_deref() == Some("Warning")
-                    && e.reason.as_deref() == Some("NamespaceNotManaged")
-                    && e.note
-                        .as_deref()
-                        .is_some_and(|n| fields.iter().all(|f| n.contains(f)))
-            })
+            .all(|f| has_event(&events, "Warning", "NamespaceNotManaged", f))
     })
     .await;
     // Never a partial apply: no object of this pipeline anywhere (the granted kafka namespace

@@ -144,6 +144,52 @@ pub async fn remove_grants(admin: &Client) {
     }
 }
 
+/// Events about this pipeline (by uid: an earlier run's pipeline had another), newest last.
+pub async fn events_of(admin: &Client, uid: &str) -> Vec<k8s_openapi::api::events::v1::Event> {
+    let mut events: Vec<k8s_openapi::api::events::v1::Event> =
+        Api::<k8s_openapi::api::events::v1::Event>::all(admin.clone())
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| {
+                e.regarding
+                    .as_ref()
+                    .is_some_and(|r| r.uid.as_deref() == Some(uid))
+            })
+            .collect();
+    events.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
+    events
+}
+
+pub fn has_event(
+    events: &[k8s_openapi::api::events::v1::Event],
+    type_: &str,
+    reason: &str,
+    note_has: &str,
+) -> bool {
+    events.iter().any(|e| {
+        e.type_.as_deref() == Some(type_)
+            && e.reason.as_deref() == Some(reason)
+            && e.note.as_deref().is_some_and(|n| n.contains(note_has))
+    })
+}
+
+/// The pipeline `name` of an earlier run is deleted and gone (its children may still be going).
+pub async fn pipeline_gone(admin: &Client, name: &str) {
+    let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
+    if api.get_opt(name).await.unwrap().is_some() {
+        api.delete(name, &kube::api::DeleteParams::default())
+            .await
+            .unwrap();
+        eventually("the old pipeline is gone", WAIT, || async {
+            api.get_opt(name).await.unwrap().is_none()
+        })
+        .await;
+    }
+}
+
 /// Create a namespace if it does not exist (one the pipeline does not own). One still
 /// terminating from an earlier run is waited out first: writes into it would be refused.
 pub async fn ensure_namespace(admin: &Client, name: &str) {
