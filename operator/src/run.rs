@@ -305,6 +305,31 @@ mod tests {
     use kube::core::ObjectMeta;
 
     #[test]
+    fn the_scope_comes_from_the_flags_the_install_sets_with_its_defaults() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            run: RunArgs,
+        }
+        let parsed = |args: &[&str]| Cli::try_parse_from(args).unwrap().run.scope();
+        assert_eq!(parsed(&["op"]), Scope::default());
+        let scope = parsed(&[
+            "op",
+            "--tier-namespaces",
+            "shop, queue,cache",
+            "--grafana-namespace",
+            "monitoring",
+            "--lease-namespace",
+            "ops",
+        ]);
+        assert_eq!(
+            scope,
+            Scope::new(["shop", "queue", "cache"], "monitoring", "ops")
+        );
+    }
+
+    #[test]
     fn children_in_every_namespace_map_to_one_key() {
         let child = |namespace: &str| ServiceAccount {
             metadata: ObjectMeta {
