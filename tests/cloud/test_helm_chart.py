@@ -86,7 +86,7 @@ def test_chart_crd_is_the_repo_crd():
 
 def test_apiserver_accepts_the_templated_objects(helm, tmp_path):
     if not os.environ.get("KUBECONFIG"):
-        pytest.fail("KUBECONFIG not set: start the bench (scripts/bench/up.sh) or run via scripts/test")
+        pytest.fail("KUBECONFIG not set: start the bench (scripts/testbed/up.sh) or run via scripts/test")
     # The RoleBindings go into the tier namespaces (a server dry run does not create the chart's
     # Namespaces) and into Grafana's, which its own release creates before this one.
     for ns in ("ingest", "kafka", "valkey", "grafana"):
