@@ -196,6 +196,16 @@ def test_supervisor_restarts_with_backoff_and_gives_up_after_the_limit(tmp_path)
     assert (tmp_path / "quitter.pid").read_text().strip() == str(c.popen.pid)
 
 
+def test_a_process_killed_by_a_signal_is_said_as_a_shell_says_it(tmp_path):
+    said = []
+    sup = Supervisor(tmp_path, tmp_path, tmp_path / "r.log", say=said.append, clock=Clock())
+    c = sup.spawn("victim", ["sleep", "60"])
+    c.popen.kill()
+    wait_exit(c)
+    sup.supervise()
+    assert f"victim (pid {c.popen.pid}) exited with status 137;" in said[-1]
+
+
 def test_supervisor_stops_what_it_started_and_waits_for_health(tmp_path):
     said = []
     sup = Supervisor(tmp_path, tmp_path, tmp_path / "r.log", say=said.append)

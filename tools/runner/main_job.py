@@ -132,6 +132,7 @@ class MainJob:
         self.procs: list[topology.Process] = []
         self.vms_up = False
         self.driver: subprocess.Popen | None = None
+        self.locust: subprocess.Popen | None = None
 
     # ------------------------------------------------------------ output
     def step(self, text):
@@ -436,7 +437,7 @@ class MainJob:
                 "--answers-file", f"{out}/locust-answers.jsonl", "--stop-file", f"{self.run}/locust.stop",
                 "--csv", f"{out}/locust", "--json-file", f"{out}/locust-stats"]
         with open(self.logs / "locust.log", "w") as log:
-            locust = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            self.locust = locust = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
                                       env={**os.environ, "BF_CATALOG_REF": self.catalog_ref, "BF_FEATURED_CATEGORY": self.featured})
         if o.faults:
             self.start_fault_driver()
@@ -562,6 +563,12 @@ class MainJob:
     def cleanup(self):
         """Stop everything this run started (also on failure or Ctrl-C); reused bench services stay."""
         self.stop_driver()
+        if self.locust and self.locust.poll() is None:  # interrupted during the load
+            self.locust.terminate()
+            try:
+                self.locust.wait(30)
+            except subprocess.TimeoutExpired:
+                self.locust.kill()
         if self.o.keep:
             pids = " ".join(str(c.popen.pid) for c in self.sup.children)
             print(f"\n==> --keep: leaving {len(self.sup.children)} service process(es) running: {pids}", flush=True)

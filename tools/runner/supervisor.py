@@ -86,6 +86,7 @@ class Supervisor:
             rc = c.popen.poll()
             if rc is None:
                 continue
+            rc = 128 - rc if rc < 0 else rc  # killed by signal N: 128+N, as a shell says it
             if c.restart_at is None:  # just noticed: schedule the restart
                 if c.restarts >= self.max_restarts:
                     tail = (self.logs / f"{c.name}.log").read_text(errors="replace").splitlines()[-30:]
