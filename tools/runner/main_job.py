@@ -24,6 +24,7 @@ import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import bench  # noqa: E402
+from estimate import estimate_lines  # noqa: E402
 import summary  # noqa: E402
 import topology  # noqa: E402
 from supervisor import Supervisor, SupervisorError, port_open  # noqa: E402
@@ -179,7 +180,6 @@ class MainJob:
 
     # ------------------------------------------------------------ the steps
     def estimate(self):
-        from estimate import estimate_lines
         lines, secs = estimate_lines(self.o, ROOT)
         load = os.getloadavg()[0]
         print(f"main-job: time estimate ≈ {(secs + 59) // 60} min (more on a busy machine; load average now {load:.2f}):")
