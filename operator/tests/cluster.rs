@@ -175,7 +175,7 @@ async fn all_children_exist(admin: &Client, value: &Value) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipeline_lifecycle_against_the_real_apiserver() {
     let Some((admin, operator)) = bench().await else {
-        support::missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
+        support::missing_bench("no KUBECONFIG (start the bench: scripts/testbed/k8s.sh start)");
         return;
     };
     install_with_grafana_namespace(&admin).await;

@@ -159,7 +159,7 @@ async fn vms_exist(admin: &kube::Client) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
     let Some((admin, operator)) = bench().await else {
-        missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
+        missing_bench("no KUBECONFIG (start the bench: scripts/testbed/k8s.sh start)");
         return;
     };
     install(&admin).await;

@@ -7,7 +7,7 @@
 //!
 //! Ignored by default: it restarts the bench's kube-apiserver, which other tests use. Run by
 //! scripts/test.d/65-faults.sh (`cargo test -p blackfriday-operator --test faults -- --ignored`);
-//! needs KUBECONFIG / KUBECONFIG_OPERATOR from the bench and the bench's scripts/bench/k8s.sh.
+//! needs KUBECONFIG / KUBECONFIG_OPERATOR from the bench and the bench's scripts/testbed/k8s.sh.
 //!
 //! The operator runs as its own process (the built binary, `run`, under the operator's RBAC), so
 //! SIGKILL is real: no destructor, no graceful drain. The kill is aimed at the middle of the apply
@@ -340,15 +340,15 @@ fn restart_apiserver() {
     // stops after them: it is not this suite's process, so it does not carry the suite's leak tag
     // (tools/testrun/leakcheck would otherwise stop it as a leak when the suite ends).
     let out = Command::new("bash")
-        .arg(repo("scripts/bench/k8s.sh"))
+        .arg(repo("scripts/testbed/k8s.sh"))
         .arg("start")
-        .env("BENCH_DIR", bench_dir())
+        .env("TESTBED_DIR", bench_dir())
         .env_remove("BF_LEAK_TAG")
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "scripts/bench/k8s.sh start after the kill: {}",
+        "scripts/testbed/k8s.sh start after the kill: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     println!(
@@ -361,7 +361,7 @@ fn restart_apiserver() {
 #[ignore = "restarts the bench kube-apiserver: run by scripts/test.d/65-faults.sh"]
 async fn converges_to_the_same_children_after_operator_and_apiserver_kills() {
     let Some((admin, _)) = bench().await else {
-        missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
+        missing_bench("no KUBECONFIG (start the bench: scripts/testbed/k8s.sh start)");
         return;
     };
     install(&admin).await;

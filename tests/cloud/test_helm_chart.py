@@ -71,7 +71,7 @@ def test_chart_crd_is_the_repo_crd():
 
 def test_apiserver_accepts_the_templated_objects(helm, tmp_path):
     if not os.environ.get("KUBECONFIG"):
-        pytest.fail("KUBECONFIG not set: start the bench (scripts/bench/up.sh) or run via scripts/test")
+        pytest.fail("KUBECONFIG not set: start the bench (scripts/testbed/up.sh) or run via scripts/test")
     f = tmp_path / "chart.yaml"
     f.write_text(yaml.safe_dump_all(template(helm, namespace="default")))
     r = sh(["kubectl", "apply", "--dry-run=server", "--validate=strict", "-f", str(f)], check=False)

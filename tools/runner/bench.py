@@ -4,13 +4,13 @@
     tools/runner/bench.py up   --state FILE [--log FILE] [--prefix TEXT] SVC...
     tools/runner/bench.py down --state FILE [--log FILE] [--all SVC...]
 
-`up` asks each service (scripts/bench/SVC.sh status) whether it runs, says which are reused, starts
-the set with scripts/bench/up.sh, and writes the names of the services it found stopped to FILE (one a
-line). `down` says and stops the services FILE names, in reverse order, with scripts/bench/down.sh (with
+`up` asks each service (scripts/testbed/SVC.sh status) whether it runs, says which are reused, starts
+the set with scripts/testbed/up.sh, and writes the names of the services it found stopped to FILE (one a
+line). `down` says and stops the services FILE names, in reverse order, with scripts/testbed/down.sh (with
 --all: the services given, whoever started them) and removes FILE. scripts/main-job (through
-tools/runner/main_job.py), scripts/test, scripts/experiments and scripts/bench-pipeline share this
-one rule; the services themselves (ports, state in BENCH_DIR) stay in scripts/bench.
-Exit status of `up`: that of scripts/bench/up.sh (the state file is written first, so a failed
+tools/runner/main_job.py), scripts/test, scripts/experiments and scripts/benchmarks/pipeline share this
+one rule; the services themselves (ports, state in TESTBED_DIR) stay in scripts/bench.
+Exit status of `up`: that of scripts/testbed/up.sh (the state file is written first, so a failed
 start is still stopped by `down`).
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-SCRIPTS = ROOT / "scripts" / "bench"
+SCRIPTS = ROOT / "scripts" / "testbed"
 
 
 class BenchSession:
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     ap.add_argument("action", choices=["up", "down"])
     ap.add_argument("services", nargs="*")
     ap.add_argument("--state", required=True, help="file naming the services this session started")
-    ap.add_argument("--log", help="output of scripts/bench/up.sh / down.sh (default: the terminal)")
+    ap.add_argument("--log", help="output of scripts/testbed/up.sh / down.sh (default: the terminal)")
     ap.add_argument("--prefix", default="", help="text before each 'reused' line (the caller's name)")
     ap.add_argument("--reused", default="{svc} already running: reused, left running",
                     help="the line said for a reused service ({svc} is its name; empty: nothing said)")

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""scripts/bench-rust-api.sh as a program: rust-api's forward hop against a pooled and a naive
+"""scripts/benchmarks/rust-api.sh as a program: rust-api's forward hop against a pooled and a naive
 client and plain Go net/http (the entry point's header says what is measured and how).
 
 Environment: ROUNDS (3), DURATION (10), WARMUP (2), CONNECTIONS (50). Results printed and kept in
-.bench/rust-api/last.txt, every round in .bench/rust-api/rounds.tsv. The processes (the Go sink
-and each variant in turn) run under tools/runner/supervisor.py: logs in .bench/rust-api/NAME.log,
+.testbed/rust-api/last.txt, every round in .testbed/rust-api/rounds.tsv. The processes (the Go sink
+and each variant in turn) run under tools/runner/supervisor.py: logs in .testbed/rust-api/NAME.log,
 stopped when the benchmark ends, also on failure or Ctrl-C.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from supervisor import Supervisor, SupervisorError  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-OUT = ROOT / ".bench" / "rust-api"
+OUT = ROOT / ".testbed" / "rust-api"
 SINK_ADDR = "127.0.0.1:18099"
 VARIANTS = {"rust-api": 18091, "rust-api-client-per-request": 18092, "go-forwarder": 18093}
 COLUMNS = ["round", "variant", "good_rps", "p50_ms", "p99_ms", "cpu_us_per_req", "sink_cpu_us_per_req", "non2xx", "errors", "sink_conns"]

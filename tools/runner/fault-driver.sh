@@ -5,19 +5,19 @@
 # again, and appends one JSON line per fault to $OUT/faults.jsonl. Restarting a killed pipeline
 # process is the runner's supervisor's job; restarting a killed bench service is this driver's
 # (nothing else would).
-# Environment (set by main_job.py): OUT RUN LOGS BENCH_DIR FAULTS FAULT_EVERY FAULT_VALKEY_DOWN
+# Environment (set by main_job.py): OUT RUN LOGS TESTBED_DIR FAULTS FAULT_EVERY FAULT_VALKEY_DOWN
 # FAULT_DISK_FULL KAFKA_BOOTSTRAP TOPIC GROUP VALKEY_ADDR VALKEY_CLI, and the admin ports P_API
 # P_CLIENT P_CM1 P_CM2 P_WM2A (rust-api, grpc-client, consumer-1, consumer-2, the killed writer).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-: "${OUT:?}" "${RUN:?}" "${LOGS:?}" "${BENCH_DIR:?}" "${FAULTS:?}" "${TOPIC:?}" "${GROUP:?}" "${VALKEY_ADDR:?}" "${VALKEY_CLI:?}"
+: "${OUT:?}" "${RUN:?}" "${LOGS:?}" "${TESTBED_DIR:?}" "${FAULTS:?}" "${TOPIC:?}" "${GROUP:?}" "${VALKEY_ADDR:?}" "${VALKEY_CLI:?}"
 vk() { "$VALKEY_CLI" -h "${VALKEY_ADDR%:*}" -p "${VALKEY_ADDR##*:}" "$@"; }
 
 fault_pidfile() {
   case "$1" in
     consumer) echo "$RUN/consumer-1.pid" ;; writer) echo "$RUN/grpc-server-2-a.pid" ;;
     rust-api) echo "$RUN/rust-api.pid" ;; grpc-client) echo "$RUN/grpc-client.pid" ;;
-    valkey) echo "$BENCH_DIR/valkey/run/${VALKEY_ADDR##*:}.pid" ;; kafka) echo "$BENCH_DIR/kafka/kafka.pid" ;;
+    valkey) echo "$TESTBED_DIR/valkey/run/${VALKEY_ADDR##*:}.pid" ;; kafka) echo "$TESTBED_DIR/kafka/kafka.pid" ;;
   esac
 }
 # the single targets a fault hits (`together` kills three in the same instant)
@@ -50,7 +50,7 @@ fault_probe() {
   python3 tools/faults/offsets.py --kafka "$KAFKA_BOOTSTRAP" --topic "$TOPIC" --group "$GROUP" --valkey "$VALKEY_ADDR" "$@"
 }
 fault_valkey_start() {  # start-instance keeps the dir: the primary loads its append-only file
-  bash scripts/bench/valkey.sh start-instance "${VALKEY_ADDR##*:}" >>"$LOGS/bench.log" 2>&1
+  bash scripts/testbed/valkey.sh start-instance "${VALKEY_ADDR##*:}" >>"$LOGS/bench.log" 2>&1
 }
 fault_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}'; }
 fault_kill() {  # TARGET: SIGKILL it (all its members in one kill); a bench service is started again on its own data
@@ -68,7 +68,7 @@ fault_kill() {  # TARGET: SIGKILL it (all its members in one kill); a bench serv
       # started as a process-group leader, and then $! would name setsid, not the broker (which
       # kafka.sh stop would then never stop)
       (cd "$cwd" && setsid bash -c 'echo $$ > "$0"; exec "$@"' "$kpf" "${cmd[@]}" \
-        >>"$BENCH_DIR/kafka/broker.log" 2>&1 < /dev/null &) ;;
+        >>"$TESTBED_DIR/kafka/broker.log" 2>&1 < /dev/null &) ;;
     valkey|together) fault_valkey_start ;;
   esac
 }
@@ -108,7 +108,7 @@ fault_consumer_errors() {
 # disk-full: the primary's data dir (a tmpfs, VALKEY_PRIMARY_TMPFS) is filled to the last byte for
 # FAULT_DISK_FULL seconds, then the filler is deleted. What Valkey and the consumer did is recorded.
 fault_disk_full() {
-  local dir="$BENCH_DIR/valkey/${VALKEY_ADDR##*:}" avail t0 refused="" full err0 err1 msg status
+  local dir="$TESTBED_DIR/valkey/${VALKEY_ADDR##*:}" avail t0 refused="" full err0 err1 msg status
   mountpoint -q "$dir" || { DETAIL='"error": "the Valkey data dir is not a tmpfs"'; ENDED=$(date +%s.%N); return; }
   err0="$(fault_consumer_errors)"
   avail="$(df -B1 --output=avail "$dir" | tail -n1 | tr -d " ")"

@@ -111,10 +111,10 @@ class MainJob:
         self.n_step = 0
         self.ports = topology.LocalPorts(offset=20000 if o.isolated else 0)
         if o.isolated:
-            os.environ.update(BENCH_DIR=str(ROOT / ".cache/main-job/bench"), KAFKA_PORT="29092", KAFKA_CONTROLLER_PORT="29093",
+            os.environ.update(TESTBED_DIR=str(ROOT / ".cache/main-job/bench"), KAFKA_PORT="29092", KAFKA_CONTROLLER_PORT="29093",
                               VALKEY_PRIMARY_PORT="26379", VALKEY_REPLICA_PORT="26380", REGISTRY_PORT="25000")
-        self.bench_dir = pathlib.Path(os.environ.get("BENCH_DIR") or ROOT / ".bench")
-        if "disk-full" in o.faults:  # the bench mounts a tmpfs on the primary's data dir (scripts/bench/valkey.sh)
+        self.bench_dir = pathlib.Path(os.environ.get("TESTBED_DIR") or ROOT / ".testbed")
+        if "disk-full" in o.faults:  # the bench mounts a tmpfs on the primary's data dir (scripts/testbed/valkey.sh)
             os.environ.setdefault("VALKEY_PRIMARY_TMPFS", "512m")
         self.featured = os.environ.get("BF_FEATURED_CATEGORY", "")
         out = pathlib.Path(o.out)
@@ -128,7 +128,7 @@ class MainJob:
             for f in self.out.glob(pattern):
                 f.unlink()
         self.sup = Supervisor(self.logs, self.run, self.out / "restarts.log", say=self.info)
-        self.bench = bench.BenchSession(SERVICES, log=self.logs / "bench.log",
+        self.testbed = bench.BenchSession(SERVICES, log=self.logs / "bench.log",
                                         say=lambda svc: self.info(f"{svc} already running: reused, left running"))
         self.procs: list[topology.Process] = []
         self.vms_up = False
@@ -257,7 +257,7 @@ class MainJob:
             self.info(f"featured category {self.featured} (default)")
 
     def load_bench_env(self):
-        """`set -a; . BENCH_DIR/env`: the bench's addresses into our environment (and the children's)."""
+        """`set -a; . TESTBED_DIR/env`: the bench's addresses into our environment (and the children's)."""
         env = subprocess.run(["bash", "-c", 'set -a; . "$0"; env -0', str(self.bench_dir / "env")],
                              capture_output=True, check=True).stdout.decode()
         for kv in env.split("\0"):
@@ -267,9 +267,9 @@ class MainJob:
 
     def bench_up(self):
         self.step("bench services: Kafka, Valkey primary + replica, OCI registry")
-        self.bench.plan()
+        self.testbed.plan()
         t0 = time.time()
-        if self.bench.up() != 0:
+        if self.testbed.up() != 0:
             tail(self.logs / "bench.log", 30)
             self.die(f"bench services did not start (log {self.logs}/bench.log)")
         self.info(f"bench up ({self.since(t0)}s)")
@@ -325,11 +325,11 @@ class MainJob:
 
     def topic_and_valkey(self):
         run_id = time.strftime("%Y%m%d%H%M%S")
-        self.topic = "ventas" if "kafka" in self.bench.started else f"ventas-{run_id}"
+        self.topic = "ventas" if "kafka" in self.testbed.started else f"ventas-{run_id}"
         self.group = f"blackfriday-consumer-{run_id}"
         self.step(f"Kafka topic {self.topic} ({self.o.partitions} partitions); Valkey without bf:* keys")
         with open(self.logs / "bench.log", "a") as log:
-            if subprocess.run(["bash", "scripts/bench/kafka.sh", "topic", self.topic, self.o.partitions],
+            if subprocess.run(["bash", "scripts/testbed/kafka.sh", "topic", self.topic, self.o.partitions],
                               stdout=log, stderr=subprocess.STDOUT, cwd=ROOT).returncode != 0:
                 self.die(f"could not create topic {self.topic}")
         if self.topic == "ventas":
@@ -389,13 +389,13 @@ class MainJob:
     def check_fault_targets(self):
         needs = {m for f in self.o.faults for m in FAULT_MEMBERS.get(f, [f])}
         for svc in ("valkey", "kafka"):
-            if svc in needs and (svc not in self.bench.started or self.o.valkey):
+            if svc in needs and (svc not in self.testbed.started or self.o.valkey):
                 self.die(f"--faults {svc} needs the bench {svc} this run started (it was already running: use --isolated)")
 
     def start_fault_driver(self):
         port = lambda name, role: str(next(p for p in self.procs if p.name == name).ports[role])  # noqa: E731
         env = {**os.environ, "OUT": str(self.out), "RUN": str(self.run), "LOGS": str(self.logs),
-               "BENCH_DIR": str(self.bench_dir), "FAULTS": ",".join(self.o.faults), "FAULT_EVERY": self.o.fault_every,
+               "TESTBED_DIR": str(self.bench_dir), "FAULTS": ",".join(self.o.faults), "FAULT_EVERY": self.o.fault_every,
                "FAULT_VALKEY_DOWN": self.o.valkey_down, "FAULT_DISK_FULL": self.o.disk_full, "TOPIC": self.topic,
                "GROUP": self.group, "VALKEY_ADDR": self.valkey_addr, "KAFKA_BOOTSTRAP": self.kafka,
                "P_API": port("rust-api", "http"), "P_CLIENT": port("grpc-client", "http"),
@@ -584,9 +584,9 @@ class MainJob:
             for f in [*self.out.glob("vms/*/root.qcow2"), *self.out.glob("vms/*/*.iso")]:
                 f.unlink()
             self.info(f"stopped the Valkey VMs (consoles in {self.out}/vms/*/console.log)")
-        if self.bench.started:
-            self.bench.down()
-            self.info(f"stopped bench services: {' '.join(self.bench.started)}")
+        if self.testbed.started:
+            self.testbed.down()
+            self.info(f"stopped bench services: {' '.join(self.testbed.started)}")
         self.info(f"logs: {self.logs}")
 
     def main(self) -> int:
