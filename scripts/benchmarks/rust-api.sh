@@ -13,8 +13,8 @@
 #   scripts/benchmarks/rust-api.sh            # ROUNDS=3 DURATION=10 CONNECTIONS=50 WARMUP=2
 #   ROUNDS=1 DURATION=5 scripts/benchmarks/rust-api.sh
 # Results: printed, and kept in .testbed/rust-api/last.txt.
-# The benchmark is the program tools/runner/bench_rust_api.py (its processes run under the local
+# The benchmark is the program tools/runner/rust_api_benchmark.py (its processes run under the local
 # runner's supervisor, tools/runner/supervisor.py); this file is its entry point.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-exec python3 tools/runner/bench_rust_api.py "$@"
+exec python3 tools/runner/rust_api_benchmark.py "$@"

@@ -11,7 +11,7 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools" / "runner"))
-import bench  # noqa: E402
+import testbed  # noqa: E402
 import topology  # noqa: E402
 from supervisor import Supervisor, SupervisorError  # noqa: E402
 
@@ -134,7 +134,7 @@ def fake_bench(tmp_path):
 def test_bench_reuses_what_runs_and_stops_only_what_it_started(fake_bench):
     (fake_bench / "valkey.running").touch()
     reused = []
-    s = bench.BenchSession(["kafka", "valkey", "registry", "k8s"], scripts=fake_bench / "bench", say=reused.append)
+    s = testbed.TestbedSession(["kafka", "valkey", "registry", "k8s"], scripts=fake_bench / "bench", say=reused.append)
     assert s.services == ["kafka", "valkey", "registry"]  # no k8s.sh: skipped
     assert s.plan() == ["kafka", "registry"] and reused == ["valkey"]
     assert s.up() == 0 and s.down() == 0
@@ -144,7 +144,7 @@ def test_bench_reuses_what_runs_and_stops_only_what_it_started(fake_bench):
 def test_bench_stops_nothing_when_everything_ran_before(fake_bench):
     for svc in ("kafka", "valkey"):
         (fake_bench / f"{svc}.running").touch()
-    s = bench.BenchSession(["kafka", "valkey"], scripts=fake_bench / "bench", say=lambda _: None)
+    s = testbed.TestbedSession(["kafka", "valkey"], scripts=fake_bench / "bench", say=lambda _: None)
     assert s.plan() == []
     s.down()
     assert not (fake_bench / "calls").exists()
@@ -154,10 +154,10 @@ def test_bench_cli_keeps_the_started_services_between_up_and_down(tmp_path):
     """The shell runners' form: `up` writes the state file, `down` stops what it names (real scripts,
     a service name without a script: nothing to start or stop, so the real bench is not touched)."""
     state = tmp_path / "state"
-    r = subprocess.run([sys.executable, ROOT / "tools/runner/bench.py", "up", "--state", state, "--log", tmp_path / "log", "nosuch"],
+    r = subprocess.run([sys.executable, ROOT / "tools/runner/testbed.py", "up", "--state", state, "--log", tmp_path / "log", "nosuch"],
                        capture_output=True, text=True)
     assert r.returncode == 0 and state.read_text() == ""
-    r = subprocess.run([sys.executable, ROOT / "tools/runner/bench.py", "down", "--state", state], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, ROOT / "tools/runner/testbed.py", "down", "--state", state], capture_output=True, text=True)
     assert r.returncode == 0 and not state.exists()
 
 

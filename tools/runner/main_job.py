@@ -3,7 +3,7 @@
 
 scripts/main-job is the entry point (its header lists the options); it runs this file. The steps
 and what they print are those of the bash main job this replaces; the pieces are shared with the
-other local runners: tools/runner/bench.py (reuse the running bench, stop only what we started),
+other local runners: tools/runner/testbed.py (reuse the running bench, stop only what we started),
 topology.py (programs, process counts, env from `blackfriday-operator render`, local ports from
 contract/ports.json), supervisor.py (start, restart, health, stop), summary.py (the figures) and
 fault-driver.sh (--faults).
@@ -23,7 +23,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import bench  # noqa: E402
+import testbed  # noqa: E402
 from estimate import estimate_lines  # noqa: E402
 import summary  # noqa: E402
 import topology  # noqa: E402
@@ -128,7 +128,7 @@ class MainJob:
             for f in self.out.glob(pattern):
                 f.unlink()
         self.sup = Supervisor(self.logs, self.run, self.out / "restarts.log", say=self.info)
-        self.testbed = bench.BenchSession(SERVICES, log=self.logs / "bench.log",
+        self.testbed = testbed.TestbedSession(SERVICES, log=self.logs / "bench.log",
                                         say=lambda svc: self.info(f"{svc} already running: reused, left running"))
         self.procs: list[topology.Process] = []
         self.vms_up = False

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The test bench for one session: reuse what runs, start what does not, stop only what we started.
 
-    tools/runner/bench.py up   --state FILE [--log FILE] [--prefix TEXT] SVC...
-    tools/runner/bench.py down --state FILE [--log FILE] [--all SVC...]
+    tools/runner/testbed.py up   --state FILE [--log FILE] [--prefix TEXT] SVC...
+    tools/runner/testbed.py down --state FILE [--log FILE] [--all SVC...]
 
 `up` asks each service (scripts/testbed/SVC.sh status) whether it runs, says which are reused, starts
 the set with scripts/testbed/up.sh, and writes the names of the services it found stopped to FILE (one a
@@ -25,7 +25,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCRIPTS = ROOT / "scripts" / "testbed"
 
 
-class BenchSession:
+class TestbedSession:
     """Services of the bench this session uses; `started` lists those it found stopped."""
 
     def __init__(self, services, scripts=SCRIPTS, log=None, say=print):
@@ -85,12 +85,12 @@ def main(argv=None) -> int:
     a = ap.parse_intermixed_args(argv)
     state = pathlib.Path(a.state)
     if a.action == "up":
-        session = BenchSession(a.services, log=a.log,
+        session = TestbedSession(a.services, log=a.log,
                                say=lambda svc: a.reused and print(a.prefix + a.reused.format(svc=svc), flush=True))
         state.write_text("".join(f"{s}\n" for s in session.plan()))
         return session.up()
     started = state.read_text().split() if state.exists() else []
-    session = BenchSession([], log=a.log)
+    session = TestbedSession([], log=a.log)
     session.started = started
     todo = a.services if a.all else started
     if todo:
