@@ -32,15 +32,17 @@
 # The apiserver always serves the aggregation layer (front-proxy CA + client cert), so an
 # APIService such as metrics-server's can be registered.
 set -euo pipefail
+# the bench's shared helpers: BF_ROOT, TESTBED_DIR, TESTBED_ENV, BF_CACHE, logging, .testbed/env, locks
+BENCH_SVC=k8s
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
-BIN=${K8S_BIN_DIR:-${BF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackfriday-operator}/k8s/bin}
-BENCH=${TESTBED_DIR:-$ROOT/.testbed}
+ROOT=$BF_ROOT
+BIN=${K8S_BIN_DIR:-$BF_CACHE/k8s/bin}
+BENCH=$TESTBED_DIR
 S=$BENCH/k8s
 PKI=$S/pki
 LOGS=$S/logs
-ENVFILE=$BENCH/env
+ENVFILE=$TESTBED_ENV
 API_PORT=${K8S_API_PORT:-16443}
 ETCD_PORT=${K8S_ETCD_PORT:-12379}
 ETCD_PEER_PORT=${K8S_ETCD_PEER_PORT:-12380}
@@ -55,8 +57,8 @@ OP_SA=blackfriday-operator
 CONTROLLERS=${K8S_CONTROLLERS:-garbage-collector-controller,namespace-controller,deployment-controller,replicaset-controller,serviceaccount-controller,serviceaccount-token-controller,clusterrole-aggregation-controller,persistentvolumeclaim-protection-controller,persistentvolume-protection-controller}
 TIMEOUT=${K8S_START_TIMEOUT:-120}
 
-log() { echo "k8s: $*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
 
 # pid of a running process we started, or nothing
 pid_of() {
@@ -68,7 +70,7 @@ pid_of() {
   echo "$pid"
 }
 
-port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
+port_busy() { [ -n "$(bench_listener_pid "$1")" ]; }
 
 # A port held by one of *our* daemons whose pid file is gone (e.g. .testbed was wiped while it ran):
 # the same binary and state under this $S. Stop it; anything else holding the port is an error.
@@ -100,14 +102,6 @@ api_ready() {
 
 kcm_ok() { curl -skf --max-time 3 "https://127.0.0.1:$KCM_PORT/healthz" >/dev/null 2>&1; }
 
-wait_for() { # seconds description command...
-  local t=$1; shift 2  # $2 only names what is awaited, for the reader
-  local end=$(( $(date +%s) + t ))
-  until "$@"; do
-    [ "$(date +%s)" -lt "$end" ] || return 1
-    sleep 0.3
-  done
-}
 
 make_pki() {
   [ -f "$PKI/done" ] && [ -f "$PKI/front-proxy-client.crt" ] && return 0
@@ -182,14 +176,12 @@ env_lines() {
 
 # replace our keys in .testbed/env, keep every other line (other bench scripts write there too)
 update_envfile() { # add|remove
-  mkdir -p "$BENCH"
-  (
-    flock 9
-    local tmp; tmp=$(mktemp "$BENCH/.env.XXXXXX")
-    [ -f "$ENVFILE" ] && grep -v -E '^(export )?(KUBECONFIG|KUBECONFIG_OPERATOR|KUBE_APISERVER)=' "$ENVFILE" > "$tmp" || true
-    [ "$1" = add ] && env_lines >> "$tmp"
-    mv -f "$tmp" "$ENVFILE"
-  ) 9>"$BENCH/.env.lock"
+  if [ "$1" = add ]; then
+    local lines; mapfile -t lines < <(env_lines)
+    bench_env_set "${lines[@]}"
+  else
+    bench_env_unset KUBECONFIG KUBECONFIG_OPERATOR KUBE_APISERVER
+  fi
 }
 
 start_etcd() {
@@ -204,7 +196,7 @@ start_etcd() {
     --unsafe-no-fsync --quota-backend-bytes=2147483648 --log-level warn \
     >"$LOGS/etcd.log" 2>&1 8>&- &
   echo $! > "$S/etcd.pid"
-  wait_for 30 etcd curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" -o /dev/null \
+  bench_wait_until 30 etcd curl -sf --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" -o /dev/null \
     || { tail -20 "$LOGS/etcd.log" >&2; die "etcd did not become healthy"; }
 }
 
@@ -244,7 +236,7 @@ start_apiserver() {
     --v=1 \
     >"$LOGS/kube-apiserver.log" 2>&1 8>&- &
   echo $! > "$S/kube-apiserver.pid"
-  wait_for "$TIMEOUT" apiserver api_ready || {
+  bench_wait_until "$TIMEOUT" apiserver api_ready || {
     tail -30 "$LOGS/kube-apiserver.log" >&2; die "kube-apiserver not ready after ${TIMEOUT}s"; }
 }
 
@@ -297,7 +289,7 @@ start_kcm() {
     --v=1 \
     >"$LOGS/kube-controller-manager.log" 2>&1 8>&- &
   echo $! > "$S/kube-controller-manager.pid"
-  wait_for 60 kcm kcm_ok || { tail -30 "$LOGS/kube-controller-manager.log" >&2; die "kube-controller-manager not healthy"; }
+  bench_wait_until 60 kcm kcm_ok || { tail -30 "$LOGS/kube-controller-manager.log" >&2; die "kube-controller-manager not healthy"; }
 }
 
 cmd_start() {
@@ -330,14 +322,13 @@ cmd_start() {
   log "kubeconfigs: $KUBECONFIG_ADMIN (admin), $KUBECONFIG_OP (operator); env in $ENVFILE"
 }
 
+# only a pid that still runs our binary is stopped (pid_of): a reused pid number is left alone
 stop_one() {
   local pid
   pid=$(pid_of "$1") || { rm -f "$S/$1.pid"; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-  if [ -d "/proc/$pid" ]; then log "$1 ($pid) ignored TERM, killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+  bench_stop_pidfile "$S/$1.pid" "$1" 10
+  # stopped means gone from /proc, reaped too (a caller may look there; a zombie counts as stopped above)
   for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-  rm -f "$S/$1.pid"
 }
 
 cmd_stop() {
@@ -364,11 +355,7 @@ cmd_status() {
 
 # one start/stop at a time (scripts/test of several users, up.sh in parallel); the daemons get
 # the lock fd closed (8>&-) so they never hold it
-lock() {
-  mkdir -p "$BENCH"
-  exec 8>"$BENCH/.k8s.lock"
-  flock -w 600 8 || die "could not get $BENCH/.k8s.lock within 600 s"
-}
+lock() { bench_lock k8s 600; }
 
 case "${1:-}" in
   start) lock; cmd_start ;;
