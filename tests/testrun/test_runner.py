@@ -121,7 +121,7 @@ def test_the_operators_render_gives_main_jobs_topology(route, tiers):
 # ------------------------------------------------------------------ reuse or start
 @pytest.fixture
 def fake_bench(tmp_path):
-    """scripts/bench look-alikes: SVC.sh status answers from a file; up.sh / down.sh log their calls."""
+    """scripts/testbed look-alikes: SVC.sh status answers from a file; up.sh / down.sh log their calls."""
     d = tmp_path / "bench"
     d.mkdir()
     for svc in ("kafka", "valkey", "registry"):

@@ -9,7 +9,7 @@ the set with scripts/testbed/up.sh, and writes the names of the services it foun
 line). `down` says and stops the services FILE names, in reverse order, with scripts/testbed/down.sh (with
 --all: the services given, whoever started them) and removes FILE. scripts/main-job (through
 tools/runner/main_job.py), scripts/test, scripts/experiments and scripts/benchmarks/pipeline share this
-one rule; the services themselves (ports, state in TESTBED_DIR) stay in scripts/bench.
+one rule; the services themselves (ports, state in TESTBED_DIR) stay in scripts/testbed.
 Exit status of `up`: that of scripts/testbed/up.sh (the state file is written first, so a failed
 start is still stopped by `down`).
 """
