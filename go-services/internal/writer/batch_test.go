@@ -76,3 +76,85 @@ func TestBatcherFailsQueuedRecordOfCallThatGaveUp(t *testing.T) {
 		t.Fatalf("the call that gave up got %v, want context.Canceled", err)
 	}
 }
+
+// heldBatchProducer is a BatchProducer: it records each ProduceSync's records and returns only
+// when the test releases that batch.
+type heldBatchProducer struct {
+	heldProducer
+	batches chan []*kgo.Record
+	release chan struct{}
+}
+
+func newHeldBatchProducer() *heldBatchProducer {
+	return &heldBatchProducer{heldProducer: *newHeldProducer(), batches: make(chan []*kgo.Record, 100), release: make(chan struct{})}
+}
+
+func (h *heldBatchProducer) ProduceSync(_ context.Context, rs ...*kgo.Record) kgo.ProduceResults {
+	h.batches <- rs
+	<-h.release
+	out := make(kgo.ProduceResults, 0, len(rs))
+	for i := len(rs) - 1; i >= 0; i-- { // completion order is not call order
+		out = append(out, kgo.ProduceResult{Record: rs[i], Err: nil})
+	}
+	return out
+}
+
+func (h *heldBatchProducer) nextBatch(t *testing.T, what string) []*kgo.Record {
+	t.Helper()
+	select {
+	case b := <-h.batches:
+		return b
+	case <-time.After(10 * time.Second): // liveness bound, not a speed assertion
+		t.Fatalf("%s was never handed to the producer", what)
+		return nil
+	}
+}
+
+// With a BatchProducer (the real *kgo.Client), the records queued while the lane waited go in
+// one ProduceSync, only the live ones, and each call's promise gets its own record once.
+func TestBatcherSendsQueuedRecordsInOneProduceSync(t *testing.T) {
+	h := newHeldBatchProducer()
+	b := newBatcher(h, 1)
+	got := make(chan string, 10)
+	promise := func(r *kgo.Record, err error) {
+		if err != nil {
+			t.Errorf("%s: %v", r.Key, err)
+		}
+		got <- string(r.Key)
+	}
+	b.Produce(context.Background(), rec("first"), promise)
+	if first := h.nextBatch(t, "first"); len(first) != 1 || string(first[0].Key) != "first" {
+		t.Fatalf("first batch %v, want [first]", first)
+	}
+	gaveUp, cancel := context.WithCancel(context.Background())
+	failed := make(chan error, 1)
+	b.Produce(gaveUp, rec("gave-up"), func(_ *kgo.Record, err error) { failed <- err })
+	want := []string{"b1", "b2", "b3", "b4"}
+	for _, k := range want {
+		b.Produce(context.Background(), rec(k), promise)
+	}
+	cancel()
+	h.release <- struct{}{} // Kafka acknowledges the first batch
+	second := h.nextBatch(t, "the queued records")
+	if len(second) != len(want) {
+		t.Fatalf("second batch has %d records, want the %d live ones in one ProduceSync", len(second), len(want))
+	}
+	for i, k := range want {
+		if string(second[i].Key) != k {
+			t.Fatalf("record %d is %s, want %s (call order)", i, second[i].Key, k)
+		}
+	}
+	if err := <-failed; err != context.Canceled {
+		t.Fatalf("the call that gave up got %v, want context.Canceled", err)
+	}
+	h.release <- struct{}{}
+	seen := map[string]int{}
+	for range 1 + len(want) {
+		seen[<-got]++
+	}
+	for _, k := range append([]string{"first"}, want...) {
+		if seen[k] != 1 {
+			t.Fatalf("promise of %s called %d times, want once (all: %v)", k, seen[k], seen)
+		}
+	}
+}
