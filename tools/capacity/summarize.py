@@ -60,12 +60,28 @@ def histogram_mean(files, name):
     return total / count if count else None
 
 
+def counter(files, name):
+    """The counter `name` summed over the metrics files, or None when no file has it."""
+    total, seen = 0.0, False
+    for f in files:
+        for line in f.read_text().splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.split()[-1])
+                seen = True
+    return total if seen else None
+
+
 def batch_sizes(run_dir):
     """Records per produce batch (per partition, all writers) and per consumer batch (one Valkey
     call), over the whole run, from the /metrics bench-pipeline saved at its end."""
     writers = sorted(run_dir.glob("metrics-writer-*.txt"))
     consumers = sorted(run_dir.glob("metrics-consumer-*.txt"))
-    return {"records_per_produce_batch": histogram_mean(writers, "producer_batch_records"),
+    requests = counter(writers, "producer_produce_requests_total")
+    records = histogram_mean(writers, "producer_batch_records") and sum(
+        float(line.split()[1]) for f in writers for line in f.read_text().splitlines()
+        if line.startswith("producer_batch_records_sum "))
+    return {"records_per_produce_request": records / requests if requests and records else None,
+            "records_per_produce_batch": histogram_mean(writers, "producer_batch_records"),
             "records_per_consumer_batch": histogram_mean(consumers, "consumer_batch_records")}
 
 
@@ -143,6 +159,7 @@ def summarize(runs):
                 "cpu_us_per_sale_pipeline_total": spread(totals),
                 "drain_s": spread([c.get("drain_seconds") for c in counts]),
                 "exact": [bool(c.get("match")) for c in counts] if counts else None,
+                "records_per_produce_request": spread([r["batches"]["records_per_produce_request"] for r in rs]),
                 "records_per_produce_batch": spread([r["batches"]["records_per_produce_batch"] for r in rs]),
                 "records_per_consumer_batch": spread([r["batches"]["records_per_consumer_batch"] for r in rs]),
                 "sales_total": sum(r["results"]["sales"] for r in rs),
@@ -171,7 +188,8 @@ def print_tables(rows, out=sys.stdout):
         for p, s in r["cpu_us_per_sale"].items():
             w(f"      {p:<16} {fmt(s, 1):>22}\n")
         if r["records_per_produce_batch"] or r["records_per_consumer_batch"]:
-            w(f"      records per produce batch (per partition) {fmt(r['records_per_produce_batch'], 1)}, "
+            w(f"      records per produce request {fmt(r['records_per_produce_request'], 1)}, "
+              f"per produce batch (per partition) {fmt(r['records_per_produce_batch'], 1)}, "
               f"per consumer batch (one Valkey call) {fmt(r['records_per_consumer_batch'], 1)} (whole run)\n")
 
 
