@@ -79,11 +79,6 @@ type Config struct {
 	// MaxBatch caps the records of one poll, so one function call stays short (Valkey runs
 	// scripts on its single thread; a huge batch would block Grafana's reads).
 	MaxBatch int
-	// FetchWait > 0 lets the broker hold a fetch until this much time has passed (or 1 MiB is
-	// there), so one fetch and one Valkey call carry the records of many produce requests; it
-	// adds up to FetchWait to the time from sale to dashboard. 0 answers a fetch as soon as any
-	// record is there (one fetch per produce request under load).
-	FetchWait time.Duration
 	// CommitInterval spaces the Kafka commits: the applied offsets are committed at most this
 	// often (and when partitions are revoked, and on shutdown) instead of after every batch.
 	// Valkey, not Kafka, records what was counted (bf:offsets), so a commit only saves the next
@@ -108,10 +103,6 @@ type Config struct {
 	// Auth are the login options (SASL, TLS) of internal/kafkaauth; none for plain TCP.
 	Auth []kgo.Opt
 }
-
-// fetchHoldBytes is the fetch's minimum size with FetchWait: far above what arrives in a few
-// milliseconds (a sale is ≈ 150 bytes), so the wait, not the size, ends the fetch.
-const fetchHoldBytes = 1 << 20
 
 // DefaultCommitInterval: one OffsetCommit per member per second instead of one per batch (tens
 // to hundreds a second under load), at the price of at most a second of records redelivered
@@ -145,11 +136,7 @@ func (c Config) Options(onRevoked func(context.Context, *kgo.Client, map[string]
 		kgo.OnPartitionsRevoked(onRevoked),
 		kgo.OnPartitionsLost(onRevoked),
 	}
-	if c.FetchWait > 0 {
-		opts = append(opts, kgo.FetchMaxWait(c.FetchWait), kgo.FetchMinBytes(fetchHoldBytes))
-	} else {
-		opts = append(opts, kgo.FetchMaxWait(200*time.Millisecond))
-	}
+	opts = append(opts, kgo.FetchMaxWait(200*time.Millisecond))
 	session := c.SessionTimeout
 	if session <= 0 {
 		session = DefaultSessionTimeout
