@@ -57,10 +57,6 @@ func (s *syncPerCallWriter) ProcesarVenta(ctx context.Context, req *pb.ProductSa
 	return &pb.ProductSaleResponse{Estado: "ok"}, nil
 }
 
-// produceOnly hides the client's ProduceSync, so the writer's lanes hand records over one by
-// one (the writer before its batches went in one ProduceSync).
-type produceOnly struct{ writer.Producer }
-
 type writerResult struct {
 	ok, failed    int64
 	elapsed       time.Duration
@@ -147,7 +143,7 @@ func drive(srv pb.ProductSaleServiceServer, concurrency int, duration time.Durat
 func writerVariants(brokers []string, topic string, lanes int, extraLingers []time.Duration) []*writerVariant {
 	franzWriter := func(linger time.Duration, lanes int) func() (pb.ProductSaleServiceServer, func(), error) {
 		return func() (pb.ProductSaleServiceServer, func(), error) {
-			cl, err := producer.NewClient(producer.Config{Brokers: brokers, Topic: topic, Linger: producer.ClientLinger(linger, lanes),
+			cl, err := producer.NewClient(producer.Config{Brokers: brokers, Topic: topic, Linger: linger,
 				DeliveryTimeout: producer.DefaultDeliveryTimeout, MaxBufferedRecords: producer.DefaultMaxBufferedRecords})
 			if err != nil {
 				return nil, nil, err
@@ -159,18 +155,6 @@ func writerVariants(brokers []string, topic string, lanes int, extraLingers []ti
 		name: fmt.Sprintf("grpc-server (batches in %d lanes, linger %v)", lanes, producer.DefaultLinger),
 		role: "the writer", open: franzWriter(producer.DefaultLinger, lanes),
 	}}
-	if lanes > 0 {
-		// the lanes as they were before each batch went in one ProduceSync (docs/capacity.md)
-		vs = append(vs, &writerVariant{name: fmt.Sprintf("writer variant: %d lanes, records one by one, linger 0", lanes),
-			role: "writer variant", open: func() (pb.ProductSaleServiceServer, func(), error) {
-				cl, err := producer.NewClient(producer.Config{Brokers: brokers, Topic: topic, Linger: 0,
-					DeliveryTimeout: producer.DefaultDeliveryTimeout, MaxBufferedRecords: producer.DefaultMaxBufferedRecords})
-				if err != nil {
-					return nil, nil, err
-				}
-				return &writer.Server{Producer: produceOnly{cl}, Name: "bench", MaxWait: 2*producer.DefaultDeliveryTimeout + 5*time.Second, Lanes: lanes}, cl.Close, nil
-			}})
-	}
 	for _, l := range extraLingers {
 		vs = append(vs, &writerVariant{name: fmt.Sprintf("writer variant: Produce per call, linger %v", l), role: "writer variant", open: franzWriter(l, 0)})
 	}

@@ -52,7 +52,7 @@ func main() {
 
 	kcfg := producer.Config{
 		Brokers: config.SplitList(*brokers), Topic: *topic, ClientID: *name,
-		Linger: producer.ClientLinger(*linger, *lanes), DeliveryTimeout: *deliveryTimeout, MaxBufferedRecords: *maxBuffered,
+		Linger: *linger, DeliveryTimeout: *deliveryTimeout, MaxBufferedRecords: *maxBuffered,
 		Auth: auth,
 	}
 	kafka, err := producer.NewClient(kcfg)

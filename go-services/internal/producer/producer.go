@@ -35,23 +35,7 @@ const (
 	DefaultLinger             = 0 * time.Millisecond
 	DefaultDeliveryTimeout    = 10 * time.Second
 	DefaultMaxBufferedRecords = 10000
-	// LaneHold is the client's linger when the writer's batch lanes hand it whole batches
-	// (ClientLinger): each batch goes in with ProduceSync, which ends the linger of every
-	// partition it wrote to as soon as the whole batch is buffered, so in steady state no record
-	// waits for it. It only makes franz-go wait for the end of the batch instead of cutting a
-	// request at its first record. A record ProduceSync cannot place at once (before the
-	// topic's metadata is known) waits at most this long.
-	LaneHold = 5 * time.Millisecond
 )
-
-// ClientLinger is the franz-go linger for a writer configured with linger and lanes: LaneHold
-// when lanes batch the calls and no linger was asked for (see LaneHold), else linger as given.
-func ClientLinger(linger time.Duration, lanes int) time.Duration {
-	if lanes > 0 && linger == 0 {
-		return LaneHold
-	}
-	return linger
-}
 
 // Config is what the writer needs to reach Kafka.
 type Config struct {

@@ -117,7 +117,7 @@ func TestKafkaErrorMapping(t *testing.T) {
 func TestConcurrentCallsProduceExactlyNRecords(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	topic := testenv.NewTopic(t, brokers, 3)
-	cl, err := producer.NewClient(producer.Config{Brokers: brokers, Topic: topic, Linger: producer.ClientLinger(producer.DefaultLinger, writer.DefaultLanes), DeliveryTimeout: 20 * time.Second})
+	cl, err := producer.NewClient(producer.Config{Brokers: brokers, Topic: topic, Linger: producer.DefaultLinger, DeliveryTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
