@@ -1,14 +1,11 @@
 """Checks of what `scripts/main-job --faults all` wrote (run by scripts/test.d/65-faults.sh;
 BF_FAULTS_OUT names its output folder). The behaviour under faults, never its speed: recovery
 times are printed by the job, not judged here."""
-import json
-import os
-import pathlib
+from job_output import JobOutput
 
-import pytest
-
-OUT = os.environ.get("BF_FAULTS_OUT")
-pytestmark = pytest.mark.skipif(not OUT, reason="run by scripts/test.d/65-faults.sh after the fault run")
+RUN = JobOutput("BF_FAULTS_OUT", "BF_FAULTS_RC", "scripts/test.d/65-faults.sh")
+pytestmark = RUN.skip
+load = RUN.load
 TARGETS = ["consumer", "writer", "valkey", "kafka", "rust-api", "grpc-client", "together", "valkey-down", "disk-full"]
 # the pipeline processes the job's supervisor restarts, once per fault that kills them (the bench
 # services are restarted by the fault driver itself); `together` kills consumer-1 and
@@ -16,14 +13,8 @@ TARGETS = ["consumer", "writer", "valkey", "kafka", "rust-api", "grpc-client", "
 SUPERVISED = ["consumer-1", "grpc-server-2-a", "rust-api", "grpc-client", "consumer-1", "grpc-server-2-a"]
 
 
-def load(name):
-    p = pathlib.Path(OUT) / name
-    assert p.exists(), f"the fault run did not write {p}"
-    return json.loads(p.read_text())
-
-
 def test_fault_run_exit_status():
-    assert os.environ.get("BF_FAULTS_RC") == "0", f"scripts/main-job --faults exited {os.environ.get('BF_FAULTS_RC')}"
+    RUN.assert_exit_ok("scripts/main-job --faults")
 
 
 def test_every_fault_happened_and_recovered_on_its_own():
@@ -35,7 +26,7 @@ def test_every_fault_happened_and_recovered_on_its_own():
 
 
 def test_each_killed_process_was_restarted_once_per_kill_and_nothing_else_died():
-    text = (pathlib.Path(OUT) / "restarts.log").read_text()
+    text = RUN.path("restarts.log").read_text()
     restarted = sorted(line.split()[2] for line in text.splitlines() if "SUPERVISOR: restarted" in line)
     assert restarted == sorted(SUPERVISED), text
 

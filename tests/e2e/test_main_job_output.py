@@ -1,24 +1,15 @@
 """Checks of what `scripts/main-job` wrote (run by scripts/test.d/60-e2e.sh after the short main job;
 BF_MAIN_JOB_OUT names its output folder)."""
-import json
-import os
-import pathlib
+from job_output import JobOutput
 
-import pytest
-
-OUT = os.environ.get("BF_MAIN_JOB_OUT")
-pytestmark = pytest.mark.skipif(not OUT, reason="run by scripts/test.d/60-e2e.sh after the main job")
+RUN = JobOutput("BF_MAIN_JOB_OUT", "BF_MAIN_JOB_RC", "scripts/test.d/60-e2e.sh")
+pytestmark = RUN.skip
+load = RUN.load
 CATS = ("Electronica", "Ropa", "Hogar", "Belleza")
 
 
-def load(name):
-    p = pathlib.Path(OUT) / name
-    assert p.exists(), f"the main job did not write {p}"
-    return json.loads(p.read_text())
-
-
 def test_main_job_exit_status():
-    assert os.environ.get("BF_MAIN_JOB_RC") == "0", f"scripts/main-job exited {os.environ.get('BF_MAIN_JOB_RC')}"
+    RUN.assert_exit_ok("scripts/main-job")
 
 
 def test_locust_sent_sales_of_every_category_from_the_registry_catalogue():
@@ -73,6 +64,6 @@ def test_every_dashboard_panel_has_data():
 
 
 def test_dashboard_image_written():
-    png = pathlib.Path(OUT) / "dashboard.png"
+    png = RUN.path("dashboard.png")
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert png.stat().st_size > 50_000

@@ -233,6 +233,7 @@ def test_report_shows_the_vm_runs_and_the_main_job_summary(tree):
         assert "| variant | vms | ok_rps | drain_s |" in text
         assert "| replicas-0 | 1 | 12.5 | — |" in text and "| replicas-1 | 2 | 11.0 | 3.2 |" in text
         assert "EXACT-MARK" in text and "| accel | tcg |" in text
+        assert ("| comando | c |" if doc.endswith("tecnico.md") else "| command | c |") in text
         assert "`docs/results/vms/valkey-vms.json`)" not in text, f"{doc} still says not yet measured"
 
 
@@ -266,3 +267,105 @@ consumer_accepted_to_valkey_seconds_count %d
 def test_kafka_figures_empty_without_metrics(tmp_path):
     from kafka_figures import figures
     assert figures(str(tmp_path)) == {}
+
+
+# ---------------------------------------------------------------- sentences and tables worded from the figures
+def bare_report(tmp_path, files):
+    """A Report over a results folder holding only `files` ({relative path: JSON object})."""
+    from report import Report
+    for rel, obj in files.items():
+        p = tmp_path / "docs/results" / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(obj))
+    (tmp_path / "docs/results").mkdir(parents=True, exist_ok=True)
+    return Report(str(tmp_path), str(tmp_path / "out"))
+
+
+def hpa_file(replicas, desired, cpu):
+    return {"command": "main-job --cluster", "date": "D", "users": 20, "load_seconds": 150,
+            "what": "rust-api replicas, target 30 % CPU",
+            "samples": [{"t_s": float(10 * i), "replicas": r, "desired": d, "cpu_percent": c}
+                        for i, (r, d, c) in enumerate(zip(replicas, desired, cpu))]}
+
+
+def test_hpa_summary_says_when_and_at_what_cpu_it_scaled_and_when_it_came_back(tmp_path):
+    r = bare_report(tmp_path, {"cluster/hpa-timeline.json": hpa_file(
+        [1, 1, 1, 2, 3, 3, 1], [0, 1, 3, 3, 3, 3, 1], [None, 20, 45, 40, 31, 5, 1])})
+    es, en = r.hpa_summary("es"), r.hpa_summary("en")
+    # the decision (desired 3 at t=20 s, CPU 45 % against the 30 % target), the peak and the way back
+    assert "pidió 3 réplicas a los 20 s" in es and "45 % del *request* (objetivo 30 %)" in es
+    assert "a los 30 s" in es and "máximo observado: 3 réplicas" in es and "volvió a 1 réplica a los 60 s" in es
+    assert "asked for 3 replicas 20 s into the load" in en and "went back to 1 replica at 60 s" in en
+
+
+def test_hpa_summary_when_the_replicas_never_changed(tmp_path):
+    r = bare_report(tmp_path, {"cluster/hpa-timeline.json": hpa_file([1, 1, 1], [0, 1, 1], [None, 12, 18])})
+    assert "no cambió" in r.hpa_summary("es") and "18 %" in r.hpa_summary("es")
+    assert "pidió" not in r.hpa_summary("es")
+    assert "aún no medido" in bare_report(tmp_path / "empty", {}).hpa_summary("es")
+
+
+def test_writer_edit_summary_lists_each_change_of_ready_pods(tmp_path):
+    r = bare_report(tmp_path, {"cluster/writer-replicas.json": {
+        "command": "c", "terminated_pod": "p-1", "terminated_exit_code": 0,
+        "samples": [{"t_s": -5, "replicas": 2}, {"t_s": 2.4, "replicas": 1}, {"t_s": 9, "replicas": 1},
+                    {"t_s": 25.4, "replicas": 2}]}})
+    es = r.writer_edit_summary("es")
+    assert "2 → 1 a los 2.4 s, 1 → 2 a los 25.4 s" in es and "`p-1`" in es and "código de salida 0" in es
+
+
+def kafka_run(variant, per_batch):
+    return {"run": 1, "variant": variant, "kafka": {"records_per_batch": {"mean": per_batch}}}
+
+
+@pytest.mark.parametrize("means,want_es,want_en", [
+    ((1.0, 1.02, 1.04), "casi cada venta viaja sola", "almost every sale travels alone"),
+    ((1.0, 3.5, 8.0), "de 1.00 con 5 usuarios a 8.00 con 50 usuarios", "from 1.00 at 5 users to 8.00 at 50 users"),
+])
+def test_records_per_batch_is_worded_from_the_measured_means(tmp_path, means, want_es, want_en):
+    r = bare_report(tmp_path, {f"experiments/kafka/{v}.run1.json": kafka_run(v, m)
+                               for v, m in zip(["users-5", "users-20", "users-50"], means)})
+    assert want_es in r.kafka_batching("es") and want_en in r.kafka_batching("en")
+
+
+def test_records_per_batch_not_measured(tmp_path):
+    r = bare_report(tmp_path, {"experiments/kafka/users-5.run1.json": {"run": 1}})
+    assert "aún no medido" in r.kafka_batching("es")
+
+
+def cap_row(mode, config, knee, cpu, gen):
+    return {"mode": mode, "config": config, "what": f"{config} (english)", "repeats": len(knee),
+            "knee_accepted_per_s": knee, "p99_ms": [100] * len(knee), "cpu_us_per_sale_pipeline_total": cpu,
+            "cpu_us_per_sale": {"bf-loadgen": gen}, "exact": [True] * len(knee) if config == "full" else None}
+
+
+def test_capacity_table_and_rest_against_grpc_verdicts(tmp_path):
+    r = bare_report(tmp_path, {"capacity/bench-pipeline-bf-loadgen-20261130T1722Z.json": {
+        "date": "D", "commit": "abcdef", "cpus": 2, "load_average_at_start": "1 2 3",
+        "load": {"limits": {"p99_ms": 250.0, "error_ratio": 0.001}}, "summary": [
+            cap_row("rest", "null", [7000, 7000, 7000], [28, 29, 30], [24, 25, 26]),
+            cap_row("rest", "full", [3000, 1500, 4000], [300, 350, 460], [26, 27, 28]),
+            cap_row("grpc", "full", [2500, 2500, 2500], [200, 220, 240], [25, 26, 27])]}})
+    es, en = r.capacity("es"), r.capacity("en")
+    assert "límites de la rodilla: p99 ≤ 250 ms, ventas sin 2xx ≤ 0.1 %" in es, "the knee's limits come from the file"
+    assert "| REST | `null`: rust-api solo (`--mode null`) | 3 | 7 000 (7 000–7 000) | 100 (100–100) | 29 (28–30) | 25 (24–26) | — |" in es
+    assert "| gRPC | `full`: … → Kafka → consumidores ×2 → Valkey | 3 | 2 500 (2 500–2 500) |" in es and "| 3/3 |" in es
+    assert "`full`: full (english)" in en, "English keeps the file's own description"
+    # knee ranges overlap (1500–4000 vs 2500): noise; CPU per sale ranges do not (300–460 vs 200–240): a difference
+    knee = next(l for l in en.splitlines() if "sales/s at the knee" in l)
+    cpu = next(l for l in en.splitlines() if "CPU per sale:" in l)
+    assert "inside the noise" in knee and "a difference" in cpu and "lower" in cpu
+    assert "gRPC against REST" in cpu and "median 350 → 220 (×0.63)" in cpu
+
+
+def test_missing_lists_the_absent_results_and_always_the_cloud(tmp_path):
+    r = bare_report(tmp_path, {"experiments/kafka/users-5.run1.json": {"run": 1}})
+    es = r.missing("es")
+    assert "docs/results/cloud/run.json" in es and "docs/results/capacity" in es
+    assert "docs/results/experiments/kafka`" not in es and "docs/results/experiments/valkey`" in es
+
+
+def test_featured_weight_shares_come_from_the_runs(tmp_path):
+    r = bare_report(tmp_path, {"experiments/kafka/users-5.run1.json": {"run": 1, "featured_weight": 3.0}})
+    assert "`--featured-weight` 3" in r.featured_weight("es") and "3/6 = 50 %" in r.featured_weight("es")
+    assert "1/6 = 17 %" in r.featured_weight("en")

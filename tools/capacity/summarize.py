@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/bench-pipeline's summary: knee, latency, ratio to the null sink and CPU per sale per
+"""scripts/benchmarks/pipeline's summary: knee, latency, ratio to the null sink and CPU per sale per
 process, median (min–max) over the repeats; optionally the results JSON and a stacked bar plot.
 
     tools/capacity/summarize.py RUNS_DIR [--load-at-start "L1 L5 L15"] [--save DIR]

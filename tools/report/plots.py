@@ -161,18 +161,29 @@ def category_shares(path, runs, featured, weight):
     _save(fig, path)
 
 
-def replica_timeline(path, samples, title, key="replicas", extra=None):
-    """A cluster run's replica count over time (HPA or an edit of spec.replicas), from a result file."""
+def replica_timeline(path, samples, title, key="replicas", extra=None, extra_label=None, target=None,
+                     xlabel="s desde el inicio de la carga · s since load start"):
+    """A cluster run's replica count over time (HPA or an edit of spec.replicas), from a result file;
+    `extra` a second series on its own axis (the HPA's CPU reading), `target` a horizontal line on it."""
     fig, ax = plt.subplots(figsize=(7.5, 3.4))
     ts = [s["t_s"] for s in samples]
-    ax.step(ts, [s.get(key) for s in samples], where="post", color=COLORS[0], label=key)
-    ax.set_xlabel("s")
+    ax.step(ts, [s.get(key) for s in samples], where="post", color=COLORS[0], label="réplicas · replicas")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("réplicas · replicas")
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0, top=max((s.get(key) or 0) for s in samples) + 1)
+    ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    handles = ax.get_legend_handles_labels()
     if extra and any(extra in s for s in samples):
         ax2 = ax.twinx()
-        ax2.plot(ts, [s.get(extra) for s in samples], color=COLORS[1], alpha=0.7, label=extra)
-        ax2.set_ylabel(extra)
+        ax2.plot(ts, [s.get(extra) for s in samples], color=COLORS[1], alpha=0.7, label=extra_label or extra)
+        if target is not None:
+            ax2.axhline(target, color=COLORS[1], linestyle="--", linewidth=1,
+                        label=f"objetivo · target {target:g}")
+        ax2.set_ylabel(extra_label or extra)
+        ax2.set_ylim(bottom=0)
+        h2 = ax2.get_legend_handles_labels()
+        handles = (handles[0] + h2[0], handles[1] + h2[1])
+    ax.legend(*handles, fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)
     fig.tight_layout()
@@ -192,16 +203,16 @@ BOXES = {
     "consumer": ("ingest", "consumer (Go)\nHPA 1–2, 1 FCALL / lote", 50, 24),
     "valkey": ("valkey", "KubeVirt VMs\nvalkey-0 primario · primary\nvalkey-1 réplica (AOF, PVC)", 25, 24),
     "grafana": ("grafana", "Grafana (Helm)\ndashboard + datasource", 25, 8),
-    "zot": ("outside", "Zot (VM, fuera del clúster)\nimágenes de cada pod y disco VM\ncatálogo OCI de Locust", 6, 34),
+    "zot": ("fuera · outside", "Zot (VM, fuera del clúster)\nimágenes de cada pod y disco VM\ncatálogo OCI de Locust", 6, 34),
     "operator": ("blackfriday-system", "blackfriday-operator\nBlackFridayPipeline →\ntodo lo demás · all the rest", 66, 8),
 }
 ARROWS = [
     ("locust", "ingress", "HTTP"), ("ingress", "rustapi", ""), ("rustapi", "client", "HTTP/JSON"),
     ("client", "w1", "gRPC"), ("client", "w2", "gRPC round_robin"), ("w1", "kafka", ""), ("w2", "kafka", "acks=all"),
     ("kafka", "consumer", "grupo · group"), ("consumer", "valkey", "FCALL"), ("valkey", "grafana", "lectura · read"),
-    ("zot", "locust", "catalog:v1"),
+    ("zot", "locust", "catálogo · catalog:v1"),
 ]
-NS_COLORS = {"laptop": "#eeeeee", "outside": "#eeeeee", "ingress-nginx": "#dbe9f6", "ingest": "#fde9d2",
+NS_COLORS = {"laptop": "#eeeeee", "fuera · outside": "#eeeeee", "ingress-nginx": "#dbe9f6", "ingest": "#fde9d2",
              "kafka": "#dff0d8", "valkey": "#f2dede", "grafana": "#e8e0f0", "blackfriday-system": "#fff7c2"}
 
 
@@ -230,8 +241,12 @@ def architecture(path):
         start, end = _edge((x1, y1), (x2, y2), w, h), _edge((x2, y2), (x1, y1), w, h)
         ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="-|>", color="#333333", lw=1.2))
         if label:
-            ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 1.0, label, ha="center", fontsize=6.5,
-                    color="#333333")
+            mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
+            if abs(end[1] - start[1]) < 1:  # a short horizontal arrow: the label above it, not over it
+                ax.text(mx, my + 1.0, label, ha="center", va="bottom", fontsize=6, color="#333333", zorder=3)
+            else:  # a long or slanted one: on the line, on a white ground
+                ax.text(mx, my, label, ha="center", va="center", fontsize=6.5, color="#333333",
+                        bbox=dict(fc="white", ec="none", pad=0.6), zorder=3)
     # the operator reconciles every namespace (dashed)
     ox, oy = BOXES["operator"][2:4]
     for target in ("consumer", "kafka", "w1", "valkey"):

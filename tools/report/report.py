@@ -13,6 +13,7 @@ and the names of the files that differ).
 """
 import argparse
 import filecmp
+import glob
 import os
 import re
 import shutil
@@ -22,8 +23,8 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import plots  # noqa: E402
 from i18n import T  # noqa: E402
-from results import (SERIES, Spread, baseline_runs, compare, experiment_runs, machine_summary,  # noqa: E402
-                     metric, optional, split_yaml_docs)
+from results import (SERIES, Spread, baseline_runs, compare, experiment_runs, load_json,  # noqa: E402
+                     machine_summary, metric, optional, split_yaml_docs)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOCS = {"es": "docs/informe-tecnico.md", "en": "docs/report.md"}
@@ -64,6 +65,11 @@ def spread_txt(s, digits=0):
     return f"{num(s.median, digits)} ({num(s.min, digits)}–{num(s.max, digits)})"
 
 
+def commits_txt(lang, commits):
+    """Commits as recorded (`+uncommitted` marks a dirty tree), in the document's language."""
+    return ", ".join(c.replace("+uncommitted", T[lang]["dirty"]) for c in commits)
+
+
 def ratio_txt(r):
     return f"{r:.2f}×" if r < 10 else f"{r:.0f}×"
 
@@ -76,6 +82,18 @@ def variant_label(lang, series, v):
         n = v.split("-")[1]
         return t["replica1"] if n == "1" else t["replicas"].format(r=n)
     return t[v]
+
+
+def hpa_target(hpa):
+    """The HPA's CPU target of a cluster run: its own field, else the "target N % CPU" its `what` states."""
+    if hpa.get("target_cpu_percent") is not None:
+        return hpa["target_cpu_percent"]
+    m = re.search(r"target (\d+) ?% CPU", hpa.get("what", ""))
+    return int(m.group(1)) if m else None
+
+
+def replicas_txt(lang, n):
+    return T[lang]["replica1"] if n == 1 else T[lang]["replicas"].format(r=n)
 
 
 def max_lag(run):
@@ -132,11 +150,13 @@ class Report:
         hpa = optional(self.results, "cluster/hpa-timeline.json")
         if hpa and hpa.get("samples"):
             fig("report-hpa-timeline.png", plots.replica_timeline, hpa["samples"],
-                "HPA de rust-api (nodo del banco · bench node)", extra="cpu_percent")
+                "HPA de rust-api (nodo de pruebas del clúster · cluster bench node)", extra="cpu_percent",
+                extra_label="CPU % del request · of request", target=hpa_target(hpa))
         edit = optional(self.results, "cluster/writer-replicas.json")
         if edit and edit.get("samples"):
             fig("report-writer-replicas.png", plots.replica_timeline, edit["samples"],
-                "grpcServer2.replicas editado · edited (nodo del banco · bench node)")
+                "grpcServer2.replicas editado · edited (nodo de pruebas del clúster · cluster bench node)",
+                xlabel="s desde la edición 2→1 · s since the 2→1 edit")
 
     def all_runs(self):
         return [r for s in self.exp.values() for runs in s.values() for r in runs]
@@ -184,7 +204,12 @@ class Report:
                 row.append(", ".join(f"{n} {num(Spread([r['writer_split'].get(n) for r in runs]).median)}" for n in names))
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
-        lines.append(f"*{t['median_note'].format(n=min(len(e[v]) for v in vs))}*")
+        m = machine_summary(r for v in vs for r in e[v])
+        when = t["series_when"].format(first=m["first"], last=m["last"], load=num(m["load1"].median, 1),
+                                       busy=num(m["busy"].median), commits=commits_txt(lang, m["commits"]))
+        lines.append(f"*{t['median_note'].format(n=min(len(e[v]) for v in vs))}; {when}*")
+        for c in m["conditions"]:
+            lines += ["", t["conditions"].format(c=c)]
         return "\n".join(lines)
 
     def verdicts(self, lang, series):
@@ -212,15 +237,13 @@ class Report:
         m = machine_summary(self.all_runs())
         if not m:
             return t["no_results"].format(path="docs/results/experiments/")
-        text = t["machine"].format(n=m["n"], first=m["first"], last=m["last"], commits=", ".join(m["commits"]),
+        text = t["machine"].format(n=m["n"], first=m["first"], last=m["last"], commits=commits_txt(lang, m["commits"]),
                                    cpu=", ".join(m["cpu_models"]), cores=", ".join(map(str, m["cores"])),
                                    busy=num(m["busy"].median), busy_min=num(m["busy"].min), busy_max=num(m["busy"].max),
                                    load=num(m["load1"].median, 1), dur=", ".join(m["durations"]))
         if m["uncommitted"]:
             text += " " + t["uncommitted"].format(paths=", ".join(f"`{p}`" for p in m["uncommitted"]))
-        for c in m["conditions"]:
-            text += "\n\n" + t["conditions"].format(c=c)
-        return text
+        return text  # each series' own conditions note sits under its table
 
     def baselines(self, lang):
         t = T[lang]
@@ -237,9 +260,14 @@ class Report:
                          f"{'—' if k == 'writer' else ratio_txt(ratio)} |")
         lines.append("")
         b0 = self.base[0]
-        lines.append(f"*{t['median_note'].format(n=len(self.base))}; {b0['concurrency']} × {b0['duration']}, "
-                     f"{b0['partitions']} partitions, `{b0['command']}`; {self.base[0]['date']} … {self.base[-1]['date']}, "
-                     f"commit {', '.join(sorted({r['commit'] for r in self.base}))}*")
+        lines.append(f"*{t['median_note'].format(n=len(self.base))}; "
+                     + t["wb_foot"].format(conc=b0["concurrency"], dur=b0["duration"], parts=b0["partitions"],
+                                           cmd=b0["command"], first=self.base[0]["date"], last=self.base[-1]["date"],
+                                           commits=commits_txt(lang, sorted({r["commit"] for r in self.base})))
+                     + "*")
+        names = sorted({r["writers"][k].get("name", "") for r in self.base for k in kinds} - {""})
+        if names:
+            lines += ["", t["wb_names"].format(names="; ".join(f"`{n}`" for n in names))]
         lines.append("")
         for k in kinds[1:]:
             kind = compare(sp[k], sp["writer"], True)
@@ -267,6 +295,14 @@ class Report:
             lines.append(f"| {c} | {num(ok[c])} | {100 * ok[c] / total:.1f} % | {100 * exp:.1f} % |")
         return "\n".join(lines)
 
+    def featured_weight(self, lang):
+        """The expected shares, from the featured weight the runs recorded (Locust's --featured-weight)."""
+        runs = self.all_runs()
+        w = runs[0].get("featured_weight", 2.0) if runs else 2.0
+        total = 3 + w
+        return T[lang]["featured"].format(w=f"{w:g}", total=f"{total:g}", pct=num(100 * w / total),
+                                          other=num(100 / total), times=f"{w:g}")
+
     def exact_runs(self, lang):
         runs = self.all_runs()
         if not runs:
@@ -287,7 +323,10 @@ class Report:
         # text blocks: `kubectl` (real kubectl output) and any `*_summary` (a program's own output)
         texts = [k for k, v in sorted(data.items()) if isinstance(v, str) and (k == "kubectl" or k.endswith("_summary"))]
         meta = {k: v for k, v in data.items() if isinstance(v, (str, int, float)) and k not in texts}
-        parts.append("| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in sorted(meta.items())))
+        labels = T[lang]["ev_keys"]
+        parts.append("| | |\n|---|---|\n" + "\n".join(f"| {labels.get(k, k)} | {v} |" for k, v in sorted(meta.items())))
+        if T[lang]["ev_original"] and any(k in meta for k in ("what", "where", "conditions")):
+            parts.append(T[lang]["ev_original"])
         if fig_key:
             parts.append(self.figure(lang, fig_key, caption_es, caption_en))
         runs = data.get("runs")
@@ -300,6 +339,118 @@ class Report:
             label = "" if k == "kubectl" else f"`{k}`:\n\n"
             parts.append(label + "```\n" + data[k].rstrip() + "\n```")
         return "\n\n".join(parts)
+
+    def kafka_batching(self, lang):
+        """What the measured records per produce batch say, worded from the figures themselves."""
+        t = T[lang]
+        e = self.exp.get("kafka", {})
+        per = [(v, metric(e[v], "kafka.records_per_batch.mean")) for v in SERIES["kafka"] if v in e]
+        per = [(v, sp) for v, sp in per if sp.n]
+        if not per:
+            return t["batch_none"]
+        (v0, a), (v1, b) = per[0], per[-1]
+        args = dict(lo=num(a.median, 2), hi=num(b.median, 2), v0=variant_label(lang, "kafka", v0),
+                    v1=variant_label(lang, "kafka", v1))
+        return t["batch_flat" if max(sp.median for _, sp in per) < 1.5 else "batch_rises"].format(**args)
+
+    def hpa_summary(self, lang):
+        """The HPA timeline of the cluster bench in one sentence: when it scaled, at what CPU, and back."""
+        t = T[lang]
+        d = optional(self.results, "cluster/hpa-timeline.json")
+        if not d or not d.get("samples"):
+            return t["not_measured"].format(path="docs/results/cluster/hpa-timeline.json")
+        s = d["samples"]
+        r0, peak = s[0]["replicas"], max(x["replicas"] for x in s)
+        head = t["hpa_head"].format(cmd=d.get("command", "?"), date=d.get("date", "?"), users=d.get("users", "?"),
+                                    load=d.get("load_seconds", "?"), r0=replicas_txt(lang, r0))
+        up = next((x for x in s if x["replicas"] > r0), None)
+        if up is None:
+            seen = max((x["cpu_percent"] for x in s if x.get("cpu_percent") is not None), default=None)
+            return head + " " + t["hpa_flat"].format(cpu=num(seen), target=num(hpa_target(d)))
+        dec = next((x for x in s if (x.get("desired") or 0) > r0), up)
+        cpu = dec.get("cpu_percent")
+        text = head + " " + t["hpa_up"].format(desired=dec.get("desired") or up["replicas"], t_dec=num(dec["t_s"]),
+                                               cpu=num(cpu), target=num(hpa_target(d)), t_up=num(up["t_s"]), peak=peak)
+        down = next((x for x in s if x["t_s"] > up["t_s"] and x["replicas"] < peak), None)
+        if down is not None:
+            text += " " + t["hpa_down"].format(r=replicas_txt(lang, down["replicas"]), t=num(down["t_s"]),
+                                              load=d.get("load_seconds", "?"))
+        return text
+
+    def writer_edit_summary(self, lang):
+        """The writer replica edit of the cluster bench: each change of ready pods, and how the removed pod ended."""
+        t = T[lang]
+        d = optional(self.results, "cluster/writer-replicas.json")
+        if not d or not d.get("samples"):
+            return t["not_measured"].format(path="docs/results/cluster/writer-replicas.json")
+        s = d["samples"]
+        steps = [t["edit_step"].format(a=p["replicas"], b=q["replicas"], t=num(q["t_s"], 1))
+                 for p, q in zip(s, s[1:]) if p["replicas"] != q["replicas"]]
+        text = t["edit_head"].format(cmd=d.get("command", "?"), steps=", ".join(steps) or "—")
+        if d.get("terminated_pod"):
+            text += " " + t["edit_pod"].format(pod=d["terminated_pod"], code=d.get("terminated_exit_code", "?"))
+        return text
+
+    def capacity(self, lang):
+        """The open-loop capacity benchmarks (scripts/benchmarks/pipeline --save docs/results/capacity): per file, the
+        knee and the CPU per sale of each configuration, and REST against gRPC where both were run."""
+        t = T[lang]
+        files = sorted(glob.glob(os.path.join(self.results, "capacity", "bench-pipeline-*.json")))
+        if not files:
+            return t["no_results"].format(path="docs/results/capacity/")
+        out = []
+        for f in files:
+            d = load_json(f)
+            stem = os.path.basename(f)[:-len(".json")]
+            m = re.match(r"bench-pipeline-(.+)-(\d{8}T\d{4}Z)$", stem)
+            driver = m.group(1) if m else "?"
+            limits = (d.get("load") or {}).get("limits") or {}
+            out.append(t["cap_head"].format(file=f"docs/results/capacity/{stem}.json", driver=driver, date=d.get("date", "?"),
+                                            commit=str(d.get("commit", "?"))[:12], load=d.get("load_average_at_start", "?"),
+                                            cores=d.get("cpus", "?"),
+                                            limits=t["cap_limits"].format(p99=num(limits["p99_ms"]), err=num(100 * limits["error_ratio"], 1))
+                                            if limits.get("p99_ms") is not None and limits.get("error_ratio") is not None else ""))
+            out += ["", t["cap_cols"], "|---|---|---|---|---|---|---|---|"]
+            rows = {}
+            for r in d.get("summary", []):
+                knee, cpu = Spread(r.get("knee_accepted_per_s") or []), Spread(r.get("cpu_us_per_sale_pipeline_total") or [])
+                rows[(r["mode"], r["config"])] = (knee, cpu)
+                exact = r.get("exact")
+                exact_txt = "—" if not exact else f"{sum(1 for x in exact if x)}/{len(exact)}"
+                gen = Spread((r.get("cpu_us_per_sale") or {}).get(driver) or [])
+                what = t["cap_what"].get(r["config"], r.get("what", ""))
+                out.append(f"| {FWD.get(r['mode'], r['mode'])} | `{r['config']}`: {what} | {r.get('repeats', '—')} | "
+                           f"{spread_txt(knee)} | {spread_txt(Spread(r.get('p99_ms') or []))} | {spread_txt(cpu)} | "
+                           f"{spread_txt(gen)} | {exact_txt} |")
+            if ("rest", "full") in rows and ("grpc", "full") in rows:
+                out.append("")
+                for i, (mkey, higher) in enumerate((("m_knee", True), ("m_cpu", False))):
+                    a, b = rows[("rest", "full")][i], rows[("grpc", "full")][i]
+                    kind = compare(a, b, higher)
+                    direction = t["higher"] if b.median > a.median else t["lower"]
+                    out.append(t["verdict_line"].format(variant="gRPC", ref="REST", metric=t[mkey], a=num(a.median), b=num(b.median),
+                                                        ratio=f"×{b.median / a.median:.2f}" if a.median else "—",
+                                                        verdict=t["v_" + kind].format(what=t[mkey], dir=direction)))
+            if os.path.exists(os.path.join(self.results, "capacity", stem + ".png")):
+                cap = t["cap_fig"].format(driver=driver, date=d.get("date", "?"))
+                out += ["", f"![{cap}](results/capacity/{stem}.png)", "", f"*{t['fig']}: {cap}*"]
+            out.append("")
+        return "\n".join(out).rstrip("\n")
+
+    def missing(self, lang):
+        """One bullet per family of results the report reads but does not have."""
+        t = T[lang]
+        want = [("experiments/kafka", "m_kafka"), ("experiments/valkey", "m_valkey"), ("experiments/forward", "m_forward"),
+                ("experiments/writers", "m_writers"), ("baselines", "m_baselines"), ("capacity", "m_capacity"),
+                ("cluster/hpa-timeline.json", "m_hpa"), ("cluster/writer-replicas.json", "m_edit"),
+                ("vms/valkey-vms.json", "m_vms"), ("cloud/run.json", "m_cloud")]
+        lines = []
+        for rel, key in want:
+            p = os.path.join(self.results, rel)
+            present = os.path.isfile(p) or (os.path.isdir(p) and any(n.endswith(".json") for n in os.listdir(p)))
+            if not present:
+                lines.append(f"  - {t[key]} (`docs/results/{rel}`)")
+        return "\n".join(lines) if lines else t["m_none"]
 
     def yaml_section(self, lang):
         path = os.path.join(self.results, "render/pipeline.yaml")
@@ -323,8 +474,14 @@ class Report:
             "machine": self.machine(lang),
             "exact_runs": self.exact_runs(lang),
             "categories": self.categories(lang),
+            "featured_weight": self.featured_weight(lang),
             "baselines": self.baselines(lang),
             "yaml": self.yaml_section(lang),
+            "kafka_batching": self.kafka_batching(lang),
+            "hpa_summary": self.hpa_summary(lang),
+            "writer_edit_summary": self.writer_edit_summary(lang),
+            "capacity": self.capacity(lang),
+            "missing": self.missing(lang),
             "fig:architecture": fig("report-architecture", "arquitectura de este sistema (dibujada por tools/report/plots.py)",
                                     "architecture of this system (drawn by tools/report/plots.py)"),
             "fig:kafka": fig("report-kafka-load", "Kafka bajo distintas cargas de Locust", "Kafka under different Locust loads"),

@@ -16,14 +16,9 @@ parse_common_flags "$0" "$@"
 refuse_unknown_args --keep-state
 keep_state=$(switch_given --keep-state)
 DRY_RUN_ASSUME=present
-REGION=${REGION:-us-east-1}
-NAME=${NAME:-blackfriday}
-ZOT_NAME=${ZOT_NAME:-zot.blackfriday.internal}
-DNS_ZONE="${ZOT_NAME#*.}"
-STATE="$(state_dir "eks-$REGION-$NAME")"
+# shellcheck source=config/cloud/eks/settings.sh
+. "$here/settings.sh"
 need aws eksctl kubectl helm
-aws_() { run aws --region "$REGION" "$@"; }
-aws_q() { local var="$1" ph="$2"; shift 2; query "$var" "$ph" aws --region "$REGION" "$@" --output text; }
 
 step "what Kubernetes made in AWS: the NLB, EBS volumes"
 if exists eksctl get cluster --name "$NAME" --region "$REGION"; then

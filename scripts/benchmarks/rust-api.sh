@@ -10,17 +10,17 @@
 # and the median round is reported, because this 2-core box is shared and noisy; CPU-µs per
 # request (from /proc/<pid>/stat utime+stime) is the steadier figure.
 #
-#   scripts/bench-rust-api.sh            # ROUNDS=3 DURATION=10 CONNECTIONS=50 WARMUP=2
-#   ROUNDS=1 DURATION=5 scripts/bench-rust-api.sh
-# Results: printed, and kept in .bench/rust-api/last.txt.
+#   scripts/benchmarks/rust-api.sh            # ROUNDS=3 DURATION=10 CONNECTIONS=50 WARMUP=2
+#   ROUNDS=1 DURATION=5 scripts/benchmarks/rust-api.sh
+# Results: printed, and kept in .testbed/rust-api/last.txt.
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-2}"
 CONNECTIONS="${CONNECTIONS:-50}"
-OUT="$ROOT/.bench/rust-api"
+OUT="$ROOT/.testbed/rust-api"
 mkdir -p "$OUT"
 log() { echo "bench-rust-api: $*" >&2; }
 

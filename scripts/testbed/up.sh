@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Start bench services: scripts/bench/up.sh [SVC...]   (default: kafka valkey registry k8s)
-# Each SVC is scripts/bench/SVC.sh start; a missing script is skipped with a message.
+# Start bench services: scripts/testbed/up.sh [SVC...]   (default: kafka valkey registry k8s)
+# Each SVC is scripts/testbed/SVC.sh start; a missing script is skipped with a message.
 # Exits non-zero if any service failed to start (the others are still started).
-# Afterwards `. .bench/env` gives KAFKA_BOOTSTRAP, VALKEY_ADDR, OCI_REGISTRY, KUBECONFIG, ...
+# Afterwards `. .testbed/env` gives KAFKA_BOOTSTRAP, VALKEY_ADDR, OCI_REGISTRY, KUBECONFIG, ...
 set -uo pipefail
 BENCH_SVC=up
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -27,4 +27,4 @@ if [ ${#failed[@]} -gt 0 ]; then
   bench_log "failed to start: ${failed[*]}"
   exit 1
 fi
-bench_log "bench up; environment in $BENCH_ENV"
+bench_log "bench up; environment in $TESTBED_ENV"

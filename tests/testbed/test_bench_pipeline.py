@@ -1,4 +1,4 @@
-"""scripts/bench-pipeline's wiring (docs/capacity.md): its argument handling, the exact-count check
+"""scripts/benchmarks/pipeline's wiring (docs/capacity.md): its argument handling, the exact-count check
 between bf-loadgen's outcome files and the existing checker (locust/reconcile.py), and the summary.
 
 No figure is judged here (benchmarks print figures): a local HTTP server stands in for rust-api, so
@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "tools/capacity"))
 import reconcile  # noqa: E402
 import summarize  # noqa: E402
 
-BP = ROOT / "scripts/bench-pipeline"
+BP = ROOT / "scripts/benchmarks/pipeline"
 
 
 def bp(*args):

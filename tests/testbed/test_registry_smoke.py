@@ -1,4 +1,4 @@
-"""Smoke tests for the bench OCI registry (scripts/bench/registry.sh start).
+"""Smoke tests for the bench OCI registry (scripts/testbed/registry.sh start).
 
 Proves that the registry on loopback stores OCI artifacts with a custom artifact type (pushed and
 pulled back byte-identical with the oras CLI) and container images (built with umoci, pushed with

@@ -1,9 +1,9 @@
-"""Shared helpers for the bench smoke tests (tests/bench).
+"""Shared helpers for the bench smoke tests (tests/testbed).
 
-The bench scripts (scripts/bench/*.sh start) write KEY=value lines to <repo>/.bench/env;
+The bench scripts (scripts/testbed/*.sh start) write KEY=value lines to <repo>/.testbed/env;
 scripts/test exports them into every suite. These fixtures read the process environment first
-and fall back to that file, so `python3 -m pytest tests/bench` also works after
-`scripts/bench/up.sh`. A missing key FAILS the test (never skips): the bench must be up.
+and fall back to that file, so `python3 -m pytest tests/testbed` also works after
+`scripts/testbed/up.sh`. A missing key FAILS the test (never skips): the bench must be up.
 """
 import os
 import shlex
@@ -13,11 +13,11 @@ import time
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BENCH_ENV = os.environ.get("BENCH_ENV") or os.path.join(ROOT, ".bench", "env")
+TESTBED_ENV = os.environ.get("TESTBED_ENV") or os.path.join(ROOT, ".testbed", "env")
 
 
-def read_bench_env(path=BENCH_ENV):
-    """Parse .bench/env (shell KEY=value lines, values possibly shell-quoted)."""
+def read_bench_env(path=TESTBED_ENV):
+    """Parse .testbed/env (shell KEY=value lines, values possibly shell-quoted)."""
     env = {}
     if os.path.exists(path):
         with open(path) as f:
@@ -45,8 +45,8 @@ class Bench:
     def need(self, key, service):
         value = self.get(key)
         if not value:
-            pytest.fail(f"{key} is not set: start the bench first (scripts/bench/{service}.sh start "
-                        f"or scripts/bench/up.sh); looked in the environment and {BENCH_ENV}")
+            pytest.fail(f"{key} is not set: start the bench first (scripts/testbed/{service}.sh start "
+                        f"or scripts/testbed/up.sh); looked in the environment and {TESTBED_ENV}")
         return value
 
 
@@ -61,7 +61,7 @@ def repo_root():
 
 
 def bench_script(name):
-    return os.path.join(ROOT, "scripts", "bench", name)
+    return os.path.join(ROOT, "scripts", "testbed", name)
 
 
 def run(cmd, timeout=120, check=True, **kw):

@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
 # A real single-node Kubernetes for the tests: pods run, Services route, HPAs scale.
 #
-#   node.sh start     build what is missing, start everything (idempotent), write NODE_* to .bench/env
+#   node.sh start     build what is missing, start everything (idempotent), write NODE_* to .testbed/env
 #   node.sh stop      stop everything, wipe the state, restore the host exactly (see below); logs stay
 #   node.sh status    exit 0 when every part runs and the node is Ready, 3 otherwise
 #   node.sh env       print the NODE_* lines
 #   node.sh kubectl ARGS...   kubectl (v1.36, built with the node) against the node's cluster
-#   node.sh kafka ARGS...     scripts/bench/kafka.sh ARGS for the node's broker (e.g. topic ventas 3)
-#   node.sh valkey ARGS...    scripts/bench/valkey.sh ARGS for the node's Valkey (e.g. cli ...)
+#   node.sh kafka ARGS...     scripts/testbed/kafka.sh ARGS for the node's broker (e.g. topic ventas 3)
+#   node.sh valkey ARGS...    scripts/testbed/valkey.sh ARGS for the node's Valkey (e.g. cli ...)
 #
-# Parts (one node per machine: the bridge and node IP are fixed; all state under .bench/node/):
+# Parts (one node per machine: the bridge and node IP are fixed; all state under .testbed/node/):
 #   bridge bfnode0 with the node IP 198.18.0.1/24 (pods reach the host there); the pods' own
 #   bridge bfpods0 (CNI bridge plugin, gateway 198.18.128.1: the plugin refuses a bridge that
 #   already holds another IPv4 address)
-#   control plane   scripts/bench/k8s.sh with BENCH_DIR=.bench/node/cp, bound on the node IP
+#   control plane   scripts/testbed/k8s.sh with TESTBED_DIR=.testbed/node/cp, bound on the node IP
 #                   (https://198.18.0.1:16543), ServiceAccount admission on, aggregation routing,
 #                   controllers incl. node-lifecycle, endpointslice, HPA, root-CA publisher
-#   containerd      Debian's 1.6, own config/socket/root under .bench/node/containerd,
+#   containerd      Debian's 1.6, own config/socket/root under .testbed/node/containerd,
 #                   restrict_oom_score_adj, pause image built from pause.c, certs.d for the bench
 #                   registry (config/cloud/containerd-hosts.sh, the cloud recipes' generator)
-#   kubelet         cgroupfs, failCgroupV1: false, NeverVerify, root dir under .bench/node
+#   kubelet         cgroupfs, failCgroupV1: false, NeverVerify, root dir under .testbed/node
 #   kube-scheduler, kube-proxy (iptables)
 #   CoreDNS         on the host, 198.18.0.1:53, kubernetes plugin, no forwarding
 #   metrics-server  on the host (198.18.0.1:20443), registered as APIService v1beta1.metrics.k8s.io
@@ -36,19 +36,19 @@
 # hoststate.py; iptables/ip6tables chains KUBE-* (kubelet, kube-proxy; `kube-proxy --cleanup` first)
 # and CNI-*; mounts under the kubelet root, /run/containerd and /run/netns/cni-*; cgroups kubepods*;
 # the bridge and pod veths; /var/lib/kubelet, /var/log/{containers,pods}, /run/containerd,
-# /var/lib/cni, /run/netns when they did not exist before. docs/bench-node.md has the list.
+# /var/lib/cni, /run/netns when they did not exist before. docs/testbed-node.md has the list.
 #
 # Env: NODE_API_PORT (16543), NODE_ETCD_PORT (12479), NODE_ETCD_PEER_PORT (12480), NODE_KCM_PORT
 # (16357), NODE_KAFKA_PORT (19192), NODE_KAFKA_CONTROLLER_PORT (19193), NODE_VALKEY_PRIMARY_PORT
 # (16479), NODE_VALKEY_REPLICA_PORT (16480), NODE_INGRESS_PORT (20080), NODE_KAFKA=0 / NODE_VALKEY=0
-# (do not start them), OCI_REGISTRY (registry containerd may pull from; default from .bench/env),
+# (do not start them), OCI_REGISTRY (registry containerd may pull from; default from .testbed/env),
 # NODE_START_TIMEOUT (s, default 180), NODE_BUILD=0 (skip the build check). Needs root (it is a kubelet).
 set -euo pipefail
 BENCH_SVC=node
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
-NODE_DIR="$BENCH_DIR/node"
+NODE_DIR="$TESTBED_DIR/node"
 LOGS="$NODE_DIR/logs"
 RUN="$NODE_DIR/run"
 NODE_NAME=bfnode
@@ -75,7 +75,7 @@ METRICS_PORT=20443 TRAEFIK_ADMIN=20081 COREDNS_HEALTH=20054 CONTAINERD_METRICS=2
 TIMEOUT="${NODE_START_TIMEOUT:-180}"
 K8S_BIN="${K8S_BIN_DIR:-$BF_CACHE/k8s/bin}"
 NODE_BIN="${NODE_BIN_DIR:-$BF_CACHE/node/bin}"
-CP="$NODE_DIR/cp"                 # the control plane's BENCH_DIR
+CP="$NODE_DIR/cp"                 # the control plane's TESTBED_DIR
 KUBECONFIG_NODE="$CP/kubeconfig"
 SOCK="$NODE_DIR/containerd/containerd.sock"
 HOSTSTATE="$NODE_DIR/host.json"
@@ -89,7 +89,7 @@ running() { bench_pidfile_alive "$(pidfile "$1")"; }
 
 # the control plane, kafka and valkey scripts with the node's private state and ports
 cp_sh() {
-  BENCH_DIR="$CP" K8S_API_PORT="$API_PORT" K8S_ETCD_PORT="$ETCD_PORT" K8S_ETCD_PEER_PORT="$ETCD_PEER_PORT" \
+  TESTBED_DIR="$CP" K8S_API_PORT="$API_PORT" K8S_ETCD_PORT="$ETCD_PORT" K8S_ETCD_PEER_PORT="$ETCD_PEER_PORT" \
   K8S_KCM_PORT="$KCM_PORT" K8S_BIND_ADDRESS="$NODE_IP" K8S_SERVICE_CIDR="$SERVICE_CIDR" K8S_SA_ADMISSION=1 \
   K8S_CONTROLLERS="$CONTROLLERS" K8S_BIN_DIR="$K8S_BIN" \
   K8S_APISERVER_FLAGS="--enable-aggregator-routing=true --kubelet-preferred-address-types=InternalIP" \
@@ -97,11 +97,11 @@ cp_sh() {
     bash "$HERE/k8s.sh" "$@"
 }
 kafka_sh() {
-  BENCH_DIR="$NODE_DIR" KAFKA_HOST="$NODE_IP" KAFKA_PORT="$KAFKA_P" KAFKA_CONTROLLER_PORT="$KAFKA_CP" \
+  TESTBED_DIR="$NODE_DIR" KAFKA_HOST="$NODE_IP" KAFKA_PORT="$KAFKA_P" KAFKA_CONTROLLER_PORT="$KAFKA_CP" \
     KAFKA_AUTO_CREATE=false bash "$HERE/kafka.sh" "$@"
 }
 valkey_sh() {
-  BENCH_DIR="$NODE_DIR" VALKEY_HOST="$NODE_IP" VALKEY_PRIMARY_PORT="$VALKEY_P" VALKEY_REPLICA_PORT="$VALKEY_R" \
+  TESTBED_DIR="$NODE_DIR" VALKEY_HOST="$NODE_IP" VALKEY_PRIMARY_PORT="$VALKEY_P" VALKEY_REPLICA_PORT="$VALKEY_R" \
     VALKEY_PASSWORD="$(valkey_password)" bash "$HERE/valkey.sh" "$@"
 }
 valkey_password() {
@@ -135,7 +135,7 @@ write_env() { local kv=(); while read -r l; do kv+=("$l"); done < <(env_lines); 
 write_configs() {
   mkdir -p "$NODE_DIR"/{containerd,cni/net.d,cni/ipam,kubelet/manifests,kubelet/pod-logs,kubelet/root,coredns,metrics-server,traefik} "$RUN" "$LOGS"
   cat > "$NODE_DIR/containerd/config.toml" <<EOF
-# generated by scripts/bench/node.sh
+# generated by scripts/testbed/node.sh
 version = 2
 root = "$NODE_DIR/containerd/root"
 state = "$NODE_DIR/containerd/state"
@@ -196,7 +196,7 @@ EOF
 EOF
   : > "$NODE_DIR/kubelet/resolv.conf"
   cat > "$NODE_DIR/kubelet/config.yaml" <<EOF
-# generated by scripts/bench/node.sh
+# generated by scripts/testbed/node.sh
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false            # this kernel mounts cgroup v1
@@ -234,7 +234,7 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 EOF
   cat > "$NODE_DIR/kube-proxy.yaml" <<EOF
-# generated by scripts/bench/node.sh
+# generated by scripts/testbed/node.sh
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $KUBECONFIG_NODE}
@@ -433,7 +433,7 @@ preflight() {
   [ -x /usr/lib/cni/bridge ] || bench_die "CNI plugins missing (run scripts/setup.d/15-node.sh)"
   # one node per machine: the bridge and node IP are fixed
   if ip link show "$BRIDGE" >/dev/null 2>&1 && [ ! -f "$HOSTSTATE" ]; then
-    bench_die "bridge $BRIDGE exists but this checkout did not create it: another bench node runs on this machine (stop it with its own scripts/bench/node.sh stop)"
+    bench_die "bridge $BRIDGE exists but this checkout did not create it: another bench node runs on this machine (stop it with its own scripts/testbed/node.sh stop)"
   fi
 }
 

@@ -7,24 +7,24 @@
 # kube-controller-manager starts, and KubeVirt's VM admission rules as a ValidatingAdmissionPolicy
 # (tools/k8s/kubevirt-vm-admission.yaml). Nothing outside the repository and the build cache is read.
 #
-#   scripts/bench/k8s.sh start    build if needed, start (idempotent), write kubeconfigs + .bench/env
-#   scripts/bench/k8s.sh stop     stop the processes, wipe data (logs stay in .bench/k8s/logs)
-#   scripts/bench/k8s.sh status   exit 0 when all three run and /readyz is ok, 3 otherwise
-#   scripts/bench/k8s.sh env      print the KUBECONFIG / KUBECONFIG_OPERATOR / KUBE_APISERVER lines
+#   scripts/testbed/k8s.sh start    build if needed, start (idempotent), write kubeconfigs + .testbed/env
+#   scripts/testbed/k8s.sh stop     stop the processes, wipe data (logs stay in .testbed/k8s/logs)
+#   scripts/testbed/k8s.sh status   exit 0 when all three run and /readyz is ok, 3 otherwise
+#   scripts/testbed/k8s.sh env      print the KUBECONFIG / KUBECONFIG_OPERATOR / KUBE_APISERVER lines
 #
 # Addresses: apiserver https://127.0.0.1:16443, etcd 127.0.0.1:12379 (peer 12380),
 # kube-controller-manager health https://127.0.0.1:16257/healthz.
 # Identities (static token file; RBAC on):
-#   admin     user "bench-admin", group system:masters        -> .bench/kubeconfig
+#   admin     user "bench-admin", group system:masters        -> .testbed/kubeconfig
 #   operator  user system:serviceaccount:blackfriday-system:blackfriday-operator,
 #             groups system:serviceaccounts, system:serviceaccounts:blackfriday-system
-#                                                               -> .bench/kubeconfig-operator
+#                                                               -> .testbed/kubeconfig-operator
 # Env: K8S_BIN_DIR (default ~/.cache/blackfriday-operator/k8s/bin),
-#      BENCH_DIR (default <repo>/.bench: state in $BENCH_DIR/k8s, env file $BENCH_DIR/env),
+#      TESTBED_DIR (default <repo>/.testbed: state in $TESTBED_DIR/k8s, env file $TESTBED_DIR/env),
 #      K8S_API_PORT / K8S_ETCD_PORT / K8S_ETCD_PEER_PORT / K8S_KCM_PORT (a second, private bench),
 #      K8S_CONTROLLERS (kube-controller-manager --controllers), K8S_START_TIMEOUT (s, default 120),
 #      K8S_REPO_CRDS=0 (do not pre-load the project's own crds/*.yaml),
-#      K8S_BIND_ADDRESS (default 127.0.0.1; the bench node, scripts/bench/node.sh, binds its own
+#      K8S_BIND_ADDRESS (default 127.0.0.1; the bench node, scripts/testbed/node.sh, binds its own
 #      control plane on the node IP so pods reach it; it is then also the advertise address),
 #      K8S_SERVICE_CIDR (default 198.19.0.0/20), K8S_SA_ADMISSION=1 (enable the ServiceAccount
 #      admission plugin: pods get token volumes, as in-cluster clients need),
@@ -36,7 +36,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))
 BIN=${K8S_BIN_DIR:-${BF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackfriday-operator}/k8s/bin}
-BENCH=${BENCH_DIR:-$ROOT/.bench}
+BENCH=${TESTBED_DIR:-$ROOT/.testbed}
 S=$BENCH/k8s
 PKI=$S/pki
 LOGS=$S/logs
@@ -70,7 +70,7 @@ pid_of() {
 
 port_busy() { ss -Htln "sport = :$1" 2>/dev/null | grep -q .; }
 
-# A port held by one of *our* daemons whose pid file is gone (e.g. .bench was wiped while it ran):
+# A port held by one of *our* daemons whose pid file is gone (e.g. .testbed was wiped while it ran):
 # the same binary and state under this $S. Stop it; anything else holding the port is an error.
 free_port() { # port name
   local pid cmd
@@ -180,7 +180,7 @@ env_lines() {
   echo "KUBE_APISERVER=$SERVER"
 }
 
-# replace our keys in .bench/env, keep every other line (other bench scripts write there too)
+# replace our keys in .testbed/env, keep every other line (other bench scripts write there too)
 update_envfile() { # add|remove
   mkdir -p "$BENCH"
   (
@@ -210,7 +210,7 @@ start_etcd() {
 
 # --shutdown-watch-termination-grace-period: on SIGTERM end open watches (clients re-list) and wait
 # at most 5 s for them; without it the HTTP server waits for every watch connection to close and
-# `stop` had to kill the apiserver (tests/bench/test_k8s_stop.py)
+# `stop` had to kill the apiserver (tests/testbed/test_k8s_stop.py)
 start_apiserver() {
   pid_of kube-apiserver >/dev/null && return 0
   free_port "$API_PORT" kube-apiserver

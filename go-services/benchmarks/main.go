@@ -1,10 +1,10 @@
 // bench measures the writer and the consumer against naive versions of themselves, on the real
 // bench Kafka broker and a private valkey-server, and prints the figures side by side.
-// It is a command, not a test: run it through scripts/bench-go.sh.
+// It is a command, not a test: run it through scripts/benchmarks/go.sh.
 //
-//	go run ./bench writer   -brokers 127.0.0.1:19092 -concurrency 64 -duration 5s -rounds 5
-//	go run ./bench consumer -brokers 127.0.0.1:19092 -valkey-server $VALKEY_SERVER -sales 200000
-//	go run ./bench consumer-aof -brokers 127.0.0.1:19092 -valkey-server $VALKEY_SERVER -sales 200000 -rounds 5
+//	go run ./benchmarks writer   -brokers 127.0.0.1:19092 -concurrency 64 -duration 5s -rounds 5
+//	go run ./benchmarks consumer -brokers 127.0.0.1:19092 -valkey-server $VALKEY_SERVER -sales 200000
+//	go run ./benchmarks consumer-aof -brokers 127.0.0.1:19092 -valkey-server $VALKEY_SERVER -sales 200000 -rounds 5
 package main
 
 import (

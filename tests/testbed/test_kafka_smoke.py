@@ -1,9 +1,9 @@
-"""Smoke tests for the real Kafka broker (scripts/bench/kafka.sh start).
+"""Smoke tests for the real Kafka broker (scripts/testbed/kafka.sh start).
 
 Proves the broker is a real Apache Kafka in KRaft mode: topics are created (through the admin
 API and through `kafka.sh topic`), a record is produced with acks=all by an idempotent producer
 and consumed back by a consumer group with the same key, value and headers, and auto topic
-creation is off as docs/bench.md says.
+creation is off as docs/testbed.md says.
 """
 import uuid
 

@@ -1,12 +1,12 @@
 # shellcheck shell=bash
-# Shared helpers for scripts/bench/*.sh. Source it; do not run it.
+# Shared helpers for scripts/testbed/*.sh. Source it; do not run it.
 #
 #   BF_ROOT      repository root (absolute)
-#   BENCH_DIR    $BF_ROOT/.bench          (git-ignored: state, logs, data)
-#   BENCH_CACHE  $BF_CACHE/bench          (downloads and built tools, kept between runs and clones)
-#   BENCH_ENV    $BENCH_DIR/env           (KEY=value lines that tests source)
-# BENCH_DIR and BENCH_CACHE may be set by the caller (e.g. a test that wants a private registry:
-# BENCH_DIR=$tmp REGISTRY_PORT=N registry.sh start -> $tmp/env).
+#   TESTBED_DIR    $BF_ROOT/.testbed          (git-ignored: state, logs, data)
+#   TESTBED_CACHE  $BF_CACHE/bench          (downloads and built tools, kept between runs and clones)
+#   TESTBED_ENV    $TESTBED_DIR/env           (KEY=value lines that tests source)
+# TESTBED_DIR and TESTBED_CACHE may be set by the caller (e.g. a test that wants a private registry:
+# TESTBED_DIR=$tmp REGISTRY_PORT=N registry.sh start -> $tmp/env).
 #
 # Functions: bench_log, bench_die, bench_env_set KEY=VALUE..., bench_env_unset KEY...,
 # bench_env_get KEY, bench_wait_until TIMEOUT DESC CMD..., bench_pid_alive PID,
@@ -14,23 +14,23 @@
 # bench_wait_port_free PORT [TIMEOUT], bench_spawn PIDFILE LOGFILE CMD..., bench_lock NAME [TIMEOUT]
 
 BF_ROOT="${BF_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-BENCH_DIR="${BENCH_DIR:-$BF_ROOT/.bench}"
+TESTBED_DIR="${TESTBED_DIR:-$BF_ROOT/.testbed}"
 # Downloads and built tools live in the machine-wide build cache (scripts/cache-env), so a fresh
 # clone on the same machine (CI's) reuses them; everything in it is keyed by its inputs.
 BF_CACHE="${BF_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/blackfriday-operator}"
-BENCH_CACHE="${BENCH_CACHE:-$BF_CACHE/bench}"
-# always next to BENCH_DIR: an inherited BENCH_ENV (scripts/test exports it for suites to read)
-# must not make a bench started with another BENCH_DIR write into the main .bench/env
-BENCH_ENV="$BENCH_DIR/env"
-export BF_ROOT BF_CACHE BENCH_DIR BENCH_CACHE BENCH_ENV
-mkdir -p "$BENCH_DIR" "$BENCH_CACHE"
+TESTBED_CACHE="${TESTBED_CACHE:-$BF_CACHE/bench}"
+# always next to TESTBED_DIR: an inherited TESTBED_ENV (scripts/test exports it for suites to read)
+# must not make a bench started with another TESTBED_DIR write into the main .testbed/env
+TESTBED_ENV="$TESTBED_DIR/env"
+export BF_ROOT BF_CACHE TESTBED_DIR TESTBED_CACHE TESTBED_ENV
+mkdir -p "$TESTBED_DIR" "$TESTBED_CACHE"
 
 bench_log() { printf '[bench %s] %s\n' "${BENCH_SVC:-}" "$*" >&2; }
 bench_die() { bench_log "ERROR: $*"; exit 1; }
 
-# Run "$@" while holding the lock on .bench/env (several services may start in parallel).
+# Run "$@" while holding the lock on .testbed/env (several services may start in parallel).
 _bench_env_locked() {
-  local lock="$BENCH_DIR/.env.lock"
+  local lock="$TESTBED_DIR/.env.lock"
   if command -v flock >/dev/null 2>&1; then
     ( flock -w 30 9 || exit 1; "$@" ) 9>"$lock"
   else
@@ -39,35 +39,35 @@ _bench_env_locked() {
 }
 
 _bench_env_set_unlocked() {
-  local tmp="$BENCH_ENV.tmp.$$" kv key keys=()
+  local tmp="$TESTBED_ENV.tmp.$$" kv key keys=()
   for kv in "$@"; do keys+=("${kv%%=*}"); done
-  touch "$BENCH_ENV"
+  touch "$TESTBED_ENV"
   # keep every line that is not one of our keys, then append ours
   awk -v keys="${keys[*]}" 'BEGIN{n=split(keys,a," "); for(i=1;i<=n;i++) k[a[i]]=1}
-       { split($0,p,"="); if (!(p[1] in k)) print }' "$BENCH_ENV" > "$tmp"
+       { split($0,p,"="); if (!(p[1] in k)) print }' "$TESTBED_ENV" > "$tmp"
   for kv in "$@"; do
     key="${kv%%=*}"
     printf '%s=%q\n' "$key" "${kv#*=}" >> "$tmp"
   done
-  mv "$tmp" "$BENCH_ENV"
+  mv "$tmp" "$TESTBED_ENV"
 }
 
 _bench_env_unset_unlocked() {
-  local tmp="$BENCH_ENV.tmp.$$"
-  [ -f "$BENCH_ENV" ] || return 0
+  local tmp="$TESTBED_ENV.tmp.$$"
+  [ -f "$TESTBED_ENV" ] || return 0
   awk -v keys="$*" 'BEGIN{n=split(keys,a," "); for(i=1;i<=n;i++) k[a[i]]=1}
-       { split($0,p,"="); if (!(p[1] in k)) print }' "$BENCH_ENV" > "$tmp"
-  mv "$tmp" "$BENCH_ENV"
+       { split($0,p,"="); if (!(p[1] in k)) print }' "$TESTBED_ENV" > "$tmp"
+  mv "$tmp" "$TESTBED_ENV"
 }
 
-# bench_env_set KEY=VALUE ...: replace (or add) these keys in .bench/env, keep every other line.
+# bench_env_set KEY=VALUE ...: replace (or add) these keys in .testbed/env, keep every other line.
 bench_env_set() { _bench_env_locked _bench_env_set_unlocked "$@"; }
-# bench_env_unset KEY ...: drop these keys from .bench/env.
+# bench_env_unset KEY ...: drop these keys from .testbed/env.
 bench_env_unset() { _bench_env_locked _bench_env_unset_unlocked "$@"; }
-# bench_env_get KEY: print the value of KEY from .bench/env (empty if missing).
+# bench_env_get KEY: print the value of KEY from .testbed/env (empty if missing).
 bench_env_get() {
-  [ -f "$BENCH_ENV" ] || return 0
-  ( set +u; set -a; . "$BENCH_ENV" >/dev/null 2>&1; eval "printf '%s' \"\${$1:-}\"" )
+  [ -f "$TESTBED_ENV" ] || return 0
+  ( set +u; set -a; . "$TESTBED_ENV" >/dev/null 2>&1; eval "printf '%s' \"\${$1:-}\"" )
 }
 
 # bench_wait_until TIMEOUT_SECONDS DESCRIPTION CMD...: poll CMD every 0.25 s until it succeeds.
@@ -140,7 +140,7 @@ bench_listener_pid() {
 # started with bench_spawn / bench_daemon do not inherit it.
 bench_lock() {
   command -v flock >/dev/null 2>&1 || return 0
-  exec 8>"$BENCH_DIR/.$1.lock"
+  exec 8>"$TESTBED_DIR/.$1.lock"
   flock -w "${2:-300}" 8 || bench_die "could not lock $1 (another start/stop still running?)"
 }
 

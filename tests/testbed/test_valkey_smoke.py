@@ -1,4 +1,4 @@
-"""Smoke tests for the real Valkey bench (scripts/bench/valkey.sh start).
+"""Smoke tests for the real Valkey bench (scripts/testbed/valkey.sh start).
 
 Proves the servers are real Valkey >= 8 (not Redis), that the replica follows the primary through
 `replicaof`, that append-only persistence is on with its files on disk, and that an instance
@@ -80,7 +80,7 @@ def test_append_only_file_on_disk(request, which):
     aof_dir = os.path.join(data_dir, c.config_get("appenddirname")["appenddirname"])
     manifest = os.path.join(aof_dir, c.config_get("appendfilename")["appendfilename"] + ".manifest")
     assert os.path.isfile(manifest), f"no AOF manifest at {manifest}"
-    assert "/.bench/valkey/" in data_dir, f"data outside .bench/valkey: {data_dir}"
+    assert "/.testbed/valkey/" in data_dir, f"data outside .testbed/valkey: {data_dir}"
 
 
 def test_write_lands_in_primary_aof(primary):

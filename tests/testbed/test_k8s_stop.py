@@ -1,6 +1,6 @@
-"""`scripts/bench/k8s.sh stop` ends the kube-apiserver with SIGTERM also while clients hold watches
+"""`scripts/testbed/k8s.sh stop` ends the kube-apiserver with SIGTERM also while clients hold watches
 (issue 15, item 6: with a watch open the apiserver waited for it to end, the stop gave up after
-10 s and killed it). Runs a private control plane (own BENCH_DIR and ports) so the shared bench
+10 s and killed it). Runs a private control plane (own TESTBED_DIR and ports) so the shared bench
 stays up for the other tests."""
 import os
 import select
@@ -8,16 +8,16 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from private_bench import free_port  # noqa: E402
+from private_testbed import free_port  # noqa: E402
 
 from conftest import ROOT  # noqa: E402
 
-K8S = os.path.join(ROOT, "scripts/bench/k8s.sh")
+K8S = os.path.join(ROOT, "scripts/testbed/k8s.sh")
 
 
 def test_stop_ends_the_apiserver_with_watches_open(tmp_path):
     bench = tmp_path / "bench"
-    env = dict(os.environ, BENCH_DIR=str(bench), K8S_REPO_CRDS="0",
+    env = dict(os.environ, TESTBED_DIR=str(bench), K8S_REPO_CRDS="0",
                K8S_API_PORT=str(free_port()), K8S_ETCD_PORT=str(free_port()),
                K8S_ETCD_PEER_PORT=str(free_port()), K8S_KCM_PORT=str(free_port()))
     start = subprocess.run(["bash", K8S, "start"], env=env, capture_output=True, text=True)

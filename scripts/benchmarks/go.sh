@@ -8,14 +8,14 @@
 #   - consumer: time to drain a pre-filled topic into Valkey, the real consumer vs a naive one
 #     (one Valkey command per field per message), with Valkey commands per sale;
 #   - aof (P4): the real consumer into Valkey with AOF everysec vs AOF off, rounds, ratio.
-# Uses the bench Kafka (scripts/bench/kafka.sh) and private valkey-server instances from the
+# Uses the bench Kafka (scripts/testbed/kafka.sh) and private valkey-server instances from the
 # bench's binaries; starts Kafka if it is not running and stops what it started.
 #
-#   scripts/bench-go.sh [--concurrency N] [--duration 5s] [--rounds 5] [--extra-lingers 2ms,0s]
+#   scripts/benchmarks/go.sh [--concurrency N] [--duration 5s] [--rounds 5] [--extra-lingers 2ms,0s]
 #                       [--sales 200000] [--only writer|consumer|aof]
 #                       [--featured-category Belleza|""] [--naive-limit 5m]
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 concurrency=64 duration=5s rounds=5 extra_lingers="" sales=200000 only="" naive_limit=5m featured=Belleza
 while [ $# -gt 0 ]; do
@@ -38,22 +38,22 @@ started=()
 cleanup() {
   local s
   for s in "${started[@]}"; do
-    bash "$ROOT/scripts/bench/$s.sh" stop >&2 || echo "bench-go: stopping $s failed" >&2
+    bash "$ROOT/scripts/testbed/$s.sh" stop >&2 || echo "bench-go: stopping $s failed" >&2
   done
 }
 trap cleanup EXIT
-if ! bash scripts/bench/kafka.sh status >/dev/null 2>&1; then
-  bash scripts/bench/kafka.sh start >&2
+if ! bash scripts/testbed/kafka.sh status >/dev/null 2>&1; then
+  bash scripts/testbed/kafka.sh start >&2
   started+=(kafka)
 fi
-set -a; . .bench/env; set +a
+set -a; . .testbed/env; set +a
 # only the binary is needed: the benchmark runs its own valkey-server instances
-VALKEY_SERVER="${VALKEY_SERVER:-$(bash scripts/bench/valkey.sh bin)}"
+VALKEY_SERVER="${VALKEY_SERVER:-$(bash scripts/testbed/valkey.sh bin)}"
 
 cd go-services
 export GOFLAGS=-buildvcs=false
 mkdir -p bin
-nice go build -o bin/bench ./bench
+nice go build -o bin/bench ./benchmarks
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $(go version | cut -d' ' -f3)"
 if [ -z "$only" ] || [ "$only" = writer ]; then
   bin/bench writer -brokers "$KAFKA_BOOTSTRAP" -concurrency "$concurrency" -duration "$duration" -rounds "$rounds" -extra-lingers "$extra_lingers"

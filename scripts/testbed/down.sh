@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stop bench services: scripts/bench/down.sh [SVC...]   (default: k8s registry valkey kafka)
-# Each SVC is scripts/bench/SVC.sh stop; missing scripts are skipped. Never stops at the first error.
+# Stop bench services: scripts/testbed/down.sh [SVC...]   (default: k8s registry valkey kafka)
+# Each SVC is scripts/testbed/SVC.sh stop; missing scripts are skipped. Never stops at the first error.
 set -uo pipefail
 BENCH_SVC=down
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

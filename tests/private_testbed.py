@@ -1,8 +1,8 @@
 """Private instances of the bench services for one pytest session.
 
-The shared bench (`.bench/`) may hold other suites' data, and `scripts/bench/<svc>.sh stop` of the
+The shared bench (`.testbed/`) may hold other suites' data, and `scripts/testbed/<svc>.sh stop` of the
 shared bench must not take a session's instance with it; so a session starts its own instance of
-the same script with its own BENCH_DIR and port, sharing only the download cache.
+the same script with its own TESTBED_DIR and port, sharing only the download cache.
 """
 import contextlib
 import os
@@ -22,10 +22,10 @@ def free_port():
 
 
 @contextlib.contextmanager
-def private_bench(service, bench_dir, start, stop, **env_overrides):
-    """Run `scripts/bench/<service>.sh *start` in bench_dir, yield bench_dir, then `*stop`."""
-    script = str(ROOT / f"scripts/bench/{service}.sh")
-    env = dict(os.environ, BENCH_DIR=str(bench_dir),
+def private_testbed(service, bench_dir, start, stop, **env_overrides):
+    """Run `scripts/testbed/<service>.sh *start` in bench_dir, yield bench_dir, then `*stop`."""
+    script = str(ROOT / f"scripts/testbed/{service}.sh")
+    env = dict(os.environ, TESTBED_DIR=str(bench_dir),
                **{k: str(v) for k, v in env_overrides.items()})
     subprocess.run(["bash", script, *map(str, start)], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,10 +1,10 @@
-"""Smoke tests for the real Kubernetes bench (scripts/bench/k8s.sh start).
+"""Smoke tests for the real Kubernetes bench (scripts/testbed/k8s.sh start).
 
 Proves the control plane is real: a kube-apiserver with RBAC, the Strimzi and KubeVirt CRDs
 with structural schemas and strict field validation, and a kube-controller-manager whose
 garbage collector, namespace, deployment and replicaset controllers work.
 
-Reads KUBECONFIG / KUBECONFIG_OPERATOR from the environment or from <repo>/.bench/env (through the
+Reads KUBECONFIG / KUBECONFIG_OPERATOR from the environment or from <repo>/.testbed/env (through the
 `bench` fixture of conftest.py).
 """
 import base64
@@ -79,7 +79,7 @@ def wait_until(what, fn, timeout):
 def _kubeconfig(bench, key):
     path = bench.need(key, "k8s")
     if not os.path.exists(path):
-        pytest.fail(f"{key}={path} does not exist: is the bench up? (scripts/bench/k8s.sh start)")
+        pytest.fail(f"{key}={path} does not exist: is the bench up? (scripts/testbed/k8s.sh start)")
     return path
 
 
