@@ -2,21 +2,21 @@
 # Pushes locust/catalog.json to an OCI registry as the catalogue artifact (docs/main-job.md).
 #
 #   locust/push-catalog.sh [REFERENCE]
-#     REFERENCE  default: $OCI_REGISTRY/blackfriday/catalog:v1 (OCI_REGISTRY from .bench/env)
+#     REFERENCE  default: $OCI_REGISTRY/blackfriday/catalog:v1 (OCI_REGISTRY from .testbed/env)
 #
 # Artifact type  application/vnd.blackfriday.catalog.v1+json
 # Layer          catalog.json as application/vnd.blackfriday.catalog.layer.v1+json
 # The catalogue is validated against locust/catalog.schema.json before the push and pulled back
 # (over the OCI distribution API, as Locust does) after it.
-# Env: ORAS (oras CLI; default from .bench/env or PATH), ORAS_PLAIN_HTTP=1 for an http registry
+# Env: ORAS (oras CLI; default from .testbed/env or PATH), ORAS_PLAIN_HTTP=1 for an http registry
 # (default for 127.0.0.1/localhost), BF_REGISTRY_USER/BF_REGISTRY_PASSWORD for a registry with auth.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-if [ -f "$ROOT/.bench/env" ]; then set -a; . "$ROOT/.bench/env"; set +a; fi
+if [ -f "$ROOT/.testbed/env" ]; then set -a; . "$ROOT/.testbed/env"; set +a; fi
 REF="${1:-${OCI_REGISTRY:?OCI_REGISTRY not set and no reference given}/blackfriday/catalog:v1}"
 ORAS="${ORAS:-$(command -v oras || true)}"
-if [ -z "$ORAS" ] || [ ! -x "$ORAS" ]; then echo "push-catalog: oras CLI not found (scripts/bench/registry.sh tools builds it)" >&2; exit 1; fi
+if [ -z "$ORAS" ] || [ ! -x "$ORAS" ]; then echo "push-catalog: oras CLI not found (scripts/testbed/registry.sh tools builds it)" >&2; exit 1; fi
 ARTIFACT_TYPE=application/vnd.blackfriday.catalog.v1+json
 LAYER_TYPE=application/vnd.blackfriday.catalog.layer.v1+json
 

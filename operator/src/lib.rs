@@ -17,5 +17,6 @@ pub mod reachability;
 pub mod reconcile;
 pub mod render;
 pub mod run;
+pub mod scope;
 pub mod validate;
 pub mod yaml;

@@ -22,6 +22,7 @@ use crate::leader::{self, LeaseConfig};
 use crate::metrics::Metrics;
 use crate::names;
 use crate::reconcile::{discovery, error_policy, reconcile, Context, Resync};
+use crate::scope::{self, Scope};
 
 /// How to install our CRD, from the repository root; the start-up error quotes it and
 /// `operator/tests/cluster.rs` runs exactly this with kubectl against the bench.
@@ -41,6 +42,28 @@ pub struct RunArgs {
     /// This replica's identity in the Lease.
     #[arg(long, env = "POD_NAME", default_value = "blackfriday-operator")]
     pub identity: String,
+    /// The tier namespaces the install created and granted (Helm value `tierNamespaces`); the
+    /// operator watches, writes and prunes children only there (and in Grafana's namespace).
+    #[arg(long, env = "BF_TIER_NAMESPACES", value_delimiter = ',', default_values_t = scope::DEFAULT_TIERS.map(String::from))]
+    pub tier_namespaces: Vec<String>,
+    /// Grafana's release namespace, where the install lets the operator write ConfigMaps and
+    /// Secrets (Helm value `grafanaNamespace`).
+    #[arg(long, env = "BF_GRAFANA_NAMESPACE", default_value = scope::DEFAULT_GRAFANA)]
+    pub grafana_namespace: String,
+}
+
+impl RunArgs {
+    /// What the install granted, as the operator was told (its own namespace is the Lease's).
+    pub fn scope(&self) -> Scope {
+        Scope::new(
+            self.tier_namespaces
+                .iter()
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty()),
+            &self.grafana_namespace,
+            &self.lease_namespace,
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +140,9 @@ pub fn main(args: RunArgs) -> std::process::ExitCode {
             });
         }
         let mut controller_stop = stop_rx.clone();
-        let result = run_controller(client.clone(), metrics, ready, Resync::Periodic, async move {
+        let scope = args.scope();
+        info!(tiers = ?scope.tiers, grafana = %scope.grafana, own = %scope.own, "namespaces granted by the install");
+        let result = run_controller(client.clone(), scope, metrics, ready, Resync::Periodic, async move {
             tokio::select! {
                 _ = controller_stop.wait_for(|s| *s) => {},
                 _ = lost_rx.wait_for(|s| *s) => {},
@@ -172,6 +197,7 @@ pub fn pipeline_of(
 /// (with `Resync::Off`, so what must come from a watch cannot pass because of a timer).
 pub async fn run_controller(
     client: Client,
+    scope: Scope,
     metrics: Arc<Metrics>,
     ready: Arc<AtomicBool>,
     resync: Resync,
@@ -186,13 +212,17 @@ pub async fn run_controller(
     info!(providers = ?installed.0, "platform add-ons found");
 
     // Children are watched (filtered by our labels) so a deleted or edited child is put back
-    // within seconds, and Deployment status changes refresh the conditions.
-    let children = watcher::Config::default().labels(&format!(
+    // within seconds, and Deployment status changes refresh the conditions. One watch per kind
+    // and namespace of the scope: the install grants list/watch only there (a Role per namespace),
+    // so a cluster-wide watch would be refused. The tier Namespaces are watched by name (RBAC
+    // authorizes a list/watch with `resourceNames` when it selects `metadata.name`).
+    let ours = format!(
         "{}={},{}",
         names::LABEL_MANAGED_BY,
         names::MANAGER,
         names::LABEL_PIPELINE
-    ));
+    );
+    let children = watcher::Config::default().labels(&ours);
     let mut controller = Controller::new(pipelines, watcher::Config::default());
     let (watched, skipped) = watched_kinds(&installed);
     for kind in skipped {
@@ -202,14 +232,10 @@ pub async fn run_controller(
             "not watching: CRD missing"
         );
     }
-    for kind in watched {
-        let ar = kind.api_resource();
-        controller = controller.watches_with(
-            Api::<DynamicObject>::all_with(client.clone(), &ar),
-            ar,
-            children.clone(),
-            |child| pipeline_of(&child),
-        );
+    for (api, kind, config) in watches(&client, &scope, &watched, &children) {
+        controller = controller.watches_with(api, kind.api_resource(), config, |child| {
+            pipeline_of(&child)
+        });
     }
 
     let events = Publisher::new(
@@ -217,7 +243,7 @@ pub async fn run_controller(
         names::MANAGER,
         std::env::var("POD_NAME").ok(),
     );
-    let context = Arc::new(Context::new(client, events, metrics, resync));
+    let context = Arc::new(Context::new(client, scope, events, metrics, resync));
     ready.store(true, Ordering::Relaxed);
     controller
         .graceful_shutdown_on(shutdown)
@@ -231,6 +257,35 @@ pub async fn run_controller(
         .await;
     ready.store(false, Ordering::Relaxed);
     Ok(())
+}
+
+/// One (API, watcher config) per namespace and kind the controller watches: the tier Namespaces
+/// by name, and every watched namespaced kind in each namespace the scope grants it.
+fn watches(
+    client: &Client,
+    scope: &Scope,
+    watched: &[ChildKind],
+    children: &watcher::Config,
+) -> Vec<(Api<DynamicObject>, ChildKind, watcher::Config)> {
+    let mut out = Vec::new();
+    if watched.contains(&ChildKind::Namespace) {
+        let ar = ChildKind::Namespace.api_resource();
+        for ns in &scope.tiers {
+            let by_name = children.clone().fields(&format!("metadata.name={ns}"));
+            out.push((
+                Api::all_with(client.clone(), &ar),
+                ChildKind::Namespace,
+                by_name,
+            ));
+        }
+    }
+    for (ns, kind) in scope.namespaced() {
+        if watched.contains(&kind) {
+            let api = Api::namespaced_with(client.clone(), &ns, &kind.api_resource());
+            out.push((api, kind, children.clone()));
+        }
+    }
+    out
 }
 
 /// The child kinds the controller watches, derived from the one list of kinds so a new kind is
@@ -248,6 +303,31 @@ mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::ServiceAccount;
     use kube::core::ObjectMeta;
+
+    #[test]
+    fn the_scope_comes_from_the_flags_the_install_sets_with_its_defaults() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            run: RunArgs,
+        }
+        let parsed = |args: &[&str]| Cli::try_parse_from(args).unwrap().run.scope();
+        assert_eq!(parsed(&["op"]), Scope::default());
+        let scope = parsed(&[
+            "op",
+            "--tier-namespaces",
+            "shop, queue,cache",
+            "--grafana-namespace",
+            "monitoring",
+            "--lease-namespace",
+            "ops",
+        ]);
+        assert_eq!(
+            scope,
+            Scope::new(["shop", "queue", "cache"], "monitoring", "ops")
+        );
+    }
 
     #[test]
     fn children_in_every_namespace_map_to_one_key() {

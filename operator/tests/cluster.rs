@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::{watcher, WatchStreamExt};
@@ -34,15 +34,6 @@ use blackfriday_operator::render::{parse_pipeline, render_pipeline};
 use blackfriday_operator::run::INSTALL_CRD;
 
 const NAME: &str = "blackfriday";
-
-/// Our CRD and RBAC (support::install), plus Grafana's namespace: it belongs to Grafana's Helm
-/// release and exists before any pipeline.
-async fn install_with_grafana_namespace(admin: &Client) {
-    install(admin).await;
-    let namespaces: Api<Namespace> = Api::all(admin.clone());
-    let grafana = serde_json::from_value(json!({"metadata": {"name": "grafana"}})).unwrap();
-    let _ = namespaces.create(&PostParams::default(), &grafana).await;
-}
 
 /// Every distinct value the `valkey-auth` Secrets held, in any namespace, from before the
 /// pipeline exists: a password written twice shows as two values even if the second wins.
@@ -66,32 +57,6 @@ fn record_passwords(admin: &Client) -> Arc<Mutex<BTreeSet<String>>> {
             }),
     );
     seen
-}
-
-/// Events about this pipeline (by uid: an earlier run's pipeline had another), newest last.
-async fn events_of(admin: &Client, uid: &str) -> Vec<Event> {
-    let mut events: Vec<Event> = Api::<Event>::all(admin.clone())
-        .list(&ListParams::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .filter(|e| {
-            e.regarding
-                .as_ref()
-                .is_some_and(|r| r.uid.as_deref() == Some(uid))
-        })
-        .collect();
-    events.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
-    events
-}
-
-fn has_event(events: &[Event], type_: &str, reason: &str, note_has: &str) -> bool {
-    events.iter().any(|e| {
-        e.type_.as_deref() == Some(type_)
-            && e.reason.as_deref() == Some(reason)
-            && e.note.as_deref().is_some_and(|n| n.contains(note_has))
-    })
 }
 
 /// Annotate a child with a value the operator does not own: a change its watch must see, that
@@ -136,14 +101,35 @@ async fn pipeline(admin: &Client) -> BlackFridayPipeline {
         .unwrap()
 }
 
-/// Namespaces of the pipeline are gone (releasing PVCs as the missing controller would).
-async fn namespaces_gone(admin: &Client) -> bool {
-    let mut all = true;
-    for ns in ["ingest", "kafka", "valkey"] {
-        release_deleted_pvcs(admin, ns).await;
-        all &= get(admin, ChildKind::Namespace, None, ns).await.is_none();
+/// No namespaced child of the pipeline exists any more (the namespaces stay: they belong to the
+/// install). Deletes what has no owner left (retained data of an aborted run) and releases
+/// deleted PVCs, as the missing controllers would.
+async fn no_children_left(admin: &Client) -> bool {
+    let selector =
+        ListParams::default().labels(&blackfriday_operator::names::ownership_selector(NAME));
+    let mut none = true;
+    for kind in ChildKind::ALL.into_iter().filter(|k| k.namespaced()) {
+        let Ok(list) = api_for(admin, kind, None).list_metadata(&selector).await else {
+            continue; // kind not served
+        };
+        for item in list.items {
+            none = false;
+            let ns = item.metadata.namespace.clone().unwrap_or_default();
+            release_deleted_pvcs(admin, &ns).await;
+            if item
+                .metadata
+                .owner_references
+                .unwrap_or_default()
+                .is_empty()
+            {
+                let name = item.metadata.name.unwrap_or_default();
+                let _ = api_for(admin, kind, Some(&ns))
+                    .delete(&name, &DeleteParams::default())
+                    .await;
+            }
+        }
     }
-    all
+    none
 }
 
 /// The copy of Strimzi's cluster CA (docs/kafka-auth.md): render shows it, but in the cluster it
@@ -175,21 +161,17 @@ async fn all_children_exist(admin: &Client, value: &Value) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipeline_lifecycle_against_the_real_apiserver() {
     let Some((admin, operator)) = bench().await else {
-        support::missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
+        support::missing_bench("no KUBECONFIG (start the bench: scripts/testbed/k8s.sh start)");
         return;
     };
-    install_with_grafana_namespace(&admin).await;
+    // Our CRD and config/rbac (which creates the tier namespaces; Grafana's exists first).
+    install(&admin).await;
     // A clean slate: a pipeline left from an aborted run would confuse the counts below.
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
-    if api.get_opt(NAME).await.unwrap().is_some() {
-        api.delete(NAME, &DeleteParams::default()).await.unwrap();
-        eventually("the old pipeline is gone", WAIT, || async {
-            api.get_opt(NAME).await.unwrap().is_none()
-        })
-        .await;
-    }
-    eventually("the namespaces of an earlier run are gone", GC_WAIT, || {
-        namespaces_gone(&admin)
+    pipeline_gone(&admin, NAME).await;
+    // Its children are garbage-collected; what an aborted run retained is removed as a user would.
+    eventually("no child of an earlier run is left", GC_WAIT, || {
+        no_children_left(&admin)
     })
     .await;
 
@@ -771,8 +753,8 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         "children are garbage-collected, retained data stays",
         GC_WAIT,
         || async {
-            gone(&admin, ChildKind::Namespace, None, "ingest").await
-                && gone(&admin, ChildKind::Namespace, None, "kafka").await
+            gone(&admin, ChildKind::Deployment, Some("ingest"), "rust-api").await
+                && gone(&admin, ChildKind::Kafka, Some("kafka"), "blackfriday").await
                 && gone(
                     &admin,
                     ChildKind::VirtualMachine,
@@ -815,23 +797,29 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
             .is_some(),
         "its password too"
     );
+    // The namespaces outlive the pipeline: they belong to the install and hold its RoleBindings
+    // for the operator (deleting the pipeline must not take the operator's rights with it).
+    for ns in ["ingest", "kafka", "valkey"] {
+        let binding: Api<k8s_openapi::api::rbac::v1::RoleBinding> =
+            Api::namespaced(admin.clone(), ns);
+        assert!(
+            binding
+                .get_opt("blackfriday-operator")
+                .await
+                .unwrap()
+                .is_some(),
+            "the RoleBinding in {ns} survives the pipeline"
+        );
+    }
     // Clean up what was retained, as a user would once the data is no longer needed.
-    api_for(&admin, ChildKind::Namespace, None)
-        .delete("valkey", &DeleteParams::default())
-        .await
-        .unwrap();
-    eventually("the retained namespace is gone", GC_WAIT, || {
-        namespaces_gone(&admin)
+    eventually("the retained data is removed", GC_WAIT, || {
+        no_children_left(&admin)
     })
     .await;
     controller.stop().await;
 
     // Leave the bench as found: other suites check that the operator identity has no grants.
-    let bindings: Api<k8s_openapi::api::rbac::v1::ClusterRoleBinding> = Api::all(admin.clone());
-    bindings
-        .delete("blackfriday-operator", &DeleteParams::default())
-        .await
-        .unwrap();
+    remove_grants(&admin).await;
 }
 
 /// An annotation change on the pipeline: its watch reconciles it, the spec stays.

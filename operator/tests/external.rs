@@ -1,10 +1,12 @@
 //! Bring-your-own Valkey (and Kafka) against the bench's real kube-apiserver, with the controller
 //! in-process under the operator's RBAC: a managed pipeline switched to `valkey.mode: external`
-//! prunes its VMs, PVCs, Services, Secrets and the valkey namespace and points the consumer and
-//! Grafana at the given addresses with the user's password; a missing password Secret is
-//! reported; switching back to managed brings the VMs back. Skips only without KUBECONFIG.
+//! prunes its VMs, PVCs, Services and Secrets (the valkey namespace stays: it belongs to the
+//! install) and points the consumer and Grafana at the given addresses with the user's password;
+//! a missing password Secret is reported; switching back to managed brings the VMs back. Skips
+//! only without KUBECONFIG.
 //!
-//! Its own pipeline name and namespaces, so it never touches tests/cluster.rs's pipeline.
+//! Its own pipeline name and namespaces, granted as a user with other names installs them
+//! (support::grant_namespaces), so it never touches tests/cluster.rs's pipeline.
 
 mod support;
 
@@ -23,8 +25,9 @@ const INGEST: &str = "ext-ingest";
 const KAFKA: &str = "ext-kafka";
 const VALKEY: &str = "ext-valkey";
 const GRAFANA: &str = "ext-grafana";
-/// Where the user keeps the external server's password (not a namespace the pipeline owns).
-const OPS: &str = "ext-ops";
+/// Where the user keeps the external server's password: the operator's own namespace, where the
+/// install lets it read Secrets by name (config/rbac/secret_sources_role.yaml).
+const OPS: &str = "blackfriday-system";
 const PRIMARY: &str = "valkey-primary.cache.bench.invalid:6379";
 const READER: &str = "valkey-reader.cache.bench.invalid:6379";
 
@@ -159,33 +162,26 @@ async fn vms_exist(admin: &kube::Client) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
     let Some((admin, operator)) = bench().await else {
-        missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
+        missing_bench("no KUBECONFIG (start the bench: scripts/testbed/k8s.sh start)");
         return;
     };
     install(&admin).await;
-    // config/rbac lets the operator manage only the default tier namespaces by name.
-    grant_tier_namespaces(
-        &admin,
-        "blackfriday-operator-ext-namespaces",
-        &[INGEST, KAFKA, VALKEY],
-    )
-    .await;
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
     if api.get_opt(NAME).await.unwrap().is_some() {
         api.delete(NAME, &DeleteParams::default()).await.unwrap();
     }
-    for ns in [INGEST, KAFKA, VALKEY] {
-        eventually(
-            &format!("namespace {ns} of an earlier run is gone"),
-            GC_WAIT,
-            || namespace_gone(&admin, ns),
-        )
-        .await;
-    }
-    ensure_namespace(&admin, GRAFANA).await;
-    ensure_namespace(&admin, OPS).await;
+    // A clean slate: this test's namespaces of an earlier run go, then are installed afresh.
+    delete_namespaces(&admin).await;
+    // config/rbac grants only the default namespaces: install the grants for these names.
+    let scope = grant_namespaces(
+        &admin,
+        "blackfriday-operator-ext-namespaces",
+        &[INGEST, KAFKA, VALKEY],
+        GRAFANA,
+    )
+    .await;
     put_password(&admin, "first-password").await;
-    let controller = RunningController::start(operator.clone());
+    let controller = RunningController::start_in(operator.clone(), scope);
 
     // 1. Managed: the operator runs Valkey (VMs, data PVCs, Services, its own password Secret).
     apply(&admin, &managed()).await;
@@ -216,10 +212,15 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
         consumer_env(&admin, "VALKEY_ADDR").await.as_deref(),
         Some("valkey-primary.ext-valkey.svc.cluster.local:6379")
     );
-    // External Kafka: no Strimzi objects and no kafka namespace.
-    assert!(get(&admin, ChildKind::Namespace, None, KAFKA)
+    // External Kafka: no Strimzi objects, and the kafka namespace is not labelled as the tier's.
+    let kafka_ns = get(&admin, ChildKind::Namespace, None, KAFKA)
         .await
-        .is_none());
+        .unwrap();
+    assert!(!kafka_ns
+        .metadata
+        .labels
+        .unwrap_or_default()
+        .contains_key(blackfriday_operator::names::LABEL_PIPELINE));
     assert!(get(&admin, ChildKind::Kafka, Some(KAFKA), "blackfriday")
         .await
         .is_none());
@@ -243,13 +244,9 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
             ] {
                 all_gone &= gone(&admin, kind, Some(VALKEY), name).await;
             }
-            all_gone && gone(&admin, ChildKind::Namespace, None, VALKEY).await
+            all_gone
         },
     )
-    .await;
-    eventually("the valkey namespace is deleted", GC_WAIT, || {
-        namespace_gone(&admin, VALKEY)
-    })
     .await;
     eventually(
         "the consumer and Grafana use the external Valkey",
@@ -297,9 +294,10 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
                 .is_some_and(|(status, reason, _)| status == "False" && reason == "AsExpected")
     })
     .await;
+    // The namespace itself stays: it belongs to the install and holds the operator's RoleBinding.
     assert!(get(&admin, ChildKind::Namespace, None, VALKEY)
         .await
-        .is_none());
+        .is_some_and(|ns| ns.metadata.deletion_timestamp.is_none()));
 
     // 3. The user's Secret disappears: reported by field, never replaced by an invented password.
     Api::<Secret>::namespaced(admin.clone(), OPS)
@@ -358,19 +356,34 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
 
     controller.stop().await;
     api.delete(NAME, &DeleteParams::default()).await.unwrap();
-    for ns in [INGEST, VALKEY] {
-        eventually(
-            &format!("namespace {ns} is garbage-collected"),
-            GC_WAIT,
-            || namespace_gone(&admin, ns),
+    eventually(
+        "the pipeline's children are garbage-collected",
+        GC_WAIT,
+        || async {
+            gone(&admin, ChildKind::Deployment, Some(INGEST), "consumer").await
+                && gone(&admin, ChildKind::VirtualMachine, Some(VALKEY), "valkey-0").await
+        },
+    )
+    .await;
+    let _ = Api::<Secret>::namespaced(admin.clone(), OPS)
+        .delete("valkey-external", &DeleteParams::default())
+        .await;
+    delete_namespaces(&admin).await;
+    let _ = Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(admin.clone())
+        .delete(
+            "blackfriday-operator-ext-namespaces",
+            &DeleteParams::default(),
         )
         .await;
-    }
+}
+
+/// This test's namespaces (scratch ones: the admin deletes them, as an uninstall would).
+async fn delete_namespaces(admin: &kube::Client) {
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(admin.clone());
-    for ns in [GRAFANA, OPS] {
+    for ns in [INGEST, KAFKA, VALKEY, GRAFANA] {
         let _ = namespaces.delete(ns, &DeleteParams::default()).await;
         eventually(&format!("namespace {ns} is deleted"), GC_WAIT, || {
-            namespace_gone(&admin, ns)
+            namespace_gone(admin, ns)
         })
         .await;
     }

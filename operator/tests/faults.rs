@@ -7,7 +7,7 @@
 //!
 //! Ignored by default: it restarts the bench's kube-apiserver, which other tests use. Run by
 //! scripts/test.d/65-faults.sh (`cargo test -p blackfriday-operator --test faults -- --ignored`);
-//! needs KUBECONFIG / KUBECONFIG_OPERATOR from the bench and the bench's scripts/bench/k8s.sh.
+//! needs KUBECONFIG / KUBECONFIG_OPERATOR from the bench and the bench's scripts/testbed/k8s.sh.
 //!
 //! The operator runs as its own process (the built binary, `run`, under the operator's RBAC), so
 //! SIGKILL is real: no destructor, no graceful drain. The kill is aimed at the middle of the apply
@@ -233,6 +233,9 @@ impl Operator {
         let child = Command::new(env!("CARGO_BIN_EXE_blackfriday-operator"))
             .args(["run", "--admin-addr", "127.0.0.1:0"])
             .env("KUBECONFIG", std::env::var("KUBECONFIG_OPERATOR").unwrap())
+            // the namespaces grant_namespaces installed, as the Deployment tells it
+            .env("BF_TIER_NAMESPACES", [INGEST, KAFKA, VALKEY].join(","))
+            .env("BF_GRAFANA_NAMESPACE", GRAFANA)
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
             .stderr(file)
@@ -340,15 +343,15 @@ fn restart_apiserver() {
     // stops after them: it is not this suite's process, so it does not carry the suite's leak tag
     // (tools/testrun/leakcheck would otherwise stop it as a leak when the suite ends).
     let out = Command::new("bash")
-        .arg(repo("scripts/bench/k8s.sh"))
+        .arg(repo("scripts/testbed/k8s.sh"))
         .arg("start")
-        .env("BENCH_DIR", bench_dir())
+        .env("TESTBED_DIR", bench_dir())
         .env_remove("BF_LEAK_TAG")
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "scripts/bench/k8s.sh start after the kill: {}",
+        "scripts/testbed/k8s.sh start after the kill: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     println!(
@@ -361,20 +364,20 @@ fn restart_apiserver() {
 #[ignore = "restarts the bench kube-apiserver: run by scripts/test.d/65-faults.sh"]
 async fn converges_to_the_same_children_after_operator_and_apiserver_kills() {
     let Some((admin, _)) = bench().await else {
-        missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
+        missing_bench("no KUBECONFIG (start the bench: scripts/testbed/k8s.sh start)");
         return;
     };
     install(&admin).await;
-    // config/rbac lets the operator manage only the default tier namespaces by name.
-    grant_tier_namespaces(
+    let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
+    gone_with_its_children(&admin).await;
+    // config/rbac grants only the default namespaces: install the grants for these names.
+    grant_namespaces(
         &admin,
         "blackfriday-operator-fault-namespaces",
         &[INGEST, KAFKA, VALKEY],
+        GRAFANA,
     )
     .await;
-    let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
-    gone_with_its_children(&admin).await;
-    ensure_namespace(&admin, GRAFANA).await;
 
     // 1. Undisturbed: A, then B, then A again (the same children as the first A).
     let mut operator = Operator::start(1);
@@ -463,8 +466,8 @@ async fn converges_to_the_same_children_after_operator_and_apiserver_kills() {
 }
 
 /// No pipeline of an earlier run and none of its children, namespaces included (the garbage
-/// collector removes them after the pipeline; a namespace still terminating would refuse the
-/// next run's objects).
+/// collector removes the children after the pipeline; the namespaces belong to the install, so
+/// the admin deletes these scratch ones, and grant_namespaces creates them afresh).
 async fn gone_with_its_children(admin: &Client) {
     let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
     if api.get_opt(NAME).await.unwrap().is_some() {
@@ -474,7 +477,10 @@ async fn gone_with_its_children(admin: &Client) {
         "the pipeline of an earlier run and its children are gone",
         GC_WAIT,
         || async {
-            for ns in [INGEST, KAFKA, VALKEY] {
+            for ns in [INGEST, KAFKA, VALKEY, GRAFANA] {
+                let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
+                    Api::all(admin.clone());
+                let _ = namespaces.delete(ns, &DeleteParams::default()).await;
                 if !namespace_gone(admin, ns).await {
                     return false;
                 }

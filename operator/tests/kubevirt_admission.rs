@@ -90,7 +90,7 @@ fn disk<'a>(vm: &'a mut Value, name: &str) -> &'a mut Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rendered_vms_pass_kubevirt_admission_and_bad_ones_are_refused() {
     let Some((admin, _)) = bench().await else {
-        missing_bench("no KUBECONFIG (start the bench: scripts/bench/k8s.sh start)");
+        missing_bench("no KUBECONFIG (start the bench: scripts/testbed/k8s.sh start)");
         return;
     };
     // The policy as committed (the bench loads it at start; re-applying tests this file).

@@ -142,30 +142,94 @@ async fn the_namespace_labels_admit_our_pods_and_refuse_violations() {
         "a pod adding NET_RAW in ingest",
     );
 
-    // kafka enforces baseline: a plain pod (what Strimzi's baseline provider makes) is admitted,
-    // a host-network or hostPath pod is not.
+    // kafka enforces restricted: the pods Strimzi makes from our Kafka and KafkaNodePool are
+    // admitted, built as Strimzi builds them (no Strimzi runs here): each container gets the
+    // template's security context as given (strimzi-kafka-operator PodSecurityProvider), the
+    // broker pod `fsGroup: 0` (its baseline provider, persistent storage) and the volume kinds
+    // Strimzi mounts (the data PVC, an emptyDir for /tmp, ConfigMaps, Secrets).
+    let kafka = d
+        .of_kind(ChildKind::Kafka)
+        .next()
+        .unwrap()
+        .object
+        .data
+        .clone();
+    let pool = d
+        .of_kind(ChildKind::KafkaNodePool)
+        .next()
+        .unwrap()
+        .object
+        .data
+        .clone();
+    let template = &pool["spec"]["template"];
+    assert_eq!(
+        template["kafkaContainer"], kafka["spec"]["kafka"]["template"]["kafkaContainer"],
+        "the node pool's template replaces the Kafka's for its pods: both must say the same"
+    );
+    let container = |name: &str, context: &Value| {
+        assert!(context.is_object(), "{name}: no security context rendered");
+        json!({"name": name, "image": "busybox", "securityContext": context})
+    };
+    let broker = json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "blackfriday-dual-role-0"},
+        "spec": {
+            "securityContext": {"fsGroup": 0},
+            "initContainers": [container("kafka-init", &template["initContainer"]["securityContext"])],
+            "containers": [container("kafka", &template["kafkaContainer"]["securityContext"])],
+            "volumes": [
+                {"name": "data-0", "persistentVolumeClaim": {"claimName": "data-0-blackfriday-dual-role-0"}},
+                {"name": "strimzi-tmp", "emptyDir": {"medium": "Memory", "sizeLimit": "5Mi"}},
+                {"name": "kafka-metrics-and-logging", "configMap": {"name": "blackfriday-dual-role-0"}},
+                {"name": "cluster-ca", "secret": {"secretName": "blackfriday-cluster-ca-cert"}}
+            ]
+        }
+    });
+    assert_eq!(
+        dry_run_create(&admin, KAFKA, &broker).await,
+        Ok(()),
+        "a broker pod"
+    );
+    let eo = &kafka["spec"]["entityOperator"]["template"];
+    let entity_operator = json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "blackfriday-entity-operator"},
+        "spec": {"containers": [
+            container("topic-operator", &eo["topicOperatorContainer"]["securityContext"]),
+            container("user-operator", &eo["userOperatorContainer"]["securityContext"])
+        ]}
+    });
+    assert_eq!(
+        dry_run_create(&admin, KAFKA, &entity_operator).await,
+        Ok(()),
+        "the entity operator pod"
+    );
+    // What Strimzi's default provider makes without our templates (no container security
+    // context) is refused, as are host namespaces and hostPath.
     let plain = json!({
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "plain"},
         "spec": {"containers": [{"name": "c", "image": "busybox"}]}
     });
-    assert_eq!(dry_run_create(&admin, KAFKA, &plain).await, Ok(()));
+    refused_by(
+        dry_run_create(&admin, KAFKA, &plain).await,
+        "restricted",
+        "a broker pod without the template's security context in kafka",
+    );
     refused_by(
         dry_run_create(&admin, INGEST, &plain).await,
         "restricted",
         "a pod without the restricted settings in ingest",
     );
-    let mut host = plain.clone();
+    let mut host = broker.clone();
     host["spec"]["hostNetwork"] = json!(true);
     refused_by(
         dry_run_create(&admin, KAFKA, &host).await,
-        "baseline",
+        "restricted",
         "a hostNetwork pod in kafka",
     );
-    let mut host_path = plain.clone();
+    let mut host_path = broker.clone();
     host_path["spec"]["volumes"] = json!([{"name": "root", "hostPath": {"path": "/"}}]);
     refused_by(
         dry_run_create(&admin, KAFKA, &host_path).await,
-        "baseline",
+        "restricted",
         "a hostPath pod in kafka",
     );
 

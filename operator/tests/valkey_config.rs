@@ -1,5 +1,5 @@
 //! The Valkey configuration the VMs' cloud-init writes, run by a real valkey-server (the bench's,
-//! `VALKEY_SERVER` in .bench/env): the primary and a replica start from it, the password is
+//! `VALKEY_SERVER` in .testbed/env): the primary and a replica start from it, the password is
 //! required, append-only is on, and the replica replicates with `masterauth`.
 //! Skips only when `VALKEY_SERVER` is not set (fails then with CI=true).
 
@@ -166,7 +166,7 @@ fn authed(port: u16, args: &[&str]) -> String {
 #[test]
 fn primary_and_replica_run_from_the_rendered_config() {
     let Ok(binary) = std::env::var("VALKEY_SERVER") else {
-        support::missing_bench("no VALKEY_SERVER (start the bench: scripts/bench/up.sh valkey)");
+        support::missing_bench("no VALKEY_SERVER (start the bench: scripts/testbed/up.sh valkey)");
         return;
     };
     let primary = start(&binary, 0, None);

@@ -13,7 +13,7 @@ pub enum Mode {
     Rest,
     /// gRPC `ProcesarVenta` straight to the writers, spread over every resolved address.
     Grpc,
-    /// Benchmark only (scripts/bench-pipeline's null sink): validate and answer 200 without
+    /// Benchmark only (scripts/benchmarks/pipeline's null sink): validate and answer 200 without
     /// forwarding, so nothing is stored. Never use it in a deployment.
     #[value(hide = true)]
     Null,

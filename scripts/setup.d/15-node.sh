@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set-up for the single-node Kubernetes bench (scripts/bench/node.sh). Idempotent.
+# Set-up for the single-node Kubernetes bench (scripts/testbed/node.sh). Idempotent.
 #  - Debian: containerd (1.6), runc, containernetworking-plugins (bridge, host-local, portmap,
 #    loopback in /usr/lib/cni), iptables (kube-proxy, kubelet, kube-router), conntrack (kube-proxy's
 #    clean-up of UDP flows), ipset (kube-router's NetworkPolicy sets), gcc + libc6-dev (the static
@@ -7,7 +7,7 @@
 #  - Go modules of tools/node (CoreDNS, metrics-server, Traefik, kube-router), downloaded here so the build
 #    step needs no network; the kubelet/kube-scheduler/kube-proxy modules are tools/k8s's
 # The Debian containerd package ships a systemd unit; nothing here starts it (node.sh runs its own
-# containerd with state under .bench/node/).
+# containerd with state under .testbed/node/).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$here/../.." && pwd)

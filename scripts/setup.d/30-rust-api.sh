@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # rust-api: needs cargo (rustup) for its tests and Go for the benchmark's baseline; protoc is
 # vendored by the build (protoc-bin-vendored), so nothing else. Fetches the crates so later
-# builds don't wait on the registry. wrk, used only by scripts/bench-rust-api.sh, is installed
+# builds don't wait on the registry. wrk, used only by scripts/benchmarks/rust-api.sh, is installed
 # by that script when missing. Idempotent.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

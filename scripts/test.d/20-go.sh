@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Go services suite: generated code up to date, go vet, go test (unit tests plus integration
 # tests against the bench's real Kafka and Valkey; the runner exports KAFKA_BOOTSTRAP,
-# VALKEY_SERVER and VALKEY_ADDR from .bench/env — without them those tests skip, or fail in CI).
+# VALKEY_SERVER and VALKEY_ADDR from .testbed/env — without them those tests skip, or fail in CI).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-if [ -z "${KAFKA_BOOTSTRAP:-}" ] && [ -f "$ROOT/.bench/env" ]; then
-  set -a; . "$ROOT/.bench/env"; set +a
+if [ -z "${KAFKA_BOOTSTRAP:-}" ] && [ -f "$ROOT/.testbed/env" ]; then
+  set -a; . "$ROOT/.testbed/env"; set +a
 fi
 export GOFLAGS=-buildvcs=false
 "$ROOT/scripts/gen-proto.sh" --check

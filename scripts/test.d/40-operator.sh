@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # operator suite: the committed CRD is current, then every test of the operator crate — unit
 # (validation, builders, conditions), render snapshots (insta), and the tests against the bench's real kube-apiserver: lifecycle, external Valkey, KubeVirt admission
-# policy (KUBECONFIG / KUBECONFIG_OPERATOR from .bench/env; they skip only when KUBECONFIG is absent).
+# policy (KUBECONFIG / KUBECONFIG_OPERATOR from .testbed/env; they skip only when KUBECONFIG is absent).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"

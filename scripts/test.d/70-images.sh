@@ -11,7 +11,7 @@ cd "$ROOT" || exit 1
 out="${BF_TEST_OUT:-out/test}"
 mkdir -p "$out"
 # shellcheck disable=SC1091
-if [ -z "${OCI_REGISTRY:-}" ] && [ -f .bench/env ]; then set -a; . .bench/env; set +a; fi
-[ -n "${OCI_REGISTRY:-}" ] || { echo "70-images: OCI_REGISTRY not set (bash scripts/bench/registry.sh start)"; exit 1; }
+if [ -z "${OCI_REGISTRY:-}" ] && [ -f .testbed/env ]; then set -a; . .testbed/env; set +a; fi
+[ -n "${OCI_REGISTRY:-}" ] || { echo "70-images: OCI_REGISTRY not set (bash scripts/testbed/registry.sh start)"; exit 1; }
 if ! command -v umoci >/dev/null || ! command -v skopeo >/dev/null; then bash scripts/setup.d/70-images.sh; fi
 exec python3 -m pytest tests/images -v -rA -p no:cacheprovider --junitxml="$out/70-images.xml" "$@"

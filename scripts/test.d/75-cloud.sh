@@ -23,7 +23,7 @@ cd "$ROOT" || exit 1
 out="${BF_TEST_OUT:-out/test}"
 mkdir -p "$out"
 # shellcheck disable=SC1091
-if [ -z "${KUBECONFIG:-}" ] && [ -f .bench/env ]; then set -a; . .bench/env; set +a; fi
+if [ -z "${KUBECONFIG:-}" ] && [ -f .testbed/env ]; then set -a; . .testbed/env; set +a; fi
 t0=$(date +%s)
 tools="$(bash scripts/setup.d/75-cloud.sh)" || { echo "75-cloud: set-up failed" >&2; exit 1; }
 while IFS='=' read -r key value; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Suite: the pipeline on a real single-node Kubernetes (docs/bench-node.md).
-#  1. scripts/bench/node.sh start (builds kubelet & co. on the first run; reuses a running node
+# Suite: the pipeline on a real single-node Kubernetes (docs/testbed-node.md).
+#  1. scripts/testbed/node.sh start (builds kubelet & co. on the first run; reuses a running node
 #     after resetting it: pipeline, operator and their namespaces deleted, Valkey flushed, topic
 #     recreated) — tools/cluster/prepare.sh, shared with scripts/main-job --cluster
 #  2. scripts/images pushes the five program images to the bench registry under one tag, and
@@ -24,8 +24,8 @@ cd "$ROOT" || exit 1
 out="${BF_TEST_OUT:-out/test}"
 OUT="$out/cluster"
 rm -rf "$OUT"; mkdir -p "$OUT"
-if [ -f .bench/env ]; then set -a; . .bench/env; set +a; fi
-[ -n "${OCI_REGISTRY:-}" ] || { echo "80-cluster: no OCI_REGISTRY (start the bench registry: scripts/bench/registry.sh start)" >&2; exit 1; }
+if [ -f .testbed/env ]; then set -a; . .testbed/env; set +a; fi
+[ -n "${OCI_REGISTRY:-}" ] || { echo "80-cluster: no OCI_REGISTRY (start the bench registry: scripts/testbed/registry.sh start)" >&2; exit 1; }
 t_suite=$(date +%s)
 phase() { echo "==== $* ($(( $(date +%s) - t_suite )) s into the suite)"; }
 # shellcheck source=SCRIPTDIR/../../tools/cluster/prepare.sh

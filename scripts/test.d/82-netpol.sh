@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Suite: the operator's NetworkPolicies enforced on the bench node (docs/security.md, "Enforced on
-# the bench node"). The node runs kube-router's NetworkPolicy firewall (scripts/bench/node.sh;
+# the bench node"). The node runs kube-router's NetworkPolicy firewall (scripts/testbed/node.sh;
 # built from the Go module proxy by tools/node/build.sh) over its bridge CNI.
-#  1. scripts/bench/node.sh start, or a reset of a running node (tools/cluster/prepare.sh, as 80-cluster)
+#  1. scripts/testbed/node.sh start, or a reset of a running node (tools/cluster/prepare.sh, as 80-cluster)
 #  2. the operator binary (cargo build -p blackfriday-operator: 40-operator's build, warm)
 #  3. pytest tests/netpol: `blackfriday-operator render` of the cluster suite's pipeline (external
 #     Kafka/Valkey on the node IP) applied to the node (Namespaces, Services, NetworkPolicies); one
@@ -13,7 +13,7 @@
 #     ipsets too)
 # Output: out/test/netpol/ (probes.txt: every probe and its answer; the renders; node logs).
 # Cost: the phase lines; warm (node binaries and operator built), node started and stopped here:
-# 46 s (start 23 s, pytest 7 s, stop 14 s; docs/bench-node.md). Cold: kube-router's Go build
+# 46 s (start 23 s, pytest 7 s, stop 14 s; docs/testbed-node.md). Cold: kube-router's Go build
 # (≈ 16 min here at load 20) and the probe image (seconds), by tools/node/build.sh via node.sh.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -21,7 +21,7 @@ cd "$ROOT" || exit 1
 out="${BF_TEST_OUT:-out/test}"
 OUT="$out/netpol"
 rm -rf "$OUT"; mkdir -p "$OUT"
-if [ -f .bench/env ]; then set -a; . .bench/env; set +a; fi
+if [ -f .testbed/env ]; then set -a; . .testbed/env; set +a; fi
 t_suite=$(date +%s)
 phase() { echo "==== $* ($(( $(date +%s) - t_suite )) s into the suite)"; }
 # shellcheck source=SCRIPTDIR/../../tools/cluster/prepare.sh

@@ -16,7 +16,7 @@ cd "$ROOT" || exit 1
 out="${BF_TEST_OUT:-out/test}"
 mkdir -p "$out"
 # shellcheck disable=SC1091
-if [ -z "${OCI_REGISTRY:-}" ] && [ -f .bench/env ]; then set -a; . .bench/env; set +a; fi
+if [ -z "${OCI_REGISTRY:-}" ] && [ -f .testbed/env ]; then set -a; . .testbed/env; set +a; fi
 bash scripts/setup.d/85-vms.sh || exit 1
 if [ -z "${BF_OPERATOR_BIN:-}" ]; then
   nice cargo build -q -p blackfriday-operator || { echo "85-vms: the operator does not build"; exit 1; }

@@ -56,11 +56,26 @@ def test_values_reach_the_objects(helm):
     assert {"name": "RUST_LOG", "value": "debug"} in c["env"]
     binding = [o for o in objs if o["kind"] == "ClusterRoleBinding"][0]
     assert binding["subjects"][0]["namespace"] == "ops"
+    # tierNamespaces / grafanaNamespace: the namespaces created and bound, the Role in Grafana's,
+    # the namespace rule's names and what the operator is told, all from the same values.
+    objs = template(helm, "tierNamespaces={shop,queue,cache}", "grafanaNamespace=monitoring")
+    assert sorted(o["metadata"]["name"] for o in objs if o["kind"] == "Namespace") == ["cache", "queue", "shop"]
+    tier = sorted(o["metadata"]["namespace"] for o in objs
+                  if o["kind"] == "RoleBinding" and o["roleRef"]["name"] == "blackfriday-operator-tier")
+    assert tier == ["cache", "queue", "shop"]
+    assert [o["metadata"]["namespace"] for o in objs if o["kind"] == "Role" and
+            o["metadata"]["name"] == "blackfriday-operator"] == ["monitoring"]
+    rules = [o for o in objs if o["kind"] == "ClusterRole" and o["metadata"]["name"] == "blackfriday-operator"][0]["rules"]
+    assert [r["resourceNames"] for r in rules if r["resources"] == ["namespaces"]] == [["shop", "queue", "cache"]]
+    env = [o for o in objs if o["kind"] == "Deployment"][0]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "BF_TIER_NAMESPACES", "value": "shop,queue,cache"} in env
+    assert {"name": "BF_GRAFANA_NAMESPACE", "value": "monitoring"} in env
     # default tag: the chart's appVersion (what helm package --app-version sets in the recipes)
     app = yaml.safe_load((CHART / "Chart.yaml").read_text())["appVersion"]
     dflt = [o for o in template(helm) if o["kind"] == "Deployment"][0]
     assert dflt["spec"]["template"]["spec"]["containers"][0]["image"].endswith(f"/blackfriday/blackfriday-operator:{app}")
-    assert not [o for o in template(helm) if o["kind"] == "Namespace"], "namespace.create defaults to false"
+    assert "blackfriday-system" not in [o["metadata"]["name"] for o in template(helm) if o["kind"] == "Namespace"], \
+        "namespace.create defaults to false"
 
 
 def test_chart_crd_is_the_repo_crd():
@@ -71,7 +86,12 @@ def test_chart_crd_is_the_repo_crd():
 
 def test_apiserver_accepts_the_templated_objects(helm, tmp_path):
     if not os.environ.get("KUBECONFIG"):
-        pytest.fail("KUBECONFIG not set: start the bench (scripts/bench/up.sh) or run via scripts/test")
+        pytest.fail("KUBECONFIG not set: start the bench (scripts/testbed/up.sh) or run via scripts/test")
+    # The RoleBindings go into the tier namespaces (a server dry run does not create the chart's
+    # Namespaces) and into Grafana's, which its own release creates before this one.
+    for ns in ("ingest", "kafka", "valkey", "grafana"):
+        r = sh(["kubectl", "create", "namespace", ns], check=False)
+        assert r.returncode == 0 or "AlreadyExists" in r.stderr, r.stderr
     f = tmp_path / "chart.yaml"
     f.write_text(yaml.safe_dump_all(template(helm, namespace="default")))
     r = sh(["kubectl", "apply", "--dry-run=server", "--validate=strict", "-f", str(f)], check=False)

@@ -48,7 +48,7 @@ def render(operator_bin, cr):
 
 def test_children_accepted_by_apiserver(operator_bin, tmp_path):
     if not os.environ.get("KUBECONFIG"):
-        pytest.fail("KUBECONFIG not set: start the bench (scripts/bench/up.sh) or run via scripts/test")
+        pytest.fail("KUBECONFIG not set: start the bench (scripts/testbed/up.sh) or run via scripts/test")
     suffix = uuid.uuid4().hex[:6]
     objs = render(operator_bin, cloud_cr(tmp_path, suffix))
     kinds = {o["kind"] for o in objs}

@@ -1,4 +1,4 @@
-"""The pipeline on a real Kubernetes node (scripts/bench/node.sh), installed the way users install it.
+"""The pipeline on a real Kubernetes node (scripts/testbed/node.sh), installed the way users install it.
 
 Run by scripts/test.d/80-cluster.sh, which starts the node, pushes the program images and the
 catalogue to the bench registry and creates the Kafka topic; the tests run in file order and each
@@ -18,7 +18,7 @@ tools/cluster/pipeline.py.
     out on metrics-server's CPU figures and back in after the load; no answer was a 503 (a pod
     leaving or joining a Service refuses nothing). The `kubectl get hpa`
     timeline, a replicas CSV and the report's evidence files are saved.
-Environment: NODE_* (scripts/bench/node.sh env), OCI_REGISTRY, CLUSTER_TAG (image tag),
+Environment: NODE_* (scripts/testbed/node.sh env), OCI_REGISTRY, CLUSTER_TAG (image tag),
 CLUSTER_OUT (output folder), CLUSTER_LOAD_SECONDS (default 150), CLUSTER_USERS (default 20).
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ sys.path.insert(0, str(ROOT / "tools/dashboard"))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from private_bench import free_port, private_bench  # noqa: E402
+from private_testbed import free_port, private_testbed  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,7 @@ def valkey_addr(tmp_path_factory):
     VALKEY_ADDR may hold other suites' keys; the dashboard checks need exact contents)."""
     port = free_port()
     d = tmp_path_factory.mktemp("valkey")
-    with private_bench("valkey", d / "bench", ["start-instance", port, "--dir", d / "data"],
+    with private_testbed("valkey", d / "bench", ["start-instance", port, "--dir", d / "data"],
                        ["stop-instance", port]):
         yield f"127.0.0.1:{port}"
 

@@ -1,4 +1,4 @@
-"""The bench's addresses (.bench/env, overridden by the environment) for the dashboard tests."""
+"""The bench's addresses (.testbed/env, overridden by the environment) for the dashboard tests."""
 import os
 import pathlib
 import shlex
@@ -8,7 +8,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 def bench_env():
     env = {}
-    f = ROOT / ".bench/env"
+    f = ROOT / ".testbed/env"
     if f.exists():
         for line in f.read_text().splitlines():
             if "=" in line and not line.startswith("#"):

@@ -121,7 +121,7 @@ def _consumer_cmd(env, topic, group, valkey_addr, featured):
 def test_panels_after_real_consumer(valkey_addr, client, tmp_path):
     env = bench_env()
     if not env.get("KAFKA_BOOTSTRAP"):
-        pytest.fail("KAFKA_BOOTSTRAP not set: the bench (scripts/bench/up.sh kafka) must run")
+        pytest.fail("KAFKA_BOOTSTRAP not set: the bench (scripts/testbed/up.sh kafka) must run")
     if not CONSUMER.exists():
         if (ROOT / "go-services/cmd/consumer").exists():
             pytest.fail("go-services/cmd/consumer exists but go-services/bin/consumer is not built")

@@ -25,7 +25,7 @@ import pytest
 import requests
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-from private_bench import free_port  # noqa: E402  (conftest puts tests/ on sys.path)
+from private_testbed import free_port  # noqa: E402  (conftest puts tests/ on sys.path)
 
 ROUND = 400           # sales per round
 CLIENTS = 16          # concurrent HTTP clients
@@ -38,12 +38,12 @@ SALE = {"categoria": "Belleza", "producto_id": "BEL-001", "precio": 129.99, "can
 def kafka_bootstrap():
     v = os.environ.get("KAFKA_BOOTSTRAP")
     if not v:
-        env = ROOT / ".bench" / "env"
+        env = ROOT / ".testbed" / "env"
         for line in env.read_text().splitlines() if env.exists() else []:
             if line.startswith("KAFKA_BOOTSTRAP="):
                 v = line.split("=", 1)[1].strip().strip("'\"")
     if not v:
-        pytest.fail("KAFKA_BOOTSTRAP is not set: start the bench (scripts/bench/up.sh kafka)")
+        pytest.fail("KAFKA_BOOTSTRAP is not set: start the bench (scripts/testbed/up.sh kafka)")
     return v
 
 

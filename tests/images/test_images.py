@@ -3,7 +3,7 @@ bench OCI registry (the stand-in for Zot); each is pulled back by tag into a fre
 skopeo, its manifest and config are checked, it is unpacked with umoci and its entrypoint is run
 inside the unpacked rootfs (chroot, as uid 65532), so only what the image holds is used.
 
-Env: OCI_REGISTRY (from .bench/env), BF_IMAGES_TAG (default: a unique test tag),
+Env: OCI_REGISTRY (from .testbed/env), BF_IMAGES_TAG (default: a unique test tag),
 BF_IMAGES_NO_BUILD=1 (use the binaries already built).
 """
 import json
@@ -29,13 +29,13 @@ REPO = "blackfriday"
 def registry():
     reg = os.environ.get("OCI_REGISTRY")
     if not reg:
-        env = ROOT / ".bench" / "env"
+        env = ROOT / ".testbed" / "env"
         if env.exists():
             for line in env.read_text().splitlines():
                 if line.startswith("OCI_REGISTRY="):
                     reg = line.split("=", 1)[1]
     if not reg:
-        pytest.fail("OCI_REGISTRY is not set (bash scripts/bench/registry.sh start)")
+        pytest.fail("OCI_REGISTRY is not set (bash scripts/testbed/registry.sh start)")
     return reg
 
 

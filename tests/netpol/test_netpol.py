@@ -1,4 +1,4 @@
-"""The operator's NetworkPolicies enforced on a real node (scripts/bench/node.sh with kube-router's
+"""The operator's NetworkPolicies enforced on a real node (scripts/testbed/node.sh with kube-router's
 firewall): probes from real pods along the edges of the reachability table (docs/security.md).
 
 Run by scripts/test.d/82-netpol.sh. The policies, Namespaces and Services are what
@@ -16,7 +16,7 @@ pods by label only, so what the probes may reach is what the programs may reach.
     grpc-client → Valkey;
  3. the same forbidden probes connect once the render has `networkPolicies.enabled: false` (the
     operator deletes its policies then; here they are deleted the same way): the probes can fail.
-Environment: NODE_* (scripts/bench/node.sh env), OPERATOR (the operator binary), NETPOL_OUT.
+Environment: NODE_* (scripts/testbed/node.sh env), OPERATOR (the operator binary), NETPOL_OUT.
 """
 from __future__ import annotations
 

@@ -465,7 +465,7 @@ def default_qcow2():
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Valkey VMs from the operator's render, booted by QEMU")
     ap.add_argument("command", choices=["up", "down"])
-    ap.add_argument("--state", default=str(ROOT / ".bench/vms"))
+    ap.add_argument("--state", default=str(ROOT / ".testbed/vms"))
     ap.add_argument("-f", "--manifest", default=str(ROOT / "config/samples/pipeline.yaml"))
     ap.add_argument("--password", default=os.environ.get("VALKEY_PASSWORD", ""))
     ap.add_argument("--qcow2", default="")

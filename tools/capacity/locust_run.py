@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/bench-pipeline --driver locust (P5): Locust headless against rust-api, with the CPU of
+"""scripts/benchmarks/pipeline --driver locust (P5): Locust headless against rust-api, with the CPU of
 the named processes taken from /proc over the run, written as one step in bf-loadgen's results
 shape so locust/reconcile.py and tools/capacity/summarize.py read it unchanged.
 

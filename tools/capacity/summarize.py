@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""scripts/bench-pipeline's summary: knee, latency, ratio to the null sink and CPU per sale per
+"""scripts/benchmarks/pipeline's summary: knee, latency, ratio to the null sink and CPU per sale per
 process, median (min–max) over the repeats; optionally the results JSON and a stacked bar plot.
 
     tools/capacity/summarize.py RUNS_DIR [--load-at-start "L1 L5 L15"] [--save DIR]
@@ -43,8 +43,46 @@ def load_runs(runs_dir):
         r = json.loads(res.read_text())
         counts = d / "counts.json"
         c = json.loads(counts.read_text()) if counts.is_file() else None
-        runs.append({"mode": mode, "config": cfg, "repeat": int(rep), "results": r, "counts": c})
+        runs.append({"mode": mode, "config": cfg, "repeat": int(rep), "results": r, "counts": c,
+                     "batches": batch_sizes(d)})
     return runs
+
+
+def histogram_mean(files, name):
+    """sum/count of the Prometheus histogram `name` over the metrics files, or None."""
+    total = count = 0.0
+    for f in files:
+        for line in f.read_text().splitlines():
+            if line.startswith(name + "_sum "):
+                total += float(line.split()[1])
+            elif line.startswith(name + "_count "):
+                count += float(line.split()[1])
+    return total / count if count else None
+
+
+def counter(files, name):
+    """The counter `name` summed over the metrics files, or None when no file has it."""
+    total, seen = 0.0, False
+    for f in files:
+        for line in f.read_text().splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.split()[-1])
+                seen = True
+    return total if seen else None
+
+
+def batch_sizes(run_dir):
+    """Records per produce batch (per partition, all writers) and per consumer batch (one Valkey
+    call), over the whole run, from the /metrics bench-pipeline saved at its end."""
+    writers = sorted(run_dir.glob("metrics-writer-*.txt"))
+    consumers = sorted(run_dir.glob("metrics-consumer-*.txt"))
+    requests = counter(writers, "producer_produce_requests_total")
+    records = histogram_mean(writers, "producer_batch_records") and sum(
+        float(line.split()[1]) for f in writers for line in f.read_text().splitlines()
+        if line.startswith("producer_batch_records_sum "))
+    return {"records_per_produce_request": records / requests if requests and records else None,
+            "records_per_produce_batch": histogram_mean(writers, "producer_batch_records"),
+            "records_per_consumer_batch": histogram_mean(consumers, "consumer_batch_records")}
 
 
 def spread(values):
@@ -121,6 +159,9 @@ def summarize(runs):
                 "cpu_us_per_sale_pipeline_total": spread(totals),
                 "drain_s": spread([c.get("drain_seconds") for c in counts]),
                 "exact": [bool(c.get("match")) for c in counts] if counts else None,
+                "records_per_produce_request": spread([r["batches"]["records_per_produce_request"] for r in rs]),
+                "records_per_produce_batch": spread([r["batches"]["records_per_produce_batch"] for r in rs]),
+                "records_per_consumer_batch": spread([r["batches"]["records_per_consumer_batch"] for r in rs]),
                 "sales_total": sum(r["results"]["sales"] for r in rs),
                 "accepted_total": sum(r["results"]["ok_total"] for r in rs),
             })
@@ -146,6 +187,10 @@ def print_tables(rows, out=sys.stdout):
           f"machine busy {fmt(r['machine_busy_cores'], 2)} of 2 cores\n")
         for p, s in r["cpu_us_per_sale"].items():
             w(f"      {p:<16} {fmt(s, 1):>22}\n")
+        if r["records_per_produce_batch"] or r["records_per_consumer_batch"]:
+            w(f"      records per produce request {fmt(r['records_per_produce_request'], 1)}, "
+              f"per produce batch (per partition) {fmt(r['records_per_produce_batch'], 1)}, "
+              f"per consumer batch (one Valkey call) {fmt(r['records_per_consumer_batch'], 1)} (whole run)\n")
 
 
 def machine():

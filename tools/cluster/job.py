@@ -15,7 +15,7 @@ which starts the node and pushes the images first).
    writer-replicas.json (docs/results/README.md); with --evidence they are also written there.
 Exit 0 when the counts are exact, Locust kept its failure budget, every panel had data and the HPA
 scaled out and back in; 1 otherwise (the reason is printed).
-Environment: NODE_* (scripts/bench/node.sh env), OCI_REGISTRY, CLUSTER_TAG.
+Environment: NODE_* (scripts/testbed/node.sh env), OCI_REGISTRY, CLUSTER_TAG.
 """
 from __future__ import annotations
 

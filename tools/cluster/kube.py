@@ -1,4 +1,4 @@
-"""kubectl against the bench node (scripts/bench/node.sh), and the waits the cluster test needs.
+"""kubectl against the bench node (scripts/testbed/node.sh), and the waits the cluster test needs.
 
 Everything goes through the real kubectl the node built (NODE_KUBECTL, v1.36) and the node's
 kubeconfig (NODE_KUBECONFIG); JSON output is parsed, never text columns.

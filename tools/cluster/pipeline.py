@@ -1,4 +1,4 @@
-"""The pipeline on the bench node (scripts/bench/node.sh), driven the way users drive it: what the
+"""The pipeline on the bench node (scripts/testbed/node.sh), driven the way users drive it: what the
 cluster suite (tests/cluster) and the cluster job (scripts/main-job --cluster) share.
 
 - install the operator with `kubectl apply -k` of an overlay of config/default that only swaps the
@@ -8,7 +8,7 @@ cluster suite (tests/cluster) and the cluster job (scripts/main-job --cluster) s
   watch grpc-server-2's pods (`PodWatch`) while `grpcServer2.replicas` is edited 2→1→2;
 - turn the samples into the report's evidence files (docs/results/README.md):
   `cluster/hpa-timeline.json` and `cluster/writer-replicas.json`.
-Environment: NODE_* (scripts/bench/node.sh env), OCI_REGISTRY, CLUSTER_TAG (image tag).
+Environment: NODE_* (scripts/testbed/node.sh env), OCI_REGISTRY, CLUSTER_TAG (image tag).
 """
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def conditions_text(p: dict) -> str:
 def apply_pipeline(out: pathlib.Path) -> dict:
     """The CR (and the Valkey Secret and Grafana namespace it names); waits for Ready=True of its
     generation. pipeline.json and the pods are written/printed whatever the outcome."""
-    # Grafana cannot run here (docs/bench-node.md); its namespace is where the operator provisions
+    # Grafana cannot run here (docs/testbed-node.md); its namespace is where the operator provisions
     # the datasource and dashboard, as the Grafana chart's sidecars would read them
     kubectl("create", "namespace", "grafana", check=False)
     kubectl("-n", OP_NS, "create", "secret", "generic", VALKEY_SECRET,
@@ -371,7 +371,7 @@ def run_meta(command: str, users: int, seconds: int) -> dict:
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip() or "unknown"
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "commit": commit,
-            "where": f"cluster bench node (scripts/bench/node.sh, 1 node, {os.cpu_count()} cores shared, "
+            "where": f"cluster bench node (scripts/testbed/node.sh, 1 node, {os.cpu_count()} cores shared, "
                      f"load average {os.getloadavg()[0]:.1f} at the end)",
             "command": command, "machine": os.uname().machine, "users": users, "load_seconds": seconds}
 

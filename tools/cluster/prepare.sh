@@ -9,7 +9,7 @@
 #                        and the catalogue under TAG, then the topic `ventas` (3 partitions)
 #   cluster_node_down    copies the node's logs to $OUT/node-logs; stops the node if this run
 #                        started it (node.sh stop checks the host restore) unless CLUSTER_KEEP_NODE=1
-NODE="$ROOT/scripts/bench/node.sh"
+NODE="$ROOT/scripts/testbed/node.sh"
 CLUSTER_STARTED=0
 
 cluster_load_env() {
@@ -58,7 +58,7 @@ cluster_push() {
 
 cluster_node_down() {
   mkdir -p "$OUT/node-logs"
-  cp -r "$ROOT/.bench/node/logs/." "$OUT/node-logs/" 2>/dev/null || true
+  cp -r "$ROOT/.testbed/node/logs/." "$OUT/node-logs/" 2>/dev/null || true
   if [ "$CLUSTER_STARTED" = 1 ] && [ "${CLUSTER_KEEP_NODE:-0}" != 1 ]; then
     phase "stopping the node (host restore is checked)"
     bash "$NODE" stop || { echo "node stop did not restore the host" >&2; return 1; }

@@ -1,4 +1,4 @@
-// Command go-forwarder is the benchmark baseline for rust-api (scripts/bench-rust-api.sh):
+// Command go-forwarder is the benchmark baseline for rust-api (scripts/benchmarks/rust-api.sh):
 // a plain Go net/http server doing the same forward — read the JSON sale, validate it, give it
 // a UUIDv7, POST it with X-Sale-Id to the downstream over one shared keep-alive client, relay
 // the answer. Standard library only, so it builds offline.

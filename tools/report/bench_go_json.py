@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The text `scripts/bench-go.sh --only writer` prints → one result file (JSON).
+"""The text `scripts/benchmarks/go.sh --only writer` prints → one result file (JSON).
 
-  scripts/bench-go.sh --only writer | tee w.log;  bench_go_json.py --run K --out FILE.json < w.log
+  scripts/benchmarks/go.sh --only writer | tee w.log;  bench_go_json.py --run K --out FILE.json < w.log
 
 Each writer line of the benchmark reads
   <name>   <rate> sales/s  ok <n>  failed <n>  p50 <go duration>  p99 <go duration>  max <go duration>
@@ -60,7 +60,7 @@ def main():
               "commit": git_commit(root), "conditions": a.conditions,
               "machine": {"cpu_model": model, "cores": cores, "loadavg_start": load.group(1).split() if load else []},
               "concurrency": int(head.group("conc")), "duration": head.group("dur"), "partitions": int(head.group("parts")),
-              "command": "scripts/bench-go.sh --only writer", "writers": writers}
+              "command": "scripts/benchmarks/go.sh --only writer", "writers": writers}
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out, "w") as f:
         json.dump(result, f, indent=1, sort_keys=True)

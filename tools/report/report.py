@@ -392,7 +392,7 @@ class Report:
         return text
 
     def capacity(self, lang):
-        """The open-loop capacity benchmarks (scripts/bench-pipeline --save docs/results/capacity): per file, the
+        """The open-loop capacity benchmarks (scripts/benchmarks/pipeline --save docs/results/capacity): per file, the
         knee and the CPU per sale of each configuration, and REST against gRPC where both were run."""
         t = T[lang]
         files = sorted(glob.glob(os.path.join(self.results, "capacity", "bench-pipeline-*.json")))

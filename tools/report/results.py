@@ -2,7 +2,7 @@
 
 The layout under docs/results/ (docs/results/README.md):
   experiments/<series>/<variant>.run<K>.json   one main-job run of scripts/experiments
-  baselines/writer.run<K>.json                 one scripts/bench-go.sh --only writer run
+  baselines/writer.run<K>.json                 one scripts/benchmarks/go.sh --only writer run
   render/pipeline.yaml                         blackfriday-operator render -f config/samples/pipeline.yaml
   cluster/*.json, vms/*.json                   evidence other benches add (read when present)
 """

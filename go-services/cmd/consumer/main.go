@@ -37,6 +37,7 @@ func main() {
 	sessionTimeout := cfg.Duration("session-timeout", "KAFKA_SESSION_TIMEOUT", consumer.DefaultSessionTimeout, "how long the group waits for a member that stopped heartbeating (crashed) before reassigning its partitions")
 	instanceID := cfg.String("instance-id", "KAFKA_INSTANCE_ID", "", "static group membership id (e.g. the pod name): a restarted member with the same id takes its partitions back at once; must be unique per live consumer; empty = dynamic member")
 	dedupWindow := cfg.Duration("dedup-window", "DEDUP_WINDOW", aggregates.DefaultDedupWindow, "how long a counted sale id is remembered (the bf:sales:* buckets), so a client's retry of an in-doubt sale is counted once")
+	commitInterval := cfg.Duration("commit-interval", "KAFKA_COMMIT_INTERVAL", consumer.DefaultCommitInterval, "Kafka offset commits at most this often (and on revoke and shutdown); Valkey holds the counted offsets, a commit only spares the next owner a redelivery; 0: after every batch")
 	metricsListen := cfg.String("metrics-listen", "METRICS_LISTEN", ":9201", "HTTP address of /metrics, /healthz, /readyz")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	login := kafkaauth.Register(cfg)
@@ -78,7 +79,7 @@ func main() {
 			store := aggregates.NewStore(vk, aggregates.Options{Topic: *topic, TTL: *keyTTL, SeriesMaxLen: *seriesMaxLen, SeriesCategory: *featured, DedupWindow: *dedupWindow})
 			if err = store.Load(ctx); err == nil {
 				defer vk.Close()
-				run(ctx, log, &ready, store, consumer.Config{Brokers: config.SplitList(*brokers), Topic: *topic, Group: *group, MaxBatch: *maxBatch, SessionTimeout: *sessionTimeout, InstanceID: *instanceID, Auth: auth})
+				run(ctx, log, &ready, store, consumer.Config{Brokers: config.SplitList(*brokers), Topic: *topic, Group: *group, MaxBatch: *maxBatch, CommitInterval: *commitInterval, SessionTimeout: *sessionTimeout, InstanceID: *instanceID, Auth: auth})
 				return
 			}
 			vk.Close()

@@ -31,7 +31,7 @@ func main() {
 	timeout := cfg.Duration("timeout", "GRPC_TIMEOUT", 5*time.Second, "deadline of every ProcesarVenta call (expired → 504)")
 	grace := cfg.Duration("shutdown-grace", "SHUTDOWN_GRACE", 15*time.Second, "time to finish in-flight requests on SIGTERM")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
-	sink := cfg.Bool("sink", "BENCH_SINK", false, "benchmark only (scripts/bench-pipeline): answer every valid sale 200 without calling a writer; nothing is stored")
+	sink := cfg.Bool("sink", "BENCH_SINK", false, "benchmark only (scripts/benchmarks/pipeline): answer every valid sale 200 without calling a writer; nothing is stored")
 	cfg.MustParseOS()
 	log := logging.Setup("grpc-client", *logLevel)
 

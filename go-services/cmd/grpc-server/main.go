@@ -40,7 +40,7 @@ func main() {
 	maxConnAge := cfg.Duration("max-connection-age", "GRPC_MAX_CONNECTION_AGE", 30*time.Second, "clients are asked to reconnect after this age, so they re-resolve DNS and spread over new pods")
 	grace := cfg.Duration("shutdown-grace", "SHUTDOWN_GRACE", 20*time.Second, "time to finish in-flight calls and flush Kafka on SIGTERM")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
-	sink := cfg.Bool("sink", "BENCH_SINK", false, "benchmark only (scripts/bench-pipeline): acknowledge every record without Kafka; nothing is stored")
+	sink := cfg.Bool("sink", "BENCH_SINK", false, "benchmark only (scripts/benchmarks/pipeline): acknowledge every record without Kafka; nothing is stored")
 	login := kafkaauth.Register(cfg)
 	cfg.MustParseOS()
 	log := logging.Setup("grpc-server", *logLevel)

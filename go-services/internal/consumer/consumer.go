@@ -14,6 +14,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -78,6 +79,12 @@ type Config struct {
 	// MaxBatch caps the records of one poll, so one function call stays short (Valkey runs
 	// scripts on its single thread; a huge batch would block Grafana's reads).
 	MaxBatch int
+	// CommitInterval spaces the Kafka commits: the applied offsets are committed at most this
+	// often (and when partitions are revoked, and on shutdown) instead of after every batch.
+	// Valkey, not Kafka, records what was counted (bf:offsets), so a commit only saves the next
+	// owner of a partition a redelivery that Valkey skips; each commit is an OffsetCommit
+	// request for the broker's group coordinator. 0 commits after every batch.
+	CommitInterval time.Duration
 	// ApplyTimeout bounds one Valkey call; a failed call is retried with backoff.
 	ApplyTimeout time.Duration
 	// SessionTimeout is how long the group waits for a silent member (a SIGKILLed pod) before
@@ -96,6 +103,11 @@ type Config struct {
 	// Auth are the login options (SASL, TLS) of internal/kafkaauth; none for plain TCP.
 	Auth []kgo.Opt
 }
+
+// DefaultCommitInterval: one OffsetCommit per member per second instead of one per batch (tens
+// to hundreds a second under load), at the price of at most a second of records redelivered
+// (and skipped by Valkey) after a crash.
+const DefaultCommitInterval = time.Second
 
 // DefaultSessionTimeout replaces franz-go's 45 s: a crashed member's partitions move after 10 s
 // (the broker's group.min.session.timeout.ms is 6 s; heartbeats go every 3 s, so 10 s tolerates
@@ -118,13 +130,13 @@ func (c Config) Options(onRevoked func(context.Context, *kgo.Client, map[string]
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(200 * time.Millisecond),
 		// New partitions of the topic are consumed within 30 s (default: 5 min).
 		kgo.MetadataMaxAge(30 * time.Second),
 		kgo.OnPartitionsAssigned(onAssigned),
 		kgo.OnPartitionsRevoked(onRevoked),
 		kgo.OnPartitionsLost(onRevoked),
 	}
+	opts = append(opts, kgo.FetchMaxWait(200*time.Millisecond))
 	session := c.SessionTimeout
 	if session <= 0 {
 		session = DefaultSessionTimeout
@@ -145,6 +157,17 @@ type Consumer struct {
 	// warning (a rebalance or a broker restart fails every commit for a while, and each
 	// failure is harmless), the end of the stretch is logged once.
 	failedCommits int
+
+	// uncommitted is the last applied record of each partition not yet committed to Kafka
+	// (CommitInterval); the revoke callback runs on franz-go's goroutine, hence the lock.
+	mu          sync.Mutex
+	uncommitted map[partitionKey]*kgo.Record
+	lastCommit  time.Time
+}
+
+type partitionKey struct {
+	topic     string
+	partition int32
 }
 
 // New creates the group member (it joins on the first poll).
@@ -155,7 +178,7 @@ func New(cfg Config, store Applier) (*Consumer, error) {
 	if cfg.ApplyTimeout <= 0 {
 		cfg.ApplyTimeout = 30 * time.Second
 	}
-	c := &Consumer{cfg: cfg, store: store}
+	c := &Consumer{cfg: cfg, store: store, uncommitted: map[partitionKey]*kgo.Record{}, lastCommit: time.Now()}
 	cl, err := kgo.NewClient(cfg.Options(c.onRevoked)...)
 	if err != nil {
 		return nil, err
@@ -165,9 +188,12 @@ func New(cfg Config, store Applier) (*Consumer, error) {
 }
 
 // onRevoked runs inside a rebalance, which BlockRebalanceOnPoll only lets happen between
-// batches: every applied batch is already committed, so there is nothing to flush. It forgets
-// the lag gauges of partitions this member no longer owns.
+// batches: every applied batch is in Valkey, and its offsets not committed yet (CommitInterval)
+// are committed here, so the next owner starts where this member stopped. It forgets the lag
+// gauges of partitions this member no longer owns. (Also called for lost partitions: that
+// commit fails harmlessly, the next owner's redelivery is skipped by Valkey.)
 func (c *Consumer) onRevoked(_ context.Context, _ *kgo.Client, revoked map[string][]int32) {
+	c.commitUncommitted()
 	for topic, parts := range revoked {
 		for _, p := range parts {
 			lag.DeleteLabelValues(topic, strconv.Itoa(int(p)))
@@ -186,6 +212,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		// Close leaves the group (partitions move to the other members at once); leaving is a
 		// rebalance, which BlockRebalanceOnPoll holds until AllowRebalance, even after an empty
 		// poll, so allow it first.
+		c.commitUncommitted()
 		c.client.AllowRebalance()
 		c.client.Close()
 		if c.cfg.InstanceID != "" {
@@ -193,7 +220,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 	}()
 	for {
-		fetches := c.client.PollRecords(ctx, c.cfg.MaxBatch)
+		pctx, cancel := c.pollContext(ctx)
+		fetches := c.client.PollRecords(pctx, c.cfg.MaxBatch)
+		cancel()
 		if fetches.IsClientClosed() {
 			return nil
 		}
@@ -204,12 +233,15 @@ func (c *Consumer) Run(ctx context.Context) error {
 			if reason, refused := kafkaauth.Refusal(err); refused {
 				// credentials or ACLs: nothing is consumed (or committed) until they are fixed
 				slog.Error(reason, "topic", topic, "partition", p, "group", c.cfg.Group, "err", err)
-			} else if !errors.Is(err, context.Canceled) {
+			} else if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				slog.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 			}
 		})
 		if err := c.process(ctx, fetches); err != nil {
 			return err
+		}
+		if c.commitDue() {
+			c.commitUncommitted()
 		}
 		c.client.AllowRebalance()
 	}
@@ -242,12 +274,54 @@ func (c *Consumer) process(ctx context.Context, fetches kgo.Fetches) error {
 	records.WithLabelValues("applied").Add(float64(res.Applied))
 	records.WithLabelValues("skipped").Add(float64(res.Skipped))
 	records.WithLabelValues("duplicate").Add(float64(res.Duplicates))
-	// Commit with a context that outlives a shutdown signal: the batch is in Valkey, telling
-	// Kafka saves the next owner a redelivery (which would be skipped anyway).
+	c.mu.Lock()
+	for _, r := range recs {
+		k := partitionKey{r.Topic, r.Partition}
+		if u := c.uncommitted[k]; u == nil || r.Offset > u.Offset {
+			c.uncommitted[k] = r
+		}
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// commitDue says whether the applied offsets should go to Kafka now (CommitInterval).
+func (c *Consumer) commitDue() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.uncommitted) > 0 && time.Since(c.lastCommit) >= c.cfg.CommitInterval
+}
+
+// pollContext bounds a poll by the time the uncommitted offsets are due, so they are committed
+// when records stop coming too.
+func (c *Consumer) pollContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	c.mu.Lock()
+	pending, due := len(c.uncommitted) > 0, c.lastCommit.Add(c.cfg.CommitInterval)
+	c.mu.Unlock()
+	if !pending {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, due)
+}
+
+// commitUncommitted commits the last applied record of every partition, with a context that
+// outlives a shutdown signal: the batches are in Valkey, telling Kafka saves the next owner a
+// redelivery (which Valkey would skip anyway).
+func (c *Consumer) commitUncommitted() {
+	c.mu.Lock()
+	recs := make([]*kgo.Record, 0, len(c.uncommitted))
+	for k, r := range c.uncommitted {
+		recs = append(recs, r)
+		delete(c.uncommitted, k)
+	}
+	c.lastCommit = time.Now()
+	c.mu.Unlock()
+	if len(recs) == 0 {
+		return
+	}
 	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c.noteCommit(c.client.CommitRecords(cctx, recs...))
-	return nil
 }
 
 // noteCommit logs the first failed commit of a stretch and the stretch's end; the ones in

@@ -127,7 +127,7 @@ func TestTargetForms(t *testing.T) {
 	}
 }
 
-// grpc-client's --sink (scripts/bench-pipeline only) answers like a writer without calling one.
+// grpc-client's --sink (scripts/benchmarks/pipeline only) answers like a writer without calling one.
 func TestSinkAnswersWithoutAWriter(t *testing.T) {
 	resp, err := forward.Sink{}.Forward(context.Background(), "k-1", nil)
 	if err != nil || resp.GetEstado() == "" {

@@ -7,7 +7,7 @@ import (
 )
 
 // Sink answers every sale as accepted without calling a writer: grpc-client's --sink, for
-// scripts/bench-pipeline only (the writers and everything behind them replaced by a sink, so
+// scripts/benchmarks/pipeline only (the writers and everything behind them replaced by a sink, so
 // the benchmark shows what the hops in front cost). Nothing is stored; never deploy it.
 type Sink struct{}
 

@@ -1,6 +1,6 @@
 //go:build kafkaauth
 
-// Against the bench broker with authentication (scripts/bench/kafka-sasl.sh: SASL_SSL,
+// Against the bench broker with authentication (scripts/testbed/kafka-sasl.sh: SASL_SSL,
 // SCRAM-SHA-512, StandardAuthorizer ACLs), run by scripts/test.d/22-kafka-auth.sh. The users and
 // ACLs are those the operator gives the programs (docs/kafka-auth.md): a writer may only write
 // (and describe) the topic, the consumer may only read it within its group.
@@ -37,7 +37,7 @@ import (
 	pb "github.com/blackfriday-operator/go-services/proto"
 )
 
-// bench is the authenticated broker of .bench/env.
+// bench is the authenticated broker of .testbed/env.
 type bench struct {
 	brokers []string
 	caFile  string
@@ -49,7 +49,7 @@ func newBench(t *testing.T) bench {
 	env := map[string]string{}
 	for _, k := range []string{"KAFKA_SASL_BOOTSTRAP", "KAFKA_SASL_CA_FILE", "KAFKA_SASL_ADMIN_USER", "KAFKA_SASL_ADMIN_PASSWORD"} {
 		if env[k] = os.Getenv(k); env[k] == "" {
-			testenv.Missing(t, k+" not set (scripts/bench/kafka-sasl.sh start, then source .bench/env)")
+			testenv.Missing(t, k+" not set (scripts/testbed/kafka-sasl.sh start, then source .testbed/env)")
 		}
 	}
 	b := bench{brokers: strings.Split(env["KAFKA_SASL_BOOTSTRAP"], ","), caFile: env["KAFKA_SASL_CA_FILE"]}

@@ -13,8 +13,9 @@ import (
 	"github.com/blackfriday-operator/go-services/internal/testenv"
 )
 
-// Every record produced through the shared client is counted in exactly one written batch, and
-// concurrent records share batches (fewer batches than records), against the real broker.
+// Every record produced through the shared client is counted in exactly one written batch,
+// concurrent records share batches (fewer batches than records), and the produce requests that
+// carried them are counted, against the real broker.
 func TestBatchRecordsCountsEveryRecordOnce(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	topic := testenv.NewTopic(t, brokers, 3)
@@ -24,6 +25,7 @@ func TestBatchRecordsCountsEveryRecordOnce(t *testing.T) {
 	}
 	defer cl.Close()
 	count0, sum0 := testenv.Histogram(t, "producer_batch_records")
+	requests0 := testenv.Counter(t, "producer_produce_requests_total")
 
 	const n = 400
 	sales := testenv.Sales(n, 20, 3)
@@ -62,5 +64,11 @@ func TestBatchRecordsCountsEveryRecordOnce(t *testing.T) {
 	if batches == 0 || batches >= n {
 		t.Fatalf("%d batches for %d concurrent records: want at least 1 and fewer than the records", batches, n)
 	}
-	t.Logf("%d records in %d batches (%.1f per batch)", n, batches, float64(n)/float64(batches))
+	// a produce request carries one batch per partition it writes to: at least one, at most
+	// as many requests as batches
+	requests := testenv.Counter(t, "producer_produce_requests_total") - requests0
+	if requests < 1 || requests > float64(batches) {
+		t.Fatalf("producer_produce_requests_total counted %v requests for %d batches", requests, batches)
+	}
+	t.Logf("%d records in %d batches (%.1f per batch), %v produce requests", n, batches, float64(n)/float64(batches), requests)
 }

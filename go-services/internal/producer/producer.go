@@ -62,8 +62,23 @@ var batchRecords = promauto.NewHistogram(prometheus.HistogramOpts{
 	Buckets: prometheus.ExponentialBuckets(1, 2, 14),
 })
 
-// batchHook feeds batchRecords from franz-go's per-batch produce metrics.
+// produceRequests counts the produce requests written to the brokers: records per request (the
+// batch histogram's sum over this) is what the broker's per-request cost is spread over.
+var produceRequests = promauto.NewCounter(prometheus.CounterOpts{
+	Name: "producer_produce_requests_total",
+	Help: "Produce requests written to the brokers.",
+})
+
+// batchHook feeds batchRecords from franz-go's per-batch produce metrics and produceRequests
+// from its per-request write hook.
 type batchHook struct{}
+
+// OnBrokerWrite counts the writes of produce requests (request key 0).
+func (batchHook) OnBrokerWrite(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if key == 0 && err == nil {
+		produceRequests.Inc()
+	}
+}
 
 func (batchHook) OnProduceBatchWritten(_ kgo.BrokerMetadata, _ string, _ int32, m kgo.ProduceBatchMetrics) {
 	batchRecords.Observe(float64(m.NumRecords))

@@ -26,3 +26,22 @@ func Histogram(t testing.TB, name string) (count uint64, sum float64) {
 	}
 	return count, sum
 }
+
+// Counter returns the value of the named counter in the default registry, summed over its label
+// sets; 0 when it has none yet.
+func Counter(t testing.TB, name string) float64 {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatalf("gather metrics: %v", err)
+	}
+	var v float64
+	for _, f := range families {
+		if f.GetName() == name {
+			for _, m := range f.GetMetric() {
+				v += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return v
+}

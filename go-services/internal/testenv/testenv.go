@@ -1,4 +1,4 @@
-// Package testenv connects integration tests to the real bench services (scripts/bench:
+// Package testenv connects integration tests to the real bench services (scripts/testbed:
 // Kafka on KAFKA_BOOTSTRAP, Valkey from VALKEY_SERVER / VALKEY_ADDR). A test skips only when
 // the variable it needs is absent, and only outside CI: with CI=true (scripts/test has started
 // the bench) a missing variable fails the test, so a renamed key or --no-bench cannot turn the
@@ -41,7 +41,7 @@ func KafkaBrokers(t testing.TB) []string {
 	t.Helper()
 	v := os.Getenv("KAFKA_BOOTSTRAP")
 	if v == "" {
-		Missing(t, "KAFKA_BOOTSTRAP not set (source .bench/env after scripts/bench/kafka.sh start)")
+		Missing(t, "KAFKA_BOOTSTRAP not set (source .testbed/env after scripts/testbed/kafka.sh start)")
 	}
 	return strings.Split(v, ",")
 }
@@ -133,7 +133,7 @@ func NewValkey(t testing.TB) *Valkey {
 		v.Addr = addr
 		v.DB = int(sharedDB.Add(1)%15) + 1
 	} else {
-		Missing(t, "neither VALKEY_SERVER nor VALKEY_ADDR set (source .bench/env after scripts/bench/valkey.sh start)")
+		Missing(t, "neither VALKEY_SERVER nor VALKEY_ADDR set (source .testbed/env after scripts/testbed/valkey.sh start)")
 	}
 	c, err := valkeyproc.Connect(v.Addr, v.DB, 10*time.Second)
 	if err != nil {

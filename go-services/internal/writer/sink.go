@@ -7,7 +7,7 @@ import (
 )
 
 // SinkProducer acknowledges every record at once without Kafka: the writer's --sink, for
-// scripts/bench-pipeline only (Kafka and the consumers replaced by a sink, so the benchmark shows
+// scripts/benchmarks/pipeline only (Kafka and the consumers replaced by a sink, so the benchmark shows
 // what the writer itself costs). Nothing is stored; never deploy it.
 type SinkProducer struct{}
 

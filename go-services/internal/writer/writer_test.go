@@ -248,7 +248,7 @@ func (f recordingProducer) Produce(_ context.Context, r *kgo.Record, promise fun
 	promise(r, nil)
 }
 
-// The writer's --sink (scripts/bench-pipeline only): calls are answered OK through the same
+// The writer's --sink (scripts/benchmarks/pipeline only): calls are answered OK through the same
 // validation and batching, with no Kafka; a bad sale is still refused.
 func TestSinkProducerAcknowledgesWithoutKafka(t *testing.T) {
 	c := serve(t, writer.SinkProducer{}, "grpc-server-2")

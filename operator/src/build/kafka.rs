@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::{kafka_auth, meta, Child};
+use super::{kafka_auth, meta, pod_security, Child};
 use crate::crd::{KafkaMode, KafkaStorageType, ResourcesSpec};
 use crate::kinds::ChildKind;
 use crate::names;
@@ -49,19 +49,47 @@ fn kafka(p: &ValidPipeline) -> Child {
     if let Some(authorization) = kafka_auth::authorization(p) {
         kafka["authorization"] = authorization;
     }
+    kafka["template"] = broker_containers();
     if p.spec.registry.pull_secret.is_some() {
-        kafka["template"] = json!({"pod": {"imagePullSecrets": [{"name": names::PULL_SECRET}]}});
+        kafka["template"]["pod"] = json!({"imagePullSecrets": [{"name": names::PULL_SECRET}]});
     }
+    // The topic operator reconciles our KafkaTopic; the user operator (with authentication) our
+    // KafkaUsers. Both containers restricted, like the brokers.
+    let mut entity_operator = kafka_auth::entity_operator(p);
+    let mut template = serde_json::Map::new();
+    for (operator, container) in [
+        ("topicOperator", "topicOperatorContainer"),
+        ("userOperator", "userOperatorContainer"),
+    ] {
+        if entity_operator.get(operator).is_some() {
+            template.insert(
+                container.into(),
+                json!({"securityContext": pod_security::strimzi_restricted_container()}),
+            );
+        }
+    }
+    entity_operator["template"] = Value::Object(template);
     let object = json!({
         "metadata": meta(p, p.ns_kafka(), &spec.cluster_name, "kafka"),
         "spec": {
             "kafka": kafka,
-            // The topic operator reconciles our KafkaTopic; the user operator (with
-            // authentication) our KafkaUsers.
-            "entityOperator": kafka_auth::entity_operator(p)
+            "entityOperator": entity_operator
         }
     });
     Child::new(ChildKind::Kafka, &object)
+}
+
+/// The broker (and its optional init) container's security context, in the `template` of both
+/// the Kafka and the KafkaNodePool (a node pool's template replaces the Kafka's for its pods).
+/// Strimzi gives a user-supplied template security context to the container as it is, whatever
+/// its pod security provider (strimzi-kafka-operator `PodSecurityProvider`,
+/// `RestrictedPodSecurityProvider#createRestrictedContainerSecurityContext`), so the brokers meet
+/// the kafka namespace's `restricted` level also under Strimzi's default (baseline) provider. The
+/// pod security context is left to Strimzi: its providers set `fsGroup: 0` for persistent
+/// storage (the image's user 1001 is in group 0), which `restricted` allows.
+fn broker_containers() -> Value {
+    let container = json!({"securityContext": pod_security::strimzi_restricted_container()});
+    json!({"kafkaContainer": container, "initContainer": container})
 }
 
 fn resources(r: &ResourcesSpec) -> Option<Value> {
@@ -117,7 +145,8 @@ fn node_pool(p: &ValidPipeline) -> Child {
     let mut pool_spec = json!({
         "replicas": spec.node_pool.replicas,
         "roles": ["controller", "broker"],
-        "storage": {"type": "jbod", "volumes": [volume]}
+        "storage": {"type": "jbod", "volumes": [volume]},
+        "template": broker_containers()
     });
     if let Some(resources) = resources(&spec.node_pool.resources) {
         pool_spec["resources"] = resources;

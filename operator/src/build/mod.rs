@@ -153,8 +153,8 @@ pub fn desired(p: &ValidPipeline, inputs: &ClusterInputs) -> Desired {
 }
 
 /// Children that must outlive the pipeline when `valkey.storage.onDelete` is Retain: the data
-/// PVCs, the password they were written with, and the namespace that holds them (deleting a
-/// namespace deletes its PVCs).
+/// PVCs and the password they were written with. (The namespace holding them outlives every
+/// pipeline anyway: namespaces belong to the install, see `stamp_ownership`.)
 pub fn is_retained(
     p: &ValidPipeline,
     kind: ChildKind,
@@ -166,7 +166,6 @@ pub fn is_retained(
     }
     match kind {
         ChildKind::PersistentVolumeClaim => true,
-        ChildKind::Namespace => name == p.ns_valkey(),
         ChildKind::Secret => {
             namespace == Some(p.ns_valkey()) && name == p.spec.valkey.password_secret.name
         }
@@ -175,7 +174,10 @@ pub fn is_retained(
 }
 
 fn stamp_ownership(p: &ValidPipeline, child: &mut Child) {
-    let retained = is_retained(p, child.kind, child.namespace(), child.name());
+    // Namespaces belong to the install (they hold its RoleBinding for the operator): labelled,
+    // never owned, so deleting the pipeline does not take the operator's rights with it.
+    let retained = child.kind == ChildKind::Namespace
+        || is_retained(p, child.kind, child.namespace(), child.name());
     let meta = &mut child.object.metadata;
     meta.labels
         .get_or_insert_with(Default::default)
@@ -227,9 +229,14 @@ mod tests {
     use crate::crd::BlackFridayPipelineSpec;
 
     #[test]
-    fn every_child_is_owned_when_the_pipeline_has_a_uid() {
+    fn every_child_but_the_namespaces_is_owned_when_the_pipeline_has_a_uid() {
         let d = build(&BlackFridayPipelineSpec::default(), Some("u-1"));
         for child in &d.children {
+            if child.kind == ChildKind::Namespace {
+                // The install's: deleting the pipeline must not delete the operator's grants.
+                assert!(child.object.metadata.owner_references.is_none());
+                continue;
+            }
             let owner = &child.object.metadata.owner_references.as_ref().unwrap()[0];
             assert_eq!(
                 (owner.uid.as_str(), owner.controller),

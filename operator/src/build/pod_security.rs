@@ -3,15 +3,18 @@
 //!
 //! - ingest: `restricted`. Our Deployments meet it (non-root uid, no privilege escalation, all
 //!   capabilities dropped, RuntimeDefault seccomp: build/workloads.rs).
-//! - kafka: `baseline` enforced, `restricted` warned and audited. Strimzi's default pod security
-//!   provider produces baseline pods; its `restricted` provider (the cluster operator's
-//!   `STRIMZI_POD_SECURITY_PROVIDER_CLASS=restricted`) meets restricted, and then this label can
-//!   be raised (Strimzi docs, "Applying security context to Strimzi pods and containers").
+//! - kafka: `restricted`. Strimzi's default (baseline) pod security provider would make
+//!   baseline pods, so the operator sets every container Strimzi runs for our Kafka (brokers,
+//!   their init container, the topic and user operators) to the container security context of
+//!   Strimzi's own `restricted` provider through the `template` fields (build/kafka.rs), which
+//!   Strimzi applies as given under any provider.
 //! - valkey: `privileged`, what KubeVirt itself sets on a VM namespace when it manages the label
 //!   (kubevirt/kubevirt PR #8529 "Integrate with Pod security": virt-launcher pods are still a
 //!   privileged workload); `baseline` is audited so the audit log shows what exceeds it.
 
 use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
 
 use crate::validate::ValidPipeline;
 
@@ -24,7 +27,7 @@ pub fn labels(p: &ValidPipeline, namespace: &str) -> BTreeMap<String, String> {
     let (enforce, warn, audit) = if namespace == p.ns_ingest() {
         ("restricted", Some("restricted"), "restricted")
     } else if namespace == p.ns_kafka() {
-        ("baseline", Some("restricted"), "restricted")
+        ("restricted", Some("restricted"), "restricted")
     } else if namespace == p.ns_valkey() {
         ("privileged", None, "baseline")
     } else {
@@ -38,4 +41,16 @@ pub fn labels(p: &ValidPipeline, namespace: &str) -> BTreeMap<String, String> {
         labels.insert(WARN.to_string(), warn.to_string());
     }
     labels
+}
+
+/// The container security context of Strimzi's `restricted` pod security provider
+/// (strimzi-kafka-operator `RestrictedPodSecurityProvider#createRestrictedContainerSecurityContext`),
+/// which the operator sets on every Strimzi container through the `template` fields.
+pub fn strimzi_restricted_container() -> Value {
+    json!({
+        "allowPrivilegeEscalation": false,
+        "runAsNonRoot": true,
+        "seccompProfile": {"type": "RuntimeDefault"},
+        "capabilities": {"drop": ["ALL"]}
+    })
 }

@@ -130,7 +130,7 @@ fn programs<'a>(p: &'a ValidPipeline, inputs: &'a ClusterInputs) -> Vec<Program<
 /// removing it from its Service's endpoints happen in parallel: until kube-proxy has rewritten its
 /// rules (and an ingress controller its backends), new connections still reach the pod, and a
 /// program that closed its listener on SIGTERM refuses them (on the bench node 40 sales were
-/// answered 503 `downstream_unavailable` while grpc-client rolled over; docs/bench-node.md). The
+/// answered 503 `downstream_unavailable` while grpc-client rolled over; docs/testbed-node.md). The
 /// kubelet's `sleep` action needs no shell in the image (GA since Kubernetes 1.34, on by default
 /// since 1.30).
 const PRE_STOP_SLEEP_SECONDS: i64 = 10;
@@ -352,7 +352,11 @@ mod tests {
                 .unwrap_or_else(|| panic!("{}: no preStop sleep", dep.key()));
             assert!(sleep >= 5, "{}: preStop sleep {sleep}s", dep.key());
             let grace = pod["terminationGracePeriodSeconds"].as_i64().unwrap();
-            assert!(grace >= sleep + 20, "{}: grace {grace}s, sleep {sleep}s", dep.key());
+            assert!(
+                grace >= sleep + 20,
+                "{}: grace {grace}s, sleep {sleep}s",
+                dep.key()
+            );
         }
     }
 }

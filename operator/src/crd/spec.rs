@@ -64,7 +64,8 @@ pub struct BlackFridayPipelineSpec {
     /// Full image references that replace `<host>/<repository>/<component>:<tag>` per component.
     #[serde(default)]
     pub images: ImageOverrides,
-    /// The namespaces the tiers are spread over. The operator creates and owns them.
+    /// The namespaces the tiers are spread over. The operator's install creates them and grants
+    /// the operator its rights there (Helm value `tierNamespaces`); the operator labels them.
     #[serde(default)]
     pub namespaces: NamespacesSpec,
     /// How Locust reaches rust-api from outside.

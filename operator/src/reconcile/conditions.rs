@@ -517,16 +517,17 @@ pub fn paused() -> Vec<Observed> {
     ]
 }
 
-/// The summary for a spec the operator refuses: nothing is applied; components keep what they said.
-pub fn invalid_spec(message: &str) -> Vec<Observed> {
+/// The summary for a spec the operator refuses (`reason`: InvalidSpec, or NamespaceNotManaged
+/// for namespaces the install did not grant): nothing is applied; components keep what they said.
+pub fn invalid_spec(reason: &'static str, message: &str) -> Vec<Observed> {
     vec![
-        Observed::waiting(READY, "InvalidSpec", message),
+        Observed::waiting(READY, reason, message),
         Observed::waiting(
             PROGRESSING,
-            "InvalidSpec",
+            reason,
             "fix the spec; nothing is applied until then",
         ),
-        Observed::blocked(DEGRADED, "InvalidSpec", message).with_status(true),
+        Observed::blocked(DEGRADED, reason, message).with_status(true),
         Observed::waiting(PAUSED, "Reconciling", "spec.paused is false"),
     ]
 }

@@ -28,7 +28,8 @@ use crate::events::{EventType, Publisher};
 use crate::kinds::ChildKind;
 use crate::metrics::Metrics;
 use crate::names;
-use crate::validate::{validate, ValidPipeline};
+use crate::scope::{self, Scope};
+use crate::validate::{validate, FieldError, InvalidSpec, ValidPipeline};
 
 /// Resync when everything is ready (a safety net; child watches do the real work).
 pub const RESYNC_READY: Duration = Duration::from_secs(300);
@@ -47,6 +48,8 @@ pub enum Resync {
 
 pub struct Context {
     pub client: Client,
+    /// The namespaces the install granted: what is watched, written and pruned.
+    pub scope: Scope,
     pub events: Publisher,
     pub metrics: Arc<Metrics>,
     pub resync: Resync,
@@ -57,9 +60,16 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(client: Client, events: Publisher, metrics: Arc<Metrics>, resync: Resync) -> Self {
+    pub fn new(
+        client: Client,
+        scope: Scope,
+        events: Publisher,
+        metrics: Arc<Metrics>,
+        resync: Resync,
+    ) -> Self {
         Self {
             client,
+            scope,
             events,
             metrics,
             resync,
@@ -202,7 +212,7 @@ async fn prune_and_report(
     want: &Desired,
     installed: &discovery::Installed,
 ) -> Result<()> {
-    let keys = prune::prune(&ctx.client, valid, want, installed).await?;
+    let keys = prune::prune(&ctx.client, &ctx.scope, valid, want, installed).await?;
     let deleted: Vec<String> = keys.iter().map(ToString::to_string).collect();
     if !deleted.is_empty() {
         info!(pipeline = %valid.name, ?deleted, "pruned children the spec no longer wants");
@@ -234,32 +244,19 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
 
     let valid = match validate(pipeline) {
         Ok(valid) => valid,
-        Err(invalid) => {
-            let message = invalid.to_string();
-            publish(
-                ctx,
-                pipeline,
-                EventType::Warning,
-                "InvalidSpec",
-                "Validate",
-                &message,
-            )
-            .await;
-            write_status(
-                ctx,
-                pipeline,
-                &previous,
-                &conditions::invalid_spec(&message),
-                None,
-            )
-            .await?;
-            // Nothing to retry until the spec changes; counted as a failure all the same.
-            return Ok(Outcome {
-                action: Action::await_change(),
-                refused: Some("InvalidSpec"),
-            });
-        }
+        Err(invalid) => return refuse(ctx, pipeline, &previous, "InvalidSpec", &invalid).await,
     };
+    // Namespaces the install did not grant: refused as a whole, before anything is applied.
+    if let Err(outside) = in_scope(ctx, &valid).await? {
+        return refuse(
+            ctx,
+            pipeline,
+            &previous,
+            scope::REASON,
+            &InvalidSpec(outside),
+        )
+        .await;
+    }
 
     let installed = discovery::installed(&ctx.client).await?;
     let read = inputs::read(&ctx.client, &valid).await?;
@@ -336,6 +333,89 @@ async fn reconcile_inner(pipeline: &BlackFridayPipeline, ctx: &Context) -> Resul
             RESYNC_CONVERGING
         })
         .into())
+}
+
+/// A spec the operator will not apply: a Warning Event and the conditions name every field, and
+/// nothing is applied. Nothing to retry until the spec (or the install) changes; counted as a
+/// failure all the same. A namespace refused because the install did not grant it is retried at
+/// the converging resync, since granting it changes no watched object.
+async fn refuse(
+    ctx: &Context,
+    pipeline: &BlackFridayPipeline,
+    previous: &BlackFridayPipelineStatus,
+    reason: &'static str,
+    invalid: &InvalidSpec,
+) -> Result<Outcome> {
+    let message = invalid.to_string();
+    publish(
+        ctx,
+        pipeline,
+        EventType::Warning,
+        reason,
+        "Validate",
+        &message,
+    )
+    .await;
+    write_status(
+        ctx,
+        pipeline,
+        previous,
+        &conditions::invalid_spec(reason, &message),
+        None,
+    )
+    .await?;
+    let action = if reason == scope::REASON {
+        ctx.requeue(RESYNC_CONVERGING)
+    } else {
+        Action::await_change()
+    };
+    Ok(Outcome {
+        action,
+        refused: Some(reason),
+    })
+}
+
+/// The spec's namespaces are ones the install granted, and the tier namespaces it uses exist
+/// (the installer creates them with the RoleBinding inside; the operator may not create them).
+async fn in_scope(
+    ctx: &Context,
+    p: &ValidPipeline,
+) -> Result<std::result::Result<(), Vec<FieldError>>> {
+    if let Err(outside) = ctx.scope.check(p) {
+        return Ok(Err(outside));
+    }
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(ctx.client.clone());
+    let mut missing = Vec::new();
+    for (field, ns) in [
+        ("spec.namespaces.ingest", Some(p.ns_ingest())),
+        (
+            "spec.namespaces.kafka",
+            p.kafka_managed().then(|| p.ns_kafka()),
+        ),
+        (
+            "spec.namespaces.valkey",
+            p.valkey_managed().then(|| p.ns_valkey()),
+        ),
+    ] {
+        let Some(ns) = ns else { continue };
+        let found = namespaces.get_opt(ns).await.map_err(|source| Error::Read {
+            what: format!("Namespace {ns}"),
+            source,
+        })?;
+        if found.is_none_or(|n| n.metadata.deletion_timestamp.is_some()) {
+            missing.push(FieldError {
+                field: field.into(),
+                message: format!(
+                    "namespace {ns} does not exist (or is being deleted): the operator's install creates its tier namespaces (config/rbac/tier_namespaces.yaml, Helm value tierNamespaces)"
+                ),
+            });
+        }
+    }
+    Ok(if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(missing)
+    })
 }
 
 /// Write status only when it differs, so an unchanged world causes no write and no new event.

@@ -24,6 +24,7 @@ use blackfriday_operator::metrics::Metrics;
 use blackfriday_operator::reconcile::apply::api_for;
 use blackfriday_operator::reconcile::Resync;
 use blackfriday_operator::run::run_controller;
+use blackfriday_operator::scope::{Scope, DEFAULT_GRAFANA, DEFAULT_TIERS};
 
 pub const WAIT: Duration = Duration::from_secs(60);
 /// Namespace deletion waits for the garbage collector, whose discovery refreshes every 30 s.
@@ -85,7 +86,10 @@ pub async fn apply_file(admin: &Client, path: &str) {
     }
 }
 
-/// Our CRD and the operator's RBAC (config/rbac), as an admin installs them.
+/// Our CRD and the operator's RBAC (config/rbac, every file kustomize installs), as an admin
+/// installs them. Grafana's namespace exists first (its Helm release creates it), and the tier
+/// namespaces of an earlier run that are still terminating are waited out (a RoleBinding cannot
+/// be written into a terminating namespace).
 pub async fn install(admin: &Client) {
     let crds: Api<CustomResourceDefinition> = Api::all(admin.clone());
     crds.patch(
@@ -96,10 +100,17 @@ pub async fn install(admin: &Client) {
     .await
     .unwrap();
     apply_file(admin, "config/manager/namespace.yaml").await;
+    for ns in DEFAULT_TIERS.into_iter().chain([DEFAULT_GRAFANA]) {
+        ensure_namespace(admin, ns).await;
+    }
     for f in [
         "service_account.yaml",
         "cluster_role.yaml",
         "cluster_role_binding.yaml",
+        "tier_role.yaml",
+        "tier_namespaces.yaml",
+        "grafana_role.yaml",
+        "secret_sources_role.yaml",
         "events_role.yaml",
     ] {
         apply_file(admin, &format!("config/rbac/{f}")).await;
@@ -109,6 +120,74 @@ pub async fn install(admin: &Client) {
         api.list(&ListParams::default()).await.is_ok()
     })
     .await;
+}
+
+/// Remove the grants `install` and `grant_namespaces` made (the CRD, ServiceAccount and
+/// namespaces stay), so later suites find an operator identity without rights.
+pub async fn remove_grants(admin: &Client) {
+    use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding};
+    let dp = kube::api::DeleteParams::default();
+    let _ = Api::<ClusterRoleBinding>::all(admin.clone())
+        .delete("blackfriday-operator", &dp)
+        .await;
+    let bindings: Api<RoleBinding> = Api::all(admin.clone());
+    let ours = ListParams::default().labels("app.kubernetes.io/name=blackfriday-operator");
+    for binding in bindings.list(&ours).await.unwrap().items {
+        let ns = binding.metadata.namespace.clone().unwrap_or_default();
+        if ns == "blackfriday-system" || ns == "default" {
+            continue; // leader election, secret sources, events: tests of their own manage them
+        }
+        let name = binding.metadata.name.clone().unwrap_or_default();
+        let _ = Api::<RoleBinding>::namespaced(admin.clone(), &ns)
+            .delete(&name, &dp)
+            .await;
+    }
+}
+
+/// Events about this pipeline (by uid: an earlier run's pipeline had another), newest last.
+pub async fn events_of(admin: &Client, uid: &str) -> Vec<k8s_openapi::api::events::v1::Event> {
+    let mut events: Vec<k8s_openapi::api::events::v1::Event> =
+        Api::<k8s_openapi::api::events::v1::Event>::all(admin.clone())
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|e| {
+                e.regarding
+                    .as_ref()
+                    .is_some_and(|r| r.uid.as_deref() == Some(uid))
+            })
+            .collect();
+    events.sort_by_key(|e| e.event_time.as_ref().map(|t| t.0));
+    events
+}
+
+pub fn has_event(
+    events: &[k8s_openapi::api::events::v1::Event],
+    type_: &str,
+    reason: &str,
+    note_has: &str,
+) -> bool {
+    events.iter().any(|e| {
+        e.type_.as_deref() == Some(type_)
+            && e.reason.as_deref() == Some(reason)
+            && e.note.as_deref().is_some_and(|n| n.contains(note_has))
+    })
+}
+
+/// The pipeline `name` of an earlier run is deleted and gone (its children may still be going).
+pub async fn pipeline_gone(admin: &Client, name: &str) {
+    let api: Api<BlackFridayPipeline> = Api::all(admin.clone());
+    if api.get_opt(name).await.unwrap().is_some() {
+        api.delete(name, &kube::api::DeleteParams::default())
+            .await
+            .unwrap();
+        eventually("the old pipeline is gone", WAIT, || async {
+            api.get_opt(name).await.unwrap().is_none()
+        })
+        .await;
+    }
 }
 
 /// Create a namespace if it does not exist (one the pipeline does not own). One still
@@ -163,13 +242,21 @@ pub struct RunningController {
 }
 
 impl RunningController {
+    /// The controller as installed by default (config/rbac's namespaces).
     pub fn start(operator: Client) -> Self {
+        Self::start_in(operator, Scope::default())
+    }
+
+    /// The controller told `scope`, as the Deployment's BF_TIER_NAMESPACES/BF_GRAFANA_NAMESPACE
+    /// tell it.
+    pub fn start_in(operator: Client, scope: Scope) -> Self {
         let (tx, rx) = oneshot::channel::<()>();
         let metrics = Arc::new(Metrics::default());
         let task_metrics = metrics.clone();
         let task = tokio::spawn(async move {
             run_controller(
                 operator,
+                scope,
                 task_metrics,
                 Arc::new(AtomicBool::new(false)),
                 Resync::Off,
@@ -277,24 +364,28 @@ pub fn missing_bench(what: &str) {
     eprintln!("skipped: {what}");
 }
 
-/// What a user whose pipeline uses other tier namespace names adds to config/rbac (whose rule
-/// names only ingest, kafka and valkey): create/patch/delete of exactly those namespaces.
-pub async fn grant_tier_namespaces(admin: &Client, grant: &str, namespaces: &[&str]) {
-    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+/// What a user whose pipeline uses other namespace names installs (the Helm chart does it from
+/// `tierNamespaces` and `grafanaNamespace`): the tier namespaces, each with a RoleBinding to the
+/// tier ClusterRole, patch/read of exactly those namespaces, and the Grafana Role in `grafana`.
+/// Returns the scope the operator is then told.
+pub async fn grant_namespaces(admin: &Client, grant: &str, tiers: &[&str], grafana: &str) -> Scope {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+    let params = PatchParams::apply("blackfriday-test").force();
+    let operator = json!([{"kind": "ServiceAccount", "name": "blackfriday-operator",
+                           "namespace": "blackfriday-system"}]);
+    let labels = json!({"app.kubernetes.io/name": "blackfriday-operator"});
     let role: ClusterRole = serde_json::from_value(json!({
         "metadata": {"name": grant},
         "rules": [{"apiGroups": [""], "resources": ["namespaces"],
-                   "resourceNames": namespaces, "verbs": ["create", "patch", "delete"]}]
+                   "resourceNames": tiers, "verbs": ["get", "list", "watch", "patch"]}]
     }))
     .unwrap();
     let binding: ClusterRoleBinding = serde_json::from_value(json!({
         "metadata": {"name": grant},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": grant},
-        "subjects": [{"kind": "ServiceAccount", "name": "blackfriday-operator",
-                      "namespace": "blackfriday-system"}]
+        "subjects": operator
     }))
     .unwrap();
-    let params = PatchParams::apply("blackfriday-test").force();
     Api::<ClusterRole>::all(admin.clone())
         .patch(grant, &params, &Patch::Apply(&role))
         .await
@@ -303,4 +394,42 @@ pub async fn grant_tier_namespaces(admin: &Client, grant: &str, namespaces: &[&s
         .patch(grant, &params, &Patch::Apply(&binding))
         .await
         .unwrap();
+    for ns in tiers.iter().chain([&grafana]) {
+        ensure_namespace(admin, ns).await;
+    }
+    for ns in tiers {
+        let binding: RoleBinding = serde_json::from_value(json!({
+            "metadata": {"name": "blackfriday-operator", "namespace": ns, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": "blackfriday-operator-tier"},
+            "subjects": operator
+        }))
+        .unwrap();
+        Api::<RoleBinding>::namespaced(admin.clone(), ns)
+            .patch("blackfriday-operator", &params, &Patch::Apply(&binding))
+            .await
+            .unwrap();
+    }
+    let role: Role = serde_json::from_value(json!({
+        "metadata": {"name": "blackfriday-operator", "namespace": grafana, "labels": labels},
+        "rules": [{"apiGroups": [""], "resources": ["configmaps", "secrets"],
+                   "verbs": ["get", "list", "watch", "create", "patch", "delete"]}]
+    }))
+    .unwrap();
+    let binding: RoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": "blackfriday-operator", "namespace": grafana, "labels": labels},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                    "name": "blackfriday-operator"},
+        "subjects": operator
+    }))
+    .unwrap();
+    Api::<Role>::namespaced(admin.clone(), grafana)
+        .patch("blackfriday-operator", &params, &Patch::Apply(&role))
+        .await
+        .unwrap();
+    Api::<RoleBinding>::namespaced(admin.clone(), grafana)
+        .patch("blackfriday-operator", &params, &Patch::Apply(&binding))
+        .await
+        .unwrap();
+    Scope::new(tiers.iter().copied(), grafana, "blackfriday-system")
 }

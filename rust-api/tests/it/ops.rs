@@ -70,7 +70,7 @@ async fn shutdown_drains_in_flight_requests() {
         .unwrap();
 }
 
-/// `--mode null` (scripts/bench-pipeline's null sink): valid sales are answered 200 without any
+/// `--mode null` (scripts/benchmarks/pipeline's null sink): valid sales are answered 200 without any
 /// downstream (none is configured: the closed port would be a 503 in rest mode), bad ones keep
 /// their 4xx, so the benchmark's API-alone figure runs the same validation.
 #[tokio::test]

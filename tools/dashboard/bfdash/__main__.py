@@ -25,7 +25,7 @@ def _source(args):
 
 def _client(addr):
     """A Valkey client; VALKEY_PASSWORD (if set) authenticates, e.g. against the bench node's
-    password-protected Valkey (scripts/bench/node.sh) or the Valkey VMs (tests/vms/vmlab.py)."""
+    password-protected Valkey (scripts/testbed/node.sh) or the Valkey VMs (tests/vms/vmlab.py)."""
     import valkey
     host, port = addr.rsplit(":", 1)
     return valkey.Valkey(host=host, port=int(port), socket_timeout=10,

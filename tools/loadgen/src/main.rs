@@ -1,4 +1,4 @@
-//! bf-loadgen: open-loop, constant-rate HTTP load for `scripts/bench-pipeline` (docs/capacity.md).
+//! bf-loadgen: open-loop, constant-rate HTTP load for `scripts/benchmarks/pipeline` (docs/capacity.md).
 //!
 //! Sales are scheduled at a fixed rate whatever the answers do (open loop): a sale's latency is
 //! measured from the moment it was *due*, so time spent waiting for a free connection counts (no
@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 #[derive(Parser, Debug)]
 #[command(
     name = "bf-loadgen",
-    about = "open-loop constant-rate sales load (scripts/bench-pipeline)"
+    about = "open-loop constant-rate sales load (scripts/benchmarks/pipeline)"
 )]
 struct Args {
     /// Target, e.g. http://127.0.0.1:8080/api/v1/ventas
