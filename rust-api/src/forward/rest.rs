@@ -12,6 +12,19 @@ use crate::sale::Sale;
 pub use crate::idempotency::SALE_ID_HEADER;
 pub const VENTAS_PATH: &str = "/api/v1/ventas";
 
+/// Waits before each new try of a connect that failed (refused or timed out), about 0.75 s in
+/// all. A rust-api pod can be Ready a moment before the network lets it reach grpc-client: on
+/// the bench node the NetworkPolicy engine (kube-router) added a new pod's address to the
+/// allowed set about a second after the pod turned Ready, and those first sales were refused
+/// with 503 (docs/testbed-node.md). A grpc-client pod restarting closes its port for a moment
+/// too. Past the last try the sale is a 503, not stored, as before.
+const CONNECT_RETRY_DELAYS: [Duration; 4] = [
+    Duration::from_millis(50),
+    Duration::from_millis(100),
+    Duration::from_millis(200),
+    Duration::from_millis(400),
+];
+
 #[derive(Debug, Clone)]
 pub struct RestSettings {
     /// Base URL of grpc-client, e.g. `http://grpc-client:8081`.
@@ -57,15 +70,27 @@ impl RestForwarder {
         } else {
             &self.client
         };
+        let body = bytes::Bytes::from(body);
         let sale_id = HeaderValue::from_str(sale_id).expect("a UUID is a valid header value");
-        let resp = client
-            .post(self.url.clone())
-            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-            .header(SALE_ID_HEADER, sale_id)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| map_transport_error(&e))?;
+        let mut retries = CONNECT_RETRY_DELAYS.iter();
+        let resp = loop {
+            let sent = client
+                .post(self.url.clone())
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .header(SALE_ID_HEADER, sale_id.clone())
+                .body(body.clone())
+                .send()
+                .await;
+            match sent {
+                Ok(resp) => break resp,
+                // A failed connect sent nothing, so trying again cannot store the sale twice.
+                Err(e) if e.is_connect() => match retries.next() {
+                    Some(delay) => tokio::time::sleep(*delay).await,
+                    None => return Err(map_transport_error(&e)),
+                },
+                Err(e) => return Err(map_transport_error(&e)),
+            }
+        };
         let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
         let bytes = resp.bytes().await.map_err(|e| map_transport_error(&e))?;
         map_response(status, &bytes)

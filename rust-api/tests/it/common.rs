@@ -93,12 +93,17 @@ async fn fake_ventas(
 }
 
 pub async fn fake_http() -> Fake {
+    fake_http_at("127.0.0.1:0".parse().unwrap()).await
+}
+
+/// The fake grpc-client on `addr` (port 0 = any).
+pub async fn fake_http_at(addr: SocketAddr) -> Fake {
     let behavior = Arc::new(Mutex::new(Behavior::Accept));
     let seen = Arc::new(Seen::default());
     let app = Router::new()
         .route("/api/v1/ventas", post(fake_ventas))
         .with_state((behavior.clone(), seen.clone()));
-    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let l = TcpListener::bind(addr).await.unwrap();
     let addr = l.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
     Fake { addr, behavior, seen }

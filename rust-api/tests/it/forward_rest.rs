@@ -57,6 +57,22 @@ async fn downstream_down_is_503_with_retry_after() {
 }
 
 #[tokio::test]
+async fn a_refused_connect_is_tried_again_until_the_downstream_listens() {
+    // The downstream's port opens 120 ms after the sale arrives (a new pod the network does not
+    // let through yet, a grpc-client restarting): the sale is accepted once, not refused.
+    let port = closed_port().await;
+    let api = start_rest(port, &[]).await;
+    let late = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        fake_http_at(port).await
+    });
+    let (status, _, body) = api.post(GOOD).await;
+    assert_eq!(status, 200, "{body}");
+    let down = late.await.unwrap();
+    assert_eq!(down.seen.sale_ids.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn downstream_slow_is_504() {
     let down = fake_http().await;
     down.set(Behavior::Slow(Duration::from_secs(3)));
