@@ -562,6 +562,20 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
             "{what}: {err}"
         );
     }
+    // The VPA/HPA conflict (issue 12): refused by the CRD's CEL rule, the error naming the field
+    // through the rule's fieldPath. The sample scales grpcClient and consumer with CPU HPAs.
+    let mut bad = spec.clone();
+    json_merge(
+        &mut bad["spec"],
+        &json!({"vpa": {"enabled": true, "updateMode": "Recreate"}}),
+    );
+    let err = apply_pipeline(&admin, &bad)
+        .await
+        .expect_err("VPA Recreate with CPU HPAs");
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 422 && s.message.contains("spec.vpa.updateMode")),
+        "VPA Recreate with CPU HPAs: {err}"
+    );
 
     // 5. A spec the schema accepts but the operator cannot use: Degraded + Warning Event, named field.
     let mut bad = spec.clone();

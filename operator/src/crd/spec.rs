@@ -48,8 +48,8 @@ use super::status::BlackFridayPipelineStatus;
     )
 )]
 #[serde(rename_all = "camelCase")]
-#[x_kube(validation = Rule::new("!(self.grafana.namespace in [self.namespaces.ingest, self.namespaces.kafka, self.namespaces.valkey])").message("grafana.namespace must differ from the tier namespaces (the operator owns those)"))]
-#[x_kube(validation = Rule::new("!(has(self.vpa) && has(self.vpa.enabled) && self.vpa.enabled && has(self.vpa.updateMode) && self.vpa.updateMode != 'Off') || (has(self.grpcClient) && has(self.grpcClient.replicas) && has(self.consumer) && has(self.consumer.replicas))").message("vpa.updateMode Initial/Recreate would change the CPU requests the CPU HPAs of grpcClient and consumer scale on: use updateMode Off (recommendations only) or fixed grpcClient.replicas and consumer.replicas"))]
+#[x_kube(validation = Rule::new("!(self.grafana.namespace in [self.namespaces.ingest, self.namespaces.kafka, self.namespaces.valkey])").message("grafana.namespace must differ from the tier namespaces (the operator owns those)").field_path(".grafana.namespace"))]
+#[x_kube(validation = Rule::new("!(has(self.vpa) && has(self.vpa.enabled) && self.vpa.enabled && has(self.vpa.updateMode) && self.vpa.updateMode != 'Off') || (has(self.grpcClient) && has(self.grpcClient.replicas) && has(self.consumer) && has(self.consumer.replicas))").message("vpa.updateMode Initial/Recreate would change the CPU requests the CPU HPAs of grpcClient and consumer scale on: use updateMode Off (recommendations only) or fixed grpcClient.replicas and consumer.replicas").field_path(".vpa.updateMode"))]
 pub struct BlackFridayPipelineSpec {
     /// Stop reconciling: the operator leaves every child as it is and reports `Paused`.
     #[serde(default)]
