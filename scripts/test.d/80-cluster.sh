@@ -19,15 +19,10 @@
 # Cost on this machine (node binaries cached, node not running): see the phase lines it prints; the
 # README has the measured figures.
 set -uo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT" || exit 1
-out="${BF_TEST_OUT:-out/test}"
-OUT="$out/cluster"
-rm -rf "$OUT"; mkdir -p "$OUT"
-if [ -f .testbed/env ]; then set -a; . .testbed/env; set +a; fi
+# shellcheck source=scripts/lib/suite.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/suite.sh"
+suite_begin cluster
 [ -n "${OCI_REGISTRY:-}" ] || { echo "80-cluster: no OCI_REGISTRY (start the bench registry: scripts/testbed/registry.sh start)" >&2; exit 1; }
-t_suite=$(date +%s)
-phase() { echo "==== $* ($(( $(date +%s) - t_suite )) s into the suite)"; }
 # shellcheck source=SCRIPTDIR/../../tools/cluster/prepare.sh
 . tools/cluster/prepare.sh
 

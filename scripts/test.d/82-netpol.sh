@@ -16,14 +16,9 @@
 # 46 s (start 23 s, pytest 7 s, stop 14 s; docs/testbed-node.md). Cold: kube-router's Go build
 # (≈ 16 min here at load 20) and the probe image (seconds), by tools/node/build.sh via node.sh.
 set -uo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT" || exit 1
-out="${BF_TEST_OUT:-out/test}"
-OUT="$out/netpol"
-rm -rf "$OUT"; mkdir -p "$OUT"
-if [ -f .testbed/env ]; then set -a; . .testbed/env; set +a; fi
-t_suite=$(date +%s)
-phase() { echo "==== $* ($(( $(date +%s) - t_suite )) s into the suite)"; }
+# shellcheck source=scripts/lib/suite.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/suite.sh"
+suite_begin netpol
 # shellcheck source=SCRIPTDIR/../../tools/cluster/prepare.sh
 . tools/cluster/prepare.sh
 
