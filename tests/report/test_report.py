@@ -348,7 +348,7 @@ def test_capacity_table_and_rest_against_grpc_verdicts(tmp_path):
             cap_row("grpc", "full", [2500, 2500, 2500], [200, 220, 240], [25, 26, 27])]}})
     es, en = r.capacity("es"), r.capacity("en")
     assert "límites de la rodilla: p99 ≤ 250 ms, ventas sin 2xx ≤ 0.1 %" in es, "the knee's limits come from the file"
-    assert "| REST | `null`: rust-api solo (`--mode null`) | 3 | 7 000 (7 000–7 000) | 100 (100–100) | 29 (28–30) | 25 (24–26) | — |" in es
+    assert "| REST | `null`: rust-api solo (`--mode null`) | 3 | 7 000 (7 000–7 000) | 100 (100–100) | 29 (28–30) | 25 (24–26) | — | — |" in es
     assert "| gRPC | `full`: … → Kafka → consumidores ×2 → Valkey | 3 | 2 500 (2 500–2 500) |" in es and "| 3/3 |" in es
     assert "`full`: full (english)" in en, "English keeps the file's own description"
     # knee ranges overlap (1500–4000 vs 2500): noise; CPU per sale ranges do not (300–460 vs 200–240): a difference
@@ -356,6 +356,18 @@ def test_capacity_table_and_rest_against_grpc_verdicts(tmp_path):
     cpu = next(l for l in en.splitlines() if "CPU per sale:" in l)
     assert "inside the noise" in knee and "a difference" in cpu and "lower" in cpu
     assert "gRPC against REST" in cpu and "median 350 → 220 (×0.63)" in cpu
+
+
+def test_capacity_ab_file_shows_its_variant_and_records_per_produce_request(tmp_path):
+    row = cap_row("rest", "full", [], [440, 455, 473], [45, 46, 47])
+    row["records_per_produce_request"], row["exact"] = [6.5, 5.7, 7.3], [True, True, True]
+    r = bare_report(tmp_path, {"capacity/bench-pipeline-20261130T2222Z-ab-consumer-commit-1s.json": {
+        "date": "D", "commit": "abcdef", "cpus": 2, "ab_what": "consumer commits once a second", "summary": [row]}})
+    es, en = r.capacity("es"), r.capacity("en")
+    assert "generador de carga `bf-loadgen`" in es, "an A/B file names its generator, not '?'"
+    assert "Comparación A/B (texto original, en inglés): consumer commits once a second" in es
+    assert "A/B comparison: consumer commits once a second" in en
+    assert "| 455 (440–473) | 46 (45–47) | 6.5 (5.7–7.3) | 3/3 |" in en
 
 
 def test_missing_lists_the_absent_results_and_always_the_cloud(tmp_path):

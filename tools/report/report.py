@@ -403,14 +403,17 @@ class Report:
             d = load_json(f)
             stem = os.path.basename(f)[:-len(".json")]
             m = re.match(r"bench-pipeline-(.+)-(\d{8}T\d{4}Z)$", stem)
-            driver = m.group(1) if m else "?"
+            # A/B files (bench-pipeline-<time>-ab-<variant>) were driven by bf-loadgen, the default
+            driver = m.group(1) if m else "bf-loadgen"
             limits = (d.get("load") or {}).get("limits") or {}
             out.append(t["cap_head"].format(file=f"docs/results/capacity/{stem}.json", driver=driver, date=d.get("date", "?"),
                                             commit=str(d.get("commit", "?"))[:12], load=d.get("load_average_at_start", "?"),
                                             cores=d.get("cpus", "?"),
                                             limits=t["cap_limits"].format(p99=num(limits["p99_ms"]), err=num(100 * limits["error_ratio"], 1))
                                             if limits.get("p99_ms") is not None and limits.get("error_ratio") is not None else ""))
-            out += ["", t["cap_cols"], "|---|---|---|---|---|---|---|---|"]
+            if d.get("ab_what"):
+                out += ["", t["cap_ab"].format(what=d["ab_what"])]
+            out += ["", t["cap_cols"], "|---|---|---|---|---|---|---|---|---|"]
             rows = {}
             for r in d.get("summary", []):
                 knee, cpu = Spread(r.get("knee_accepted_per_s") or []), Spread(r.get("cpu_us_per_sale_pipeline_total") or [])
@@ -421,7 +424,7 @@ class Report:
                 what = t["cap_what"].get(r["config"], r.get("what", ""))
                 out.append(f"| {FWD.get(r['mode'], r['mode'])} | `{r['config']}`: {what} | {r.get('repeats', '—')} | "
                            f"{spread_txt(knee)} | {spread_txt(Spread(r.get('p99_ms') or []))} | {spread_txt(cpu)} | "
-                           f"{spread_txt(gen)} | {exact_txt} |")
+                           f"{spread_txt(gen)} | {spread_txt(Spread(r.get('records_per_produce_request') or []), 1)} | {exact_txt} |")
             if ("rest", "full") in rows and ("grpc", "full") in rows:
                 out.append("")
                 for i, (mkey, higher) in enumerate((("m_knee", True), ("m_cpu", False))):
