@@ -70,6 +70,9 @@ images:
     newName: {REGISTRY}/blackfriday/blackfriday-operator
     newTag: "{TAG}"
 """)
+    # The platform comes first (docs/operator.md): the install puts the operator's Role into
+    # Grafana's namespace. Grafana cannot run here (docs/testbed-node.md); its namespace stands in.
+    kubectl("create", "namespace", "grafana", check=False)
     (out / "apply-operator.txt").write_text(kubectl("apply", "-k", str(overlay), "--server-side", "--force-conflicts"))
     return wait_for("the operator Deployment to be Available",
                     lambda: (lambda d: d if deployment_available(d) else None)(
@@ -129,11 +132,9 @@ def conditions_text(p: dict) -> str:
 
 
 def apply_pipeline(out: pathlib.Path) -> dict:
-    """The CR (and the Valkey Secret and Grafana namespace it names); waits for Ready=True of its
-    generation. pipeline.json and the pods are written/printed whatever the outcome."""
-    # Grafana cannot run here (docs/testbed-node.md); its namespace is where the operator provisions
-    # the datasource and dashboard, as the Grafana chart's sidecars would read them
-    kubectl("create", "namespace", "grafana", check=False)
+    """The CR (and the Valkey Secret it names); waits for Ready=True of its generation.
+    pipeline.json and the pods are written/printed whatever the outcome. Grafana's namespace, where
+    the operator provisions the datasource and dashboard, was made by install_operator."""
     kubectl("-n", OP_NS, "create", "secret", "generic", VALKEY_SECRET,
             f"--from-literal=password={valkey_password()}", check=False)
     manifest = pipeline_manifest()
