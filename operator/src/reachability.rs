@@ -568,8 +568,20 @@ mod tests {
         // the same port elsewhere, the other service's port, and the programs that are no clients
         assert!(!allowed(&d, writer, &elsewhere, "TCP", 19192));
         assert!(!allowed(&d, writer, &valkey, "TCP", 16479));
-        assert!(!allowed(&d, endpoint(&all, "rust-api"), &kafka, "TCP", 19192));
-        assert!(!allowed(&d, endpoint(&all, "grpc-client"), &valkey, "TCP", 16479));
+        assert!(!allowed(
+            &d,
+            endpoint(&all, "rust-api"),
+            &kafka,
+            "TCP",
+            19192
+        ));
+        assert!(!allowed(
+            &d,
+            endpoint(&all, "grpc-client"),
+            &valkey,
+            "TCP",
+            16479
+        ));
     }
 
     #[test]

@@ -177,10 +177,60 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
 
     // Every password the Secrets ever held, watched from before the pipeline exists.
     let passwords = record_passwords(&admin);
-    let controller = RunningController::start(operator.clone());
+    let controller = Some(RunningController::start(operator.clone()));
+    let deployments: Api<Deployment> = Api::namespaced(admin.clone(), "ingest");
+    let mut ctx = Lifecycle {
+        spec: sample_value(),
+        admin,
+        operator,
+        api,
+        passwords,
+        controller,
+        deployments,
+    };
 
-    // 1. The sample: every child exists, passed strict validation, and status tells the truth.
-    let mut spec = sample_value();
+    step_1_sample_children_and_status(&mut ctx).await;
+    step_1a_one_reconcile_at_a_time(&mut ctx).await;
+    step_1b_registry_pull_secret(&mut ctx).await;
+    step_2_experiment_knobs(&mut ctx).await;
+    step_3_valkey_scale_down_prunes(&mut ctx).await;
+    step_4_specs_the_api_server_refuses(&mut ctx).await;
+    step_5_spec_the_operator_cannot_use(&mut ctx).await;
+    step_6_absent_foreign_crd(&mut ctx).await;
+    step_7_paused(&mut ctx).await;
+    step_8_operator_restarted(&mut ctx).await;
+    step_9_retention(&mut ctx).await;
+    step_10_delete_the_pipeline(&mut ctx).await;
+    let Lifecycle {
+        admin, controller, ..
+    } = &mut ctx;
+    controller.take().expect("the operator runs").stop().await;
+
+    // Leave the bench as found: other suites check that the operator identity has no grants.
+    remove_grants(&admin).await;
+}
+
+/// What the steps of the lifecycle test share: one pipeline on one apiserver, its spec as the
+/// user last applied it, and the operator under test (stopped and started again in step 8).
+/// The steps run in order; each starts from the state the previous one left.
+struct Lifecycle {
+    admin: Client,
+    operator: Client,
+    api: Api<BlackFridayPipeline>,
+    passwords: Arc<Mutex<BTreeSet<String>>>,
+    controller: Option<RunningController>,
+    spec: Value,
+    deployments: Api<Deployment>,
+}
+
+/// 1. The sample: every child exists, passed strict validation, and status tells the truth.
+async fn step_1_sample_children_and_status(ctx: &mut Lifecycle) {
+    let Lifecycle {
+        admin,
+        spec,
+        deployments,
+        ..
+    } = ctx;
     apply_pipeline(&admin, &spec).await.unwrap();
     eventually("every child of the sample exists", WAIT, || {
         all_children_exist(&admin, &spec)
@@ -236,7 +286,6 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     .await
     .is_none());
     // HPA-owned Deployments were applied without replicas: our manager does not own the field.
-    let deployments: Api<Deployment> = Api::namespaced(admin.clone(), "ingest");
     let rust_api_dep = deployments.get("rust-api").await.unwrap();
     let owns_replicas = rust_api_dep
         .metadata
@@ -269,11 +318,24 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         pipeline(&admin).await.metadata.resource_version == before
     })
     .await;
+}
 
-    // 1a. One pipeline, one reconcile at a time (issue 15, item 3): the creation wrote one
-    //     password, never replaced, and rolled no Deployment twice (generation 1, one ReplicaSet).
+/// 1a. One pipeline, one reconcile at a time (issue 15, item 3): the creation wrote one
+/// password, never replaced, and rolled no Deployment twice (generation 1, one ReplicaSet).
+async fn step_1a_one_reconcile_at_a_time(ctx: &mut Lifecycle) {
+    let Lifecycle {
+        admin,
+        passwords,
+        controller,
+        deployments,
+        ..
+    } = ctx;
     assert_eq!(
-        controller.metrics.overlaps(),
+        controller
+            .as_ref()
+            .expect("the operator runs")
+            .metrics
+            .overlaps(),
         0,
         "two reconciles of one pipeline ran at once"
     );
@@ -336,10 +398,10 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     // watch must cause, and the pipeline object has still not changed.
     let quiet = pipeline(&admin).await.metadata.resource_version;
     for round in 1..=3 {
-        let before = controller.reconciled();
+        let before = controller.as_ref().expect("the operator runs").reconciled();
         touch_child(&admin, round).await;
         eventually("the touched child is reconciled", WAIT, || async {
-            controller.reconciled() > before
+            controller.as_ref().expect("the operator runs").reconciled() > before
         })
         .await;
     }
@@ -361,10 +423,18 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
             .is_some_and(|s| s.metadata.deletion_timestamp.is_none())
     })
     .await;
+}
 
-    // 1b. The registry pull Secret: missing → the Registry condition says so and nothing is
-    //     copied; created → copied (type and data) into every namespace that pulls, and the
-    //     Deployments reference it; dropped from the spec → the copies are pruned.
+/// 1b. The registry pull Secret: missing → the Registry condition says so and nothing is
+/// copied; created → copied (type and data) into every namespace that pulls, and the
+/// Deployments reference it; dropped from the spec → the copies are pruned.
+async fn step_1b_registry_pull_secret(ctx: &mut Lifecycle) {
+    let Lifecycle {
+        admin,
+        spec,
+        deployments,
+        ..
+    } = ctx;
     let sources: Api<Secret> = Api::namespaced(admin.clone(), "blackfriday-system");
     let _ = sources.delete("zot-pull", &DeleteParams::default()).await;
     eventually("no zot-pull Secret from an earlier run", WAIT, || async {
@@ -457,8 +527,16 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         .delete("zot-pull", &DeleteParams::default())
         .await
         .unwrap();
+}
 
-    // 2. Experiment knobs: writers, Valkey replicas, partitions, forward mode → children follow.
+/// 2. Experiment knobs: writers, Valkey replicas, partitions, forward mode → children follow.
+async fn step_2_experiment_knobs(ctx: &mut Lifecycle) {
+    let Lifecycle {
+        admin,
+        spec,
+        deployments,
+        ..
+    } = ctx;
     spec["spec"]["grpcServer1"]["replicas"] = json!(2);
     spec["spec"]["valkey"]["replicas"] = json!(3);
     spec["spec"]["kafka"]["topic"]["partitions"] = json!(6);
@@ -489,8 +567,11 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
                 .any(|e| e.name == "FORWARD_MODE" && e.value.as_deref() == Some("grpc"))
     })
     .await;
+}
 
-    // 3. Valkey 3 → 1: VMs 1 and 2 and their data PVCs are pruned (retention Delete).
+/// 3. Valkey 3 → 1: VMs 1 and 2 and their data PVCs are pruned (retention Delete).
+async fn step_3_valkey_scale_down_prunes(ctx: &mut Lifecycle) {
+    let Lifecycle { admin, spec, .. } = ctx;
     spec["spec"]["valkey"]["replicas"] = json!(1);
     apply_pipeline(&admin, &spec).await.unwrap();
     eventually(
@@ -529,8 +610,11 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         },
     )
     .await;
+}
 
-    // 4. Specs the API server refuses (schema + CEL).
+/// 4. Specs the API server refuses (schema + CEL).
+async fn step_4_specs_the_api_server_refuses(ctx: &mut Lifecycle) {
+    let Lifecycle { admin, spec, .. } = ctx;
     for (what, patch) in [
         (
             "min > max",
@@ -576,8 +660,11 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         matches!(err, kube::Error::Api(ref s) if s.code == 422 && s.message.contains("spec.vpa.updateMode")),
         "VPA Recreate with CPU HPAs: {err}"
     );
+}
 
-    // 5. A spec the schema accepts but the operator cannot use: Degraded + Warning Event, named field.
+/// 5. A spec the schema accepts but the operator cannot use: Degraded + Warning Event, named field.
+async fn step_5_spec_the_operator_cannot_use(ctx: &mut Lifecycle) {
+    let Lifecycle { admin, spec, .. } = ctx;
     let mut bad = spec.clone();
     bad["spec"]["valkey"]["memory"] = json!("lots");
     apply_pipeline(&admin, &bad).await.unwrap();
@@ -628,8 +715,16 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         condition(&pipeline(&admin).await, "Degraded").is_some_and(|(s, _, _)| s == "False")
     })
     .await;
+}
 
-    // 6. A foreign CRD that is absent: the VPA CRD is not in the bench.
+/// 6. A foreign CRD that is absent: the VPA CRD is not in the bench.
+async fn step_6_absent_foreign_crd(ctx: &mut Lifecycle) {
+    let Lifecycle {
+        admin,
+        operator,
+        spec,
+        ..
+    } = ctx;
     let mut with_vpa = spec.clone();
     with_vpa["spec"]["vpa"] = json!({"enabled": true});
     apply_pipeline(&admin, &with_vpa).await.unwrap();
@@ -663,8 +758,18 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
             .unwrap()
     );
     apply_pipeline(&admin, &spec).await.unwrap();
+}
 
-    // 7. Paused: edits are not applied, the status says so; unpausing applies them.
+/// 7. Paused: edits are not applied, the status says so; unpausing applies them.
+async fn step_7_paused(ctx: &mut Lifecycle) {
+    let Lifecycle {
+        admin,
+        controller,
+        spec,
+        deployments,
+        ..
+    } = ctx;
+    let uid = pipeline(&admin).await.metadata.uid.unwrap();
     spec["spec"]["paused"] = json!(true);
     spec["spec"]["grpcServer2"]["replicas"] = json!(4);
     apply_pipeline(&admin, &spec).await.unwrap();
@@ -715,17 +820,31 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     )
     .await;
     assert_eq!(
-        controller.metrics.overlaps(),
+        controller
+            .as_ref()
+            .expect("the operator runs")
+            .metrics
+            .overlaps(),
         0,
         "two reconciles of one pipeline ran at once"
     );
+}
 
-    // 8. Operator restarted mid-way: an edit made while it is down is picked up on start.
-    controller.stop().await;
+/// 8. Operator restarted mid-way: an edit made while it is down is picked up on start.
+async fn step_8_operator_restarted(ctx: &mut Lifecycle) {
+    let Lifecycle {
+        admin,
+        operator,
+        controller,
+        spec,
+        deployments,
+        ..
+    } = ctx;
+    controller.take().expect("the operator runs").stop().await;
     spec["spec"]["grpcServer2"]["replicas"] = json!(3);
     spec["spec"]["grpcClient"] = json!({"replicas": 2, "writerRoute": "grpc-server-2"});
     apply_pipeline(&admin, &spec).await.unwrap();
-    let controller = RunningController::start(operator.clone());
+    *controller = Some(RunningController::start(operator.clone()));
     eventually("the restarted operator converges", WAIT, || async {
         let writer2 = deployments.get("grpc-server-2").await.unwrap();
         let client = deployments.get("grpc-client").await.unwrap();
@@ -739,9 +858,12 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
     })
     .await;
     assert!(all_children_exist(&admin, &spec).await);
+}
 
-    // 9. Retention: with `onDelete: Retain` the data PVC, its password and the valkey namespace
-    //    lose their ownerReference (SSA drops what we no longer set) and outlive the pipeline.
+/// 9. Retention: with `onDelete: Retain` the data PVC, its password and the valkey namespace
+/// lose their ownerReference (SSA drops what we no longer set) and outlive the pipeline.
+async fn step_9_retention(ctx: &mut Lifecycle) {
+    let Lifecycle { admin, spec, .. } = ctx;
     spec["spec"]["valkey"]["storage"]["onDelete"] = json!("Retain");
     apply_pipeline(&admin, &spec).await.unwrap();
     eventually("the data PVC is no longer owned", WAIT, || async {
@@ -760,8 +882,11 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
             && ns.metadata.owner_references.unwrap_or_default().is_empty()
     })
     .await;
+}
 
-    // 10. Delete the pipeline: the garbage collector removes every owned child.
+/// 10. Delete the pipeline: the garbage collector removes every owned child.
+async fn step_10_delete_the_pipeline(ctx: &mut Lifecycle) {
+    let Lifecycle { admin, api, .. } = ctx;
     api.delete(NAME, &DeleteParams::default()).await.unwrap();
     eventually(
         "children are garbage-collected, retained data stays",
@@ -830,10 +955,6 @@ async fn pipeline_lifecycle_against_the_real_apiserver() {
         no_children_left(&admin)
     })
     .await;
-    controller.stop().await;
-
-    // Leave the bench as found: other suites check that the operator identity has no grants.
-    remove_grants(&admin).await;
 }
 
 /// An annotation change on the pipeline: its watch reconciles it, the spec stays.

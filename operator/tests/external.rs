@@ -183,7 +183,35 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
     put_password(&admin, "first-password").await;
     let controller = RunningController::start_in(operator.clone(), scope);
 
-    // 1. Managed: the operator runs Valkey (VMs, data PVCs, Services, its own password Secret).
+    step_1_managed(&admin).await;
+    step_2_external(&admin).await;
+    step_3_user_secret_disappears(&admin).await;
+    step_4_back_to_managed(&admin).await;
+    controller.stop().await;
+    api.delete(NAME, &DeleteParams::default()).await.unwrap();
+    eventually(
+        "the pipeline's children are garbage-collected",
+        GC_WAIT,
+        || async {
+            gone(&admin, ChildKind::Deployment, Some(INGEST), "consumer").await
+                && gone(&admin, ChildKind::VirtualMachine, Some(VALKEY), "valkey-0").await
+        },
+    )
+    .await;
+    let _ = Api::<Secret>::namespaced(admin.clone(), OPS)
+        .delete("valkey-external", &DeleteParams::default())
+        .await;
+    delete_namespaces(&admin).await;
+    let _ = Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(admin.clone())
+        .delete(
+            "blackfriday-operator-ext-namespaces",
+            &DeleteParams::default(),
+        )
+        .await;
+}
+
+/// 1. Managed: the operator runs Valkey (VMs, data PVCs, Services, its own password Secret).
+async fn step_1_managed(admin: &kube::Client) {
     apply(&admin, &managed()).await;
     eventually("the managed Valkey tier exists", WAIT, || async {
         vms_exist(&admin).await
@@ -224,8 +252,10 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
     assert!(get(&admin, ChildKind::Kafka, Some(KAFKA), "blackfriday")
         .await
         .is_none());
+}
 
-    // 2. External: nothing Valkey-side is left; the programs get the given addresses and password.
+/// 2. External: nothing Valkey-side is left; the programs get the given addresses and password.
+async fn step_2_external(admin: &kube::Client) {
     apply(&admin, &external()).await;
     eventually(
         "the VMs, PVCs, Services and Secrets of the valkey tier are pruned",
@@ -298,8 +328,10 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
     assert!(get(&admin, ChildKind::Namespace, None, VALKEY)
         .await
         .is_some_and(|ns| ns.metadata.deletion_timestamp.is_none()));
+}
 
-    // 3. The user's Secret disappears: reported by field, never replaced by an invented password.
+/// 3. The user's Secret disappears: reported by field, never replaced by an invented password.
+async fn step_3_user_secret_disappears(admin: &kube::Client) {
     Api::<Secret>::namespaced(admin.clone(), OPS)
         .delete("valkey-external", &DeleteParams::default())
         .await
@@ -328,8 +360,10 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
                 .is_some_and(|(_, reason, _)| reason == "External")
     })
     .await;
+}
 
-    // 4. Back to managed: the VMs, their Secrets and the namespace return; the consumer follows.
+/// 4. Back to managed: the VMs, their Secrets and the namespace return; the consumer follows.
+async fn step_4_back_to_managed(admin: &kube::Client) {
     apply(&admin, &managed()).await;
     eventually("the managed Valkey tier is back", WAIT, || async {
         vms_exist(&admin).await
@@ -353,28 +387,6 @@ async fn switching_valkey_between_managed_and_external_converges_and_prunes() {
             .is_some_and(|(_, reason, _)| reason == "VirtualMachinesNotReady")
     })
     .await;
-
-    controller.stop().await;
-    api.delete(NAME, &DeleteParams::default()).await.unwrap();
-    eventually(
-        "the pipeline's children are garbage-collected",
-        GC_WAIT,
-        || async {
-            gone(&admin, ChildKind::Deployment, Some(INGEST), "consumer").await
-                && gone(&admin, ChildKind::VirtualMachine, Some(VALKEY), "valkey-0").await
-        },
-    )
-    .await;
-    let _ = Api::<Secret>::namespaced(admin.clone(), OPS)
-        .delete("valkey-external", &DeleteParams::default())
-        .await;
-    delete_namespaces(&admin).await;
-    let _ = Api::<k8s_openapi::api::rbac::v1::ClusterRoleBinding>::all(admin.clone())
-        .delete(
-            "blackfriday-operator-ext-namespaces",
-            &DeleteParams::default(),
-        )
-        .await;
 }
 
 /// This test's namespaces (scratch ones: the admin deletes them, as an uninstall would).

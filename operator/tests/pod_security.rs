@@ -142,11 +142,16 @@ async fn the_namespace_labels_admit_our_pods_and_refuse_violations() {
         "a pod adding NET_RAW in ingest",
     );
 
-    // kafka enforces restricted: the pods Strimzi makes from our Kafka and KafkaNodePool are
-    // admitted, built as Strimzi builds them (no Strimzi runs here): each container gets the
-    // template's security context as given (strimzi-kafka-operator PodSecurityProvider), the
-    // broker pod `fsGroup: 0` (its baseline provider, persistent storage) and the volume kinds
-    // Strimzi mounts (the data PVC, an emptyDir for /tmp, ConfigMaps, Secrets).
+    // kafka enforces restricted (its own function: the Strimzi-shaped pods).
+    kafka_admits_the_strimzi_pods_our_templates_make(&admin, &d).await;
+}
+
+/// kafka enforces restricted: the pods Strimzi makes from our Kafka and KafkaNodePool are
+/// admitted, built as Strimzi builds them (no Strimzi runs here): each container gets the
+/// template's security context as given (strimzi-kafka-operator PodSecurityProvider), the
+/// broker pod `fsGroup: 0` (its baseline provider, persistent storage) and the volume kinds
+/// Strimzi mounts (the data PVC, an emptyDir for /tmp, ConfigMaps, Secrets).
+async fn kafka_admits_the_strimzi_pods_our_templates_make(admin: &Client, d: &Desired) {
     let kafka = d
         .of_kind(ChildKind::Kafka)
         .next()

@@ -214,9 +214,17 @@ fn external_egress(addresses: &str) -> Value {
 /// deduplicated, in order; `None` when any is a name.
 fn ip_hosts_of(addresses: &str) -> Option<Vec<IpAddr>> {
     let mut ips = Vec::new();
-    for address in addresses.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+    for address in addresses
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
         let (host, _) = address.rsplit_once(':')?;
-        let ip: IpAddr = host.trim_start_matches('[').trim_end_matches(']').parse().ok()?;
+        let ip: IpAddr = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()?;
         if !ips.contains(&ip) {
             ips.push(ip);
         }
@@ -461,8 +469,14 @@ mod tests {
     fn consumer_egress(spec: &crate::crd::BlackFridayPipelineSpec) -> Value {
         let p = validate_spec("bf", None, None, spec).unwrap();
         let d = desired(&p, &ClusterInputs::default());
-        get(&d, ChildKind::NetworkPolicy, Some("ingest"), names::CONSUMER).object.data["spec"]
-            ["egress"]
+        get(
+            &d,
+            ChildKind::NetworkPolicy,
+            Some("ingest"),
+            names::CONSUMER,
+        )
+        .object
+        .data["spec"]["egress"]
             .clone()
     }
 

@@ -338,6 +338,56 @@ fn sample(procs: &[(String, String)]) -> Vec<Option<u64>> {
     procs.iter().map(|(_, pid)| proc_ticks(pid)).collect()
 }
 
+/// The steps to run: (rate, seconds, warm-up?) — the warm-up at the first rate, not judged.
+fn schedule(args: &Args) -> Vec<(f64, f64, bool)> {
+    let mut steps = Vec::new();
+    if args.warmup_seconds > 0.0 {
+        steps.push((args.rates[0], args.warmup_seconds, true));
+    }
+    steps.extend(args.rates.iter().map(|&r| (r, args.step_seconds, false)));
+    steps
+}
+
+/// Waits until every sale of step `si` has its answer (or gave up).
+async fn wait_for_step(tally: &Mutex<Tally>, si: usize) {
+    loop {
+        let t = tally.lock().expect("tally");
+        if t.steps[si].done >= t.steps[si].sent {
+            return;
+        }
+        drop(t);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Each watched process's CPU seconds between two samples, and its CPU µs per accepted sale.
+fn cpu_per_process(
+    procs: &[(String, String)],
+    before: &[Option<u64>],
+    after: &[Option<u64>],
+    accepted: u64,
+    clk_tck: f64,
+) -> (
+    serde_json::Map<String, serde_json::Value>,
+    serde_json::Map<String, serde_json::Value>,
+) {
+    let mut cpu_s = serde_json::Map::new();
+    let mut cpu_us = serde_json::Map::new();
+    for (k, (name, _)) in procs.iter().enumerate() {
+        if let (Some(a), Some(b)) = (before[k], after[k]) {
+            let secs = (b.saturating_sub(a)) as f64 / clk_tck;
+            cpu_s.insert(name.clone(), json!(secs));
+            if accepted > 0 {
+                cpu_us.insert(
+                    name.clone(),
+                    json!((secs * 1e6 / accepted as f64 * 10.0).round() / 10.0),
+                );
+            }
+        }
+    }
+    (cpu_s, cpu_us)
+}
+
 // ------------------------------------------------------------------ the run
 
 fn percentile(sorted: &[u64], q: f64) -> f64 {
@@ -407,12 +457,7 @@ async fn run(args: Args) -> Result<u8, String> {
         args.p99_limit_ms,
         100.0 * args.max_error_ratio
     );
-    let mut schedule: Vec<(f64, f64, bool)> = Vec::new();
-    if args.warmup_seconds > 0.0 {
-        schedule.push((args.rates[0], args.warmup_seconds, true));
-    }
-    schedule.extend(args.rates.iter().map(|&r| (r, args.step_seconds, false)));
-    for (si, &(rate, step_seconds, warmup)) in schedule.iter().enumerate() {
+    for (si, &(rate, step_seconds, warmup)) in schedule(&args).iter().enumerate() {
         tally
             .lock()
             .expect("tally")
@@ -442,14 +487,7 @@ async fn run(args: Args) -> Result<u8, String> {
         }
         tokio::time::sleep_until((start + Duration::from_secs_f64(step_seconds)).into()).await;
         // the step's sales still in flight finish before it is judged (and before the next step)
-        loop {
-            let t = tally.lock().expect("tally");
-            if t.steps[si].done >= t.steps[si].sent {
-                break;
-            }
-            drop(t);
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        wait_for_step(&tally, si).await;
         let wall = start.elapsed().as_secs_f64();
         let cpu1 = sample(&procs);
         let m1 = machine_ticks();
@@ -470,20 +508,7 @@ async fn run(args: Args) -> Result<u8, String> {
         let max = s.latency_us.last().map_or(f64::NAN, |m| *m as f64 / 1000.0);
         let accepted_per_s = s.ok as f64 / step_seconds;
         let passed = warmup || p99 <= args.p99_limit_ms && err_ratio <= args.max_error_ratio;
-        let mut cpu_s = serde_json::Map::new();
-        let mut cpu_us = serde_json::Map::new();
-        for (k, (name, _)) in procs.iter().enumerate() {
-            if let (Some(a), Some(b)) = (cpu0[k], cpu1[k]) {
-                let secs = (b.saturating_sub(a)) as f64 / args.clk_tck;
-                cpu_s.insert(name.clone(), json!(secs));
-                if s.ok > 0 {
-                    cpu_us.insert(
-                        name.clone(),
-                        json!((secs * 1e6 / s.ok as f64 * 10.0).round() / 10.0),
-                    );
-                }
-            }
-        }
+        let (cpu_s, cpu_us) = cpu_per_process(&procs, &cpu0, &cpu1, s.ok, args.clk_tck);
         let busy_cores = match (m0, m1) {
             (Some((b0, _)), Some((b1, _))) => {
                 json!(((b1 - b0) as f64 / args.clk_tck / wall * 100.0).round() / 100.0)
@@ -531,6 +556,21 @@ async fn run(args: Args) -> Result<u8, String> {
         .map_err(|_| "tally still shared")?
         .into_inner()
         .expect("tally");
+    report(&args, &catalog, &t, &steps_out, knee, seq, elapsed)?;
+    Ok(if knee.is_some() { 0 } else { 1 })
+}
+
+/// What a run ends with: the knee line and the totals on stdout, the results JSON (`--results`)
+/// and the accepted/in-doubt keys per category (`--keys`, for the exact-count check).
+fn report(
+    args: &Args,
+    catalog: &Catalog,
+    t: &Tally,
+    steps_out: &[serde_json::Value],
+    knee: Option<usize>,
+    seq: u64,
+    elapsed: f64,
+) -> Result<(), String> {
     let names: Vec<&str> = catalog
         .doc
         .categories
@@ -587,7 +627,7 @@ async fn run(args: Args) -> Result<u8, String> {
         let doc = json!({"ok": by_cat(&t.ok), "in_doubt": by_cat(&t.in_doubt)});
         std::fs::write(path, doc.to_string()).map_err(|e| format!("{path}: {e}"))?;
     }
-    Ok(if knee.is_some() { 0 } else { 1 })
+    Ok(())
 }
 
 #[cfg(test)]
