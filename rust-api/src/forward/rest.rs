@@ -14,10 +14,10 @@ pub const VENTAS_PATH: &str = "/api/v1/ventas";
 
 /// Waits before each new try of a connect that failed (refused or timed out), about 0.75 s in
 /// all. A rust-api pod can be Ready a moment before the network lets it reach grpc-client: on
-/// the bench node the NetworkPolicy engine (kube-router) added a new pod's address to the
-/// allowed set about a second after the pod turned Ready, and those first sales were refused
-/// with 503 (docs/testbed-node.md). A grpc-client pod restarting closes its port for a moment
-/// too. Past the last try the sale is a 503, not stored, as before.
+/// the bench node a pod the HPA had just added turned Ready 0.25 s before its first calls, which
+/// the NetworkPolicy engine (kube-router, resyncing in 60–800 ms) still refused with 503
+/// (docs/testbed-node.md). A grpc-client pod restarting closes its port for a moment too. Past
+/// the last try the sale is a 503, not stored, as before.
 const CONNECT_RETRY_DELAYS: [Duration; 4] = [
     Duration::from_millis(50),
     Duration::from_millis(100),
