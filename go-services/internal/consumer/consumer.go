@@ -118,7 +118,7 @@ const DefaultCommitInterval = time.Second
 // DefaultFetchMinBytes and DefaultFetchMaxWait replace franz-go's 1 byte and our former 200 ms:
 // with 1 byte the broker answers as soon as any record is there, and at 2,000-3,000 sales/s each
 // poll, so each Valkey function call, carried 4-20 records; with these ≈ 100, and the consumers
-// and Valkey cost a third as much per sale (docs/capacity.md, third round). 16 KiB is
+// and Valkey cost a third to a half as much per sale (docs/capacity.md, third round). 16 KiB is
 // ≈ 100 records as the writers batch them (≈ 167 bytes each in the broker's log, batch headers
 // included); a sale waits at most 100 ms longer for its fetch when fewer arrive (the dashboard
 // refreshes every 5 s; the HTTP answer does not wait for it).
