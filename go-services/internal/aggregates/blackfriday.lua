@@ -89,6 +89,7 @@ local function apply_batch(keys, args)
     local part = args[i]
     if next_offset[part] == nil then next_offset[part] = false; parts[#parts + 1] = part end
   end
+  if #parts == 0 then return {0, 0, 0} end -- no records (HMGET needs a field)
   local stored_offsets = call('HMGET', offsets_key, unpack(parts))
   for j, part in ipairs(parts) do next_offset[part] = tonumber(stored_offsets[j] or '0') end
 

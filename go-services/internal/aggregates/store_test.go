@@ -320,3 +320,17 @@ func hashCalls(t *testing.T, v *testenv.Valkey) int {
 	}
 	return n
 }
+
+// A call without records (Store.Apply never makes one; a hand-made FCALL may) changes nothing
+// and returns zeros instead of failing on an HMGET without fields.
+func TestFunctionCallWithoutRecords(t *testing.T) {
+	opts := aggregates.Options{Topic: "t"}
+	_, v := store(t, opts)
+	ctx := context.Background()
+	cmd := v.Client.B().Fcall().Function(aggregates.FunctionName).Numkeys(1).Key(aggregates.OffsetsKey("t")).Arg(opts.Args(nil)...).Build()
+	got, err := v.Client.Do(ctx, cmd).AsIntSlice()
+	if err != nil || len(got) != 3 || got[0]+got[1]+got[2] != 0 {
+		t.Fatalf("FCALL without records = %v, %v; want [0 0 0]", got, err)
+	}
+	check(t, v, aggregates.Expect(nil, opts))
+}
