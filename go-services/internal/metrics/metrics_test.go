@@ -57,3 +57,49 @@ func TestStoppingServerClosesConnectionsAfterAnAnswer(t *testing.T) {
 		t.Fatal("the server still answers after it stopped")
 	}
 }
+
+// One port serves HTTP/1.1 and, to a client that starts with the HTTP/2 preface (rust-api
+// --downstream-http2), HTTP/2 without TLS; a stopping server still answers that client and
+// then ends its connection (GOAWAY) as it does HTTP/1.1's with Connection: close.
+func TestServesHTTP2WithoutTLSToAClientThatAsks(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Write([]byte("ok"))
+		}), time.Second)
+	}()
+	h2 := &http.Transport{Protocols: new(http.Protocols)}
+	h2.Protocols.SetUnencryptedHTTP2(true)
+	url := "http://" + ln.Addr().String() + "/"
+	for _, c := range []struct {
+		name  string
+		rt    http.RoundTripper
+		major int
+	}{{"h2c", h2, 2}, {"http/1.1", &http.Transport{}, 1}} {
+		resp, err := (&http.Client{Transport: c.rt}).Get(url)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.ProtoMajor != c.major || string(body) != "ok" {
+			t.Fatalf("%s: got HTTP/%d %q, want HTTP/%d \"ok\"", c.name, resp.ProtoMajor, body, c.major)
+		}
+	}
+	stop()
+	time.Sleep(100 * time.Millisecond)
+	resp, err := (&http.Client{Transport: h2}).Get(url)
+	if err != nil {
+		t.Fatalf("h2c request during the close delay failed: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
