@@ -84,13 +84,6 @@ pub struct Config {
     #[arg(long, env = "LOG_FORMAT", value_enum, ignore_case = true, default_value = "json")]
     pub log_format: LogFormat,
 
-    /// rest mode: speak HTTP/2 without TLS (h2c, prior knowledge) to grpc-client: sales share a
-    /// few multiplexed connections instead of one HTTP/1.1 connection per request in flight.
-    /// grpc-client accepts both; off by default (docs/capacity.md has the A/B).
-    #[arg(long, env = "DOWNSTREAM_HTTP2", default_value = "false", num_args = 0..=1,
-          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
-    pub downstream_http2: bool,
-
     /// Benchmark only: build a new HTTP client for every request (the naive pattern the
     /// benchmark compares against). Never use it in production.
     #[arg(long, env = "CLIENT_PER_REQUEST", hide = true, default_value = "false", num_args = 0..=1,
@@ -185,8 +178,6 @@ mod tests {
         assert_eq!(c.mode, Mode::Rest);
         assert_eq!(c.listen.port(), 8080);
         assert!(!c.client_per_request);
-        assert!(!c.downstream_http2, "HTTP/1.1 to grpc-client unless asked");
-        assert!(Config::parse_from(["rust-api", "--downstream-http2"]).downstream_http2);
         let c = Config::parse_from([
             "rust-api",
             "--mode",

@@ -63,7 +63,6 @@ pub async fn build_forwarder(
             connect_timeout: config.connect_timeout(),
             pool_max_idle_per_host: config.pool_max_idle_per_host,
             client_per_request: config.client_per_request,
-            http2: config.downstream_http2,
         })?),
         Mode::Grpc => {
             if config.writer_targets.iter().all(|t| t.trim().is_empty()) {

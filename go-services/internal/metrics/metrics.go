@@ -51,11 +51,6 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, grace time.Dura
 	})
 	// IdleTimeout closes keep-alive connections a client forgot; rust-api's pool reconnects.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
-	// HTTP/1.1 as before, and HTTP/2 without TLS for a client that starts with its preface (rust-api
-	// --downstream-http2): many sales on few connections.
-	srv.Protocols = new(http.Protocols)
-	srv.Protocols.SetHTTP1(true)
-	srv.Protocols.SetUnencryptedHTTP2(true)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

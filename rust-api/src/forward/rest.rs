@@ -38,8 +38,6 @@ pub struct RestSettings {
     /// The naive variant the benchmark compares against: a new client (so a new connection)
     /// for every request.
     pub client_per_request: bool,
-    /// h2c with prior knowledge instead of HTTP/1.1 (`--downstream-http2`).
-    pub http2: bool,
 }
 
 pub struct RestForwarder {
@@ -119,9 +117,7 @@ impl RestForwarder {
 }
 
 fn build_client(s: &RestSettings) -> Result<reqwest::Client, reqwest::Error> {
-    let builder = reqwest::Client::builder();
-    let builder = if s.http2 { builder.http2_prior_knowledge() } else { builder };
-    builder
+    reqwest::Client::builder()
         .timeout(s.timeout)
         .connect_timeout(s.connect_timeout)
         .pool_max_idle_per_host(s.pool_max_idle_per_host)
@@ -246,7 +242,6 @@ mod url_tests {
             connect_timeout: Duration::from_secs(1),
             pool_max_idle_per_host: 1,
             client_per_request: false,
-            http2: false,
         }
     }
 
