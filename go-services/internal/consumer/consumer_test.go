@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/proto"
 
@@ -334,11 +336,106 @@ func TestSigkilledConsumerProcessRestarts(t *testing.T) {
 	equal(t, v, sales, aggregates.Options{Topic: topic, SeriesCategory: "Hogar"})
 }
 
+// waitGroupMembers waits until the broker reports the group Stable with n members.
+func waitGroupMembers(t *testing.T, brokers []string, group string, n int, timeout time.Duration) {
+	t.Helper()
+	adm, closeAdm := adminClient(t, brokers)
+	defer closeAdm()
+	deadline := time.Now().Add(timeout)
+	for {
+		g, err := describeGroup(adm, group)
+		if err == nil && g.State == "Stable" && len(g.Members) == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s not Stable with %d member(s) after %v: %+v, %v", group, n, timeout, g, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func adminClient(t *testing.T, brokers []string) (*kadm.Client, func()) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kadm.NewClient(cl), cl.Close
+}
+
+func describeGroup(adm *kadm.Client, group string) (kadm.DescribedGroup, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	groups, err := adm.DescribeGroups(ctx, group)
+	if err != nil {
+		return kadm.DescribedGroup{}, err
+	}
+	return groups[group], groups[group].Err
+}
+
+// staticMemberPartitions: the partitions of topic the broker has assigned to the member with
+// instance id `instance`, and whether such a static member exists.
+func staticMemberPartitions(t *testing.T, brokers []string, group, topic, instance string) ([]int32, bool) {
+	t.Helper()
+	adm, closeAdm := adminClient(t, brokers)
+	defer closeAdm()
+	g, err := describeGroup(adm, group)
+	if err != nil {
+		t.Fatalf("describe group %s: %v", group, err)
+	}
+	for _, m := range g.Members {
+		if m.InstanceID == nil || *m.InstanceID != instance {
+			continue
+		}
+		var parts []int32
+		if c, ok := m.Assigned.AsConsumer(); ok {
+			for _, tp := range c.Topics {
+				if tp.Topic == topic {
+					parts = append(parts, tp.Partitions...)
+				}
+			}
+		}
+		slices.Sort(parts)
+		return parts, true
+	}
+	return nil, false
+}
+
+// waitGroupSettled waits until the broker reports the group Stable and state() has not changed
+// for two seconds (no member callback still on its way).
+func waitGroupSettled(t *testing.T, brokers []string, group string, state func() [3]int, timeout time.Duration) {
+	t.Helper()
+	adm, closeAdm := adminClient(t, brokers)
+	defer closeAdm()
+	deadline := time.Now().Add(timeout)
+	last, since := state(), time.Now()
+	for {
+		g, err := describeGroup(adm, group)
+		stable := err == nil && g.State == "Stable"
+		if now := state(); now != last {
+			last, since = now, time.Now()
+		}
+		if stable && time.Since(since) >= 2*time.Second {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("group %s not settled after %v (describe: %v, stable %v, member state %v)", group, timeout, err, stable, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // Static membership (issue 15 item 7): a consumer process SIGKILLed and restarted with the same
-// --instance-id takes its partitions back without a rebalance, so the other member's
-// assignment never changes (with dynamic membership the restart is a new member: the group
-// rebalances and, until the session timeout expires the dead member, its partitions wait).
-func TestRestartedStaticMemberTakesItsPartitionsBackWithoutRebalance(t *testing.T) {
+// --instance-id takes its partitions back and the other member keeps its own: nothing is revoked
+// or moved. The restarted member here leads the group (it joins first, alone), the harder case:
+// a static leader that rejoins may get one rebalance round (KIP-814: the leader is the member
+// that picks up metadata changes), in which the cooperative-sticky balancer moves nothing; a
+// follower's restart needs none. Asserting "no rebalance at all" made this test flaky while the
+// join order (so the leader) was left to chance: 2 failures in 5 runs at load 20; with A made the
+// leader, a round came in 4 of 7 runs here. With dynamic membership the restart is a new member: the group
+// rebalances at least twice (its join, then the dead member's session expiry) and the dead
+// member's partitions move, which this test refuses.
+func TestRestartedStaticLeaderTakesItsPartitionsBackAndNothingMoves(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	v := testenv.NewValkey(t)
 	bin := testenv.Binary(t, "cmd/consumer")
@@ -370,6 +467,7 @@ func TestRestartedStaticMemberTakesItsPartitionsBackWithoutRebalance(t *testing.
 	}
 	a := spawnA()
 	t.Cleanup(func() { a.Process.Kill(); a.Wait() })
+	waitGroupMembers(t, brokers, group, 1, 60*time.Second) // A alone and Stable: A leads
 	start(t, bCfg, newStore(t, v, opts))
 	// both members hold partitions: B some, fewer than all of them
 	deadline := time.Now().Add(60 * time.Second)
@@ -385,6 +483,11 @@ func TestRestartedStaticMemberTakesItsPartitionsBackWithoutRebalance(t *testing.
 	first := testenv.Sales(nSales/2, products, 21)
 	produce(t, brokers, topic, first)
 	waitTotal(t, v, int64(len(first)), 90*time.Second)
+	// The group forms in more than one round (the cooperative balancer revokes first, then
+	// assigns), and on a busy machine B's callback for the last round can run after A has
+	// already consumed the first half: wait for the group to settle before taking the baseline.
+	bState := func() [3]int { mu.Lock(); defer mu.Unlock(); return [3]int{bAssigned, bRevoked, bRebalances} }
+	waitGroupSettled(t, brokers, group, bState, 60*time.Second)
 	mu.Lock()
 	before, revokedBefore, rebalancesBefore := bAssigned, bRevoked, bRebalances
 	mu.Unlock()
@@ -393,21 +496,31 @@ func TestRestartedStaticMemberTakesItsPartitionsBackWithoutRebalance(t *testing.
 		t.Fatalf("B holds %d of %d partitions; the test needs both members to hold some; A's log:\n%s", held, partitions, b)
 	}
 
+	aBefore, static := staticMemberPartitions(t, brokers, group, topic, "a")
+	if !static || len(aBefore) == 0 {
+		t.Fatalf("no static member \"a\" holding partitions before the kill (static %v, partitions %v)", static, aBefore)
+	}
+
 	a.Process.Signal(syscall.SIGKILL)
 	a.Wait()
 	a = spawnA()
 	second := testenv.Sales(nSales/2, products, 22)
 	produce(t, brokers, topic, second)
 	waitTotal(t, v, int64(nSales), 90*time.Second)
-	time.Sleep(300 * time.Millisecond)
+	waitGroupSettled(t, brokers, group, bState, 60*time.Second)
+	// the restarted process is the same member: same instance id, same partitions
+	if aAfter, static := staticMemberPartitions(t, brokers, group, topic, "a"); !static || !slices.Equal(aAfter, aBefore) {
+		t.Fatalf("the restarted consumer is not member \"a\" with its partitions back: before %v, after %v (static %v)", aBefore, aAfter, static)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	// franz-go calls OnPartitionsAssigned after every rebalance B takes part in, also when B's
-	// own partitions do not change: no call means no rebalance
-	if bRebalances != rebalancesBefore || bAssigned != before || bRevoked != revokedBefore {
+	// own partitions do not change: the calls count the rounds
+	if bAssigned != before || bRevoked != revokedBefore || bRebalances > rebalancesBefore+1 {
 		b, _ := os.ReadFile(logs)
-		t.Fatalf("the restart rebalanced the group: B's rebalances %d → %d, partitions assigned %d → %d, revoked %d → %d; A's log:\n%s",
+		t.Fatalf("the restart moved partitions: B's rebalances %d → %d (at most one round for a leader), partitions assigned %d → %d, revoked %d → %d; A's log:\n%s",
 			rebalancesBefore, bRebalances, before, bAssigned, revokedBefore, bRevoked, b)
 	}
+	t.Logf("the leader's restart: %d rebalance round(s) seen by B, none of B's partitions revoked or added", bRebalances-rebalancesBefore)
 	equal(t, v, append(first, second...), opts)
 }
