@@ -15,6 +15,10 @@
 # a broker already running there is stopped first (each variant starts fresh). Valkey is reused
 # if it runs, else the pipeline starts and stops it each run. Then tools/capacity/broker_ab.py OUT
 # prints the comparison and writes one JSON per variant.
+#
+# WARMUP_ARGS (e.g. '--rates 3000 --step-seconds 30'): a pipeline run before the measured one on
+# each fresh broker, neither measured nor in the thread snapshot, so the JIT compilers' warm-up
+# (half the broker's CPU in the first half minute of load) does not drown what the variant changes.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -42,6 +46,11 @@ for round in $(seq "$ROUNDS"); do
     cp "$TESTBED_DIR/kafka/server.properties" "$dir/"
     pid="$(cat "$TESTBED_DIR/kafka/kafka.pid")"
     tr '\0' ' ' < "/proc/$pid/cmdline" > "$dir/cmdline"
+    if [ -n "${WARMUP_ARGS:-}" ]; then
+      # shellcheck disable=SC2086
+      scripts/benchmarks/pipeline --out "$dir/warmup" "$@" $WARMUP_ARGS > "$dir/warmup.log" 2>&1 \
+        || { tail -n 20 "$dir/warmup.log" >&2; exit 1; }
+    fi
     python3 tools/capacity/jvm_threads.py snap "$pid" "$dir/threads-before.json"
     rc=0
     scripts/benchmarks/pipeline --out "$dir/pipeline" "$@" > "$dir/pipeline.log" 2>&1 || rc=$?
