@@ -11,10 +11,11 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/valkey-io/valkey-go"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/blackfriday-operator/go-services/internal/aggregates"
 	"github.com/blackfriday-operator/go-services/internal/consumer"
+	"github.com/blackfriday-operator/go-services/internal/producer"
+	"github.com/blackfriday-operator/go-services/internal/saleid"
 	"github.com/blackfriday-operator/go-services/internal/testenv"
 	"github.com/blackfriday-operator/go-services/internal/valkeyproc"
 	pb "github.com/blackfriday-operator/go-services/proto"
@@ -152,7 +153,8 @@ func benchConsumers(brokers []string, valkeyServer string, partitions int32, n i
 	return nil
 }
 
-// prefill produces the sales into the topic (keyed by product, as the writer does).
+// prefill produces the sales into the topic as the writer does (producer.Record: keyed by
+// product, each with its own sale id, so the consumer's dedup lookups run as deployed).
 func prefill(brokers []string, topic string, sales []*pb.ProductSaleRequest) error {
 	pcl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
 	if err != nil {
@@ -160,8 +162,11 @@ func prefill(brokers []string, topic string, sales []*pb.ProductSaleRequest) err
 	}
 	defer pcl.Close()
 	for _, s := range sales {
-		v, _ := proto.Marshal(s)
-		pcl.Produce(context.Background(), &kgo.Record{Key: []byte(s.ProductoId), Value: v}, nil)
+		r, err := producer.Record(s, saleid.New(), "bench", time.Now())
+		if err != nil {
+			return err
+		}
+		pcl.Produce(context.Background(), r, nil)
 	}
 	return pcl.Flush(context.Background())
 }

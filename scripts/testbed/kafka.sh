@@ -202,24 +202,15 @@ EOF
   done
 }
 
-# Kill a bench broker that holds our ports but is not tracked by our pid file (a stale run).
-# Only brokers started by kafka.sh (config under a .testbed/kafka/) are killed; anything else on
-# the ports is reported.
+# Stop a broker of this bench (this checkout or another) that holds our ports but that our pid
+# file does not track (a stale run); anything else on the ports is reported, never killed.
 kill_stale() {
-  local port pid cmd
+  local port
   for port in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-    bench_port_open "$port" "$KAFKA_HOST" || continue
-    pid="$(bench_listener_pid "$port")"
-    [ -n "$pid" ] || bench_die "port $port is in use and its owner is unknown; free it first"
-    cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
-    case "$cmd" in
-      *kafka.Kafka*/.testbed/kafka/server.properties*|*kafka.Kafka*/.testbed/kafka-sasl/server.properties*|*kafka.Kafka*/.testbed/node/kafka/server.properties*)
-        # a broker of this bench (this checkout or another one) whose pid file is gone: stale
-        bench_log "stopping stale Kafka bench broker (pid $pid) on port $port"
-        echo "$pid" > "$KAFKA_HOME_DIR/stale.pid"
-        bench_stop_pidfile "$KAFKA_HOME_DIR/stale.pid" "stale broker" 20 ;;
-      *) bench_die "port $port is used by another program (pid $pid: ${cmd:0:120})" ;;
-    esac
+    bench_stop_stale "$port" "$KAFKA_HOST" "$KAFKA_HOME_DIR" "Kafka bench broker" 20 \
+      '*kafka.Kafka*/.testbed/kafka/server.properties*' \
+      '*kafka.Kafka*/.testbed/kafka-sasl/server.properties*' \
+      '*kafka.Kafka*/.testbed/node/kafka/server.properties*'
   done
 }
 

@@ -135,6 +135,30 @@ bench_listener_pid() {
   ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n1
 }
 
+# bench_stop_stale PORT HOST DIR WHAT GRACE PATTERN...: a bench service that holds PORT but that no
+# pid file tracks (its run died, or another checkout started it) is stopped when its command line
+# matches one of the glob PATTERNs (only ours: config files under a .testbed/ folder); anything
+# else on the port ends the script with its name, never a kill. DIR holds the transient pid file.
+bench_stop_stale() {
+  local port="$1" host="$2" dir="$3" what="$4" grace="$5" pid cmd pattern
+  shift 5
+  bench_port_open "$port" "$host" || return 0
+  pid="$(bench_listener_pid "$port")"
+  [ -n "$pid" ] || bench_die "port $port is in use and its owner is unknown; free it first"
+  cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
+  for pattern in "$@"; do
+    # shellcheck disable=SC2254  # the pattern is a glob on purpose
+    case "$cmd" in
+      $pattern)
+        bench_log "stopping stale $what (pid $pid) on port $port"
+        echo "$pid" > "$dir/stale.pid"
+        bench_stop_pidfile "$dir/stale.pid" "stale $what" "$grace"
+        return 0 ;;
+    esac
+  done
+  bench_die "port $port is used by another program (pid $pid: ${cmd:0:120})"
+}
+
 # bench_lock NAME [TIMEOUT]: serialise start/stop of one service across processes (two people or
 # two test runs starting Kafka at once). Holds an flock on fd 8 until the script exits; processes
 # started with bench_spawn / bench_daemon do not inherit it.

@@ -67,18 +67,7 @@ write_env() {
 }
 
 kill_stale() {
-  local pid cmd
-  bench_port_open "$REG_PORT" || return 0
-  pid="$(bench_listener_pid "$REG_PORT")"
-  [ -n "$pid" ] || bench_die "port $REG_PORT is in use and its owner is unknown"
-  cmd="$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null || true)"
-  case "$cmd" in
-    *registry*/.testbed/registry/config.yml*)
-      bench_log "stopping stale bench registry (pid $pid)"
-      echo "$pid" > "$REG_DIR/stale.pid"
-      bench_stop_pidfile "$REG_DIR/stale.pid" "stale registry" 10 ;;
-    *) bench_die "port $REG_PORT is used by another program (pid $pid: ${cmd:0:120})" ;;
-  esac
+  bench_stop_stale "$REG_PORT" 127.0.0.1 "$REG_DIR" "bench registry" 10 '*registry*/.testbed/registry/config.yml*'
 }
 
 start() {

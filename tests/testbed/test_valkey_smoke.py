@@ -5,13 +5,16 @@ Proves the servers are real Valkey >= 8 (not Redis), that the replica follows th
 started with `valkey.sh start-instance` keeps its data across a restart through the AOF.
 """
 import os
-import socket
+import sys
 import uuid
 
 import pytest
 import valkey
 
 from conftest import bench_script, run, wait_for
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+from private_testbed import free_port  # noqa: E402
 
 
 def client(addr):
@@ -31,12 +34,6 @@ def replica(bench):
     c = client(bench.need("VALKEY_REPLICA_ADDR", "valkey"))
     yield c
     c.close()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("which", ["primary", "replica"])

@@ -6,7 +6,7 @@ rounds; the knee; exact counts; and where the broker's CPU went by thread group 
 
     tools/capacity/broker_ab.py OUT [--save DIR --stem STEM --what TEXT --load TEXT]
 
---save writes DIR/STEM-<variant>.json per variant (date, commit, CPU model, every step of every run).
+--save writes DIR/STEM-<variant>.json per variant (STEM: broker-ab-<UTC time>) (date, commit, CPU model, every step of every run).
 """
 import argparse
 import datetime
@@ -109,7 +109,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out")
     ap.add_argument("--save")
-    ap.add_argument("--stem", default="bench-pipeline-broker-ab")
+    ap.add_argument("--stem", help="file name stem (default broker-ab-<UTC time>: not bench-pipeline-*, whose summary "
+                    "format tools/report reads)")
     ap.add_argument("--what", default="", help="what the series was (commands, time): kept in every file")
     ap.add_argument("--load", default="", help="the load average during the series")
     a = ap.parse_args(argv)
@@ -123,6 +124,7 @@ def main(argv=None):
         d = pathlib.Path(a.save)
         d.mkdir(parents=True, exist_ok=True)
         now = datetime.datetime.now(datetime.timezone.utc)
+        stem = a.stem or f"broker-ab-{now:%Y%m%dT%H%M}Z"
         for name, runs in variants.items():
             doc = {"ab_variant": name, "ab_what": a.what, "date": now.isoformat(timespec="seconds"),
                    "commit": summarize.commit(), **summarize.machine(), "load_average": a.load,
@@ -131,7 +133,7 @@ def main(argv=None):
                              "sales": r["results"]["sales"], "ok_total": r["results"]["ok_total"],
                              "counts": r["counts"] and {k: r["counts"].get(k) for k in ("match", "drain_seconds")},
                              "kafka_threads": r["threads"]} for r in runs]}
-            path = d / f"{a.stem}-{name}.json"
+            path = d / f"{stem}-{name}.json"
             path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
             print(f"results: {path}")
     return 0

@@ -245,6 +245,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("runs_dir")
     ap.add_argument("--load-at-start", default="")
+    ap.add_argument("--extra-flags", default="{}", help="JSON: the variant's extra flags per program")
+    ap.add_argument("--conditions", default="", help="what else ran on the machine (pipeline --conditions)")
     ap.add_argument("--save", help="folder for bench-pipeline-<UTC time>.json and its plot")
     a = ap.parse_args(argv)
     runs = load_runs(a.runs_dir)
@@ -267,9 +269,10 @@ def main(argv=None):
         doc = {
             "date": now.isoformat(timespec="seconds"), "commit": commit(), **machine(),
             "load_average_at_start": a.load_at_start,
-            "conditions": "the 2-core machine was shared with other jobs (up to 7 helpers building and "
-                          "testing); the load average says how busy it was, machine_busy_cores per step how "
-                          "much of the 2 cores everything used",
+            "conditions": (a.conditions or "not stated (scripts/benchmarks/pipeline --conditions)") +
+                          "; the load average says how busy the machine was at the start, "
+                          "machine_busy_cores per step how much of the 2 cores everything used",
+            "extra_flags": {k: v for k, v in json.loads(a.extra_flags).items() if v},
             "load": {"generator": "tools/loadgen (bf-loadgen, open loop)", "connections": r0["connections"],
                      "step_seconds": r0["step_seconds"], "limits": r0["limits"]},
             "summary": rows,

@@ -38,6 +38,8 @@ func main() {
 	instanceID := cfg.String("instance-id", "KAFKA_INSTANCE_ID", "", "static group membership id (e.g. the pod name): a restarted member with the same id takes its partitions back at once; must be unique per live consumer; empty = dynamic member")
 	dedupWindow := cfg.Duration("dedup-window", "DEDUP_WINDOW", aggregates.DefaultDedupWindow, "how long a counted sale id is remembered (the bf:sales:* buckets), so a client's retry of an in-doubt sale is counted once")
 	commitInterval := cfg.Duration("commit-interval", "KAFKA_COMMIT_INTERVAL", consumer.DefaultCommitInterval, "Kafka offset commits at most this often (and on revoke and shutdown); Valkey holds the counted offsets, a commit only spares the next owner a redelivery; 0: after every batch")
+	fetchMinBytes := cfg.Int("fetch-min-bytes", "KAFKA_FETCH_MIN_BYTES", consumer.DefaultFetchMinBytes, "the broker answers a fetch once it holds this many bytes of new records, or after --fetch-max-wait: larger batches per Valkey call under load; 1: at once")
+	fetchMaxWait := cfg.Duration("fetch-max-wait", "KAFKA_FETCH_MAX_WAIT", consumer.DefaultFetchMaxWait, "longest the broker holds a fetch waiting for --fetch-min-bytes: the most a trickle of sales waits before it is counted")
 	metricsListen := cfg.String("metrics-listen", "METRICS_LISTEN", ":9201", "HTTP address of /metrics, /healthz, /readyz")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
 	login := kafkaauth.Register(cfg)
@@ -46,6 +48,15 @@ func main() {
 	auth, err := login.Settings().Options()
 	if err != nil {
 		log.Error("kafka login settings", "err", err)
+		os.Exit(2)
+	}
+	// franz-go takes the minimum as an int32 and caps a fetch response at 50 MiB by default
+	if *fetchMinBytes < 1 || *fetchMinBytes > 50<<20 {
+		log.Error("--fetch-min-bytes / KAFKA_FETCH_MIN_BYTES must be between 1 and 52428800 (50 MiB)", "value", *fetchMinBytes)
+		os.Exit(2)
+	}
+	if *fetchMaxWait < 10*time.Millisecond { // franz-go's lower bound
+		log.Error("--fetch-max-wait / KAFKA_FETCH_MAX_WAIT must be at least 10ms", "value", fetchMaxWait.String())
 		os.Exit(2)
 	}
 	if *featured != "" {
@@ -79,7 +90,7 @@ func main() {
 			store := aggregates.NewStore(vk, aggregates.Options{Topic: *topic, TTL: *keyTTL, SeriesMaxLen: *seriesMaxLen, SeriesCategory: *featured, DedupWindow: *dedupWindow})
 			if err = store.Load(ctx); err == nil {
 				defer vk.Close()
-				run(ctx, log, &ready, store, consumer.Config{Brokers: config.SplitList(*brokers), Topic: *topic, Group: *group, MaxBatch: *maxBatch, CommitInterval: *commitInterval, SessionTimeout: *sessionTimeout, InstanceID: *instanceID, Auth: auth})
+				run(ctx, log, &ready, store, consumer.Config{Brokers: config.SplitList(*brokers), Topic: *topic, Group: *group, MaxBatch: *maxBatch, CommitInterval: *commitInterval, FetchMinBytes: int32(*fetchMinBytes), FetchMaxWait: *fetchMaxWait, SessionTimeout: *sessionTimeout, InstanceID: *instanceID, Auth: auth})
 				return
 			}
 			vk.Close()

@@ -2,6 +2,8 @@ package aggregates_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -239,4 +241,96 @@ func TestRetryInALaterBucketIsStillADuplicate(t *testing.T) {
 	if r := one(1); r.Duplicates != 1 || r.Applied != 0 {
 		t.Fatalf("retry two buckets later %+v, want a duplicate", r)
 	}
+}
+
+// The dedup lookup is one HMGET per bucket for all of a batch's sale ids, in slices of 1,000 ids
+// (blackfriday.lua's CHUNK). A batch of more than two slices counts each id once, also an id twice
+// in it; a later batch, two buckets on, mixing ids of the first batch (in its second slice, and
+// twice) with new ids (one twice) counts only the new ones, once each.
+func TestDuplicatesInOneBatchAndAcrossBuckets(t *testing.T) {
+	opts := aggregates.Options{Topic: "t", DedupWindow: 5 * time.Second} // buckets of 1 s
+	st, v := store(t, opts)
+	ctx := context.Background()
+	base := testenv.AsAggregates(testenv.Sales(2500+1300, 5, 4))
+	withIDs := func(part int32, ids []string) []aggregates.Sale {
+		out := make([]aggregates.Sale, len(ids))
+		for i, id := range ids {
+			out[i] = base[len(base)-1-i%len(base)]
+			out[i].Partition, out[i].Offset, out[i].SaleID = part, int64(i), id
+		}
+		return out
+	}
+	old := make([]string, 2500)
+	for i := range old {
+		old[i] = fmt.Sprintf("old-%d", i)
+	}
+	first := withIDs(0, append(old, "old-7", "old-2100")) // two ids again, in the first and third slice
+	if res, err := st.Apply(ctx, first); err != nil || res != (aggregates.Result{Applied: 2500, Duplicates: 2}) {
+		t.Fatalf("first batch %+v %v, want 2500 applied, 2 duplicates", res, err)
+	}
+	time.Sleep(2200 * time.Millisecond) // two bucket boundaries later: the ids are in an older bucket
+	var ids []string
+	for i := range 1200 {
+		ids = append(ids, fmt.Sprintf("new-%d", i))
+	}
+	// 1,200 new ids first, so the old ones and the repeats are looked up in the second slice
+	ids = append(ids, "old-0", "new-5", "old-2499", "new-1199", "old-0", "new-x", "new-x")
+	second := withIDs(1, ids)
+	if err := v.Client.Do(ctx, v.Client.B().ConfigResetstat().Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := st.Apply(ctx, second); err != nil || res != (aggregates.Result{Applied: 1201, Duplicates: 6}) {
+		t.Fatalf("second batch %+v %v, want 1201 applied (1,200 + new-x), 6 duplicates", res, err)
+	}
+	// the lookups and the bucket's writes are per batch: ≤ 7 buckets × 2 slices + the offsets'
+	// and extremes' HMGETs and HSETs, not one HEXISTS per record and bucket (≈ 8,400 here)
+	if n := hashCalls(t, v); n > 40 {
+		t.Errorf("%d HMGET/HSET/HEXISTS calls for one batch of %d records, want <= 40", n, len(second))
+	}
+	want := aggregates.Expect(append(first, second...), opts)
+	if n := want.Reports["Ropa"] + want.Reports["Hogar"] + want.Reports["Electronica"] + want.Reports["Belleza"]; n != 2500+1201 {
+		t.Fatalf("model counts %d sales, want %d", n, 2500+1201)
+	}
+	check(t, v, want)
+	counted, err := aggregates.CountedSales(ctx, v.Client)
+	if err != nil || len(counted) != 2500+1201 || counted["new-x"] != second[len(second)-2].Categoria {
+		t.Fatalf("dedup set holds %d ids (%v), want %d with new-x", len(counted), err, 2500+1201)
+	}
+}
+
+// hashCalls is how many HMGET, HSET and HEXISTS commands Valkey ran since the last CONFIG
+// RESETSTAT, also inside functions (INFO commandstats).
+func hashCalls(t *testing.T, v *testenv.Valkey) int {
+	t.Helper()
+	info, err := v.Client.Do(context.Background(), v.Client.B().Info().Section("commandstats").Build()).ToString()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(info, "\n") {
+		for _, cmd := range []string{"hmget", "hset", "hexists"} {
+			if rest, ok := strings.CutPrefix(line, "cmdstat_"+cmd+":calls="); ok {
+				calls, err := strconv.Atoi(rest[:strings.IndexByte(rest, ',')])
+				if err != nil {
+					t.Fatalf("commandstats line %q: %v", line, err)
+				}
+				n += calls
+			}
+		}
+	}
+	return n
+}
+
+// A call without records (Store.Apply never makes one; a hand-made FCALL may) changes nothing
+// and returns zeros instead of failing on an HMGET without fields.
+func TestFunctionCallWithoutRecords(t *testing.T) {
+	opts := aggregates.Options{Topic: "t"}
+	_, v := store(t, opts)
+	ctx := context.Background()
+	cmd := v.Client.B().Fcall().Function(aggregates.FunctionName).Numkeys(1).Key(aggregates.OffsetsKey("t")).Arg(opts.Args(nil)...).Build()
+	got, err := v.Client.Do(ctx, cmd).AsIntSlice()
+	if err != nil || len(got) != 3 || got[0]+got[1]+got[2] != 0 {
+		t.Fatalf("FCALL without records = %v, %v; want [0 0 0]", got, err)
+	}
+	check(t, v, aggregates.Expect(nil, opts))
 }

@@ -12,17 +12,20 @@ use crate::sale::Sale;
 pub use crate::idempotency::SALE_ID_HEADER;
 pub const VENTAS_PATH: &str = "/api/v1/ventas";
 
-/// Waits before each new try of a connect that failed (refused or timed out), about 0.75 s in
-/// all. A rust-api pod can be Ready a moment before the network lets it reach grpc-client: on
-/// the bench node a pod the HPA had just added turned Ready 0.25 s before its first calls, which
-/// the NetworkPolicy engine (kube-router, resyncing in 60–800 ms) still refused with 503
-/// (docs/testbed-node.md). A grpc-client pod restarting closes its port for a moment too. Past
-/// the last try the sale is a 503, not stored, as before.
-const CONNECT_RETRY_DELAYS: [Duration; 4] = [
+/// Waits before each new try of a connect that failed (refused or timed out), about 3 s in all,
+/// and never past the call's own budget (`timeout`). A rust-api pod can be Ready a moment before
+/// the network lets it reach grpc-client: on the bench node a pod the HPA had just added turned
+/// Ready 0.25 s before its first calls, which the NetworkPolicy engine (kube-router, resyncing in
+/// 60–800 ms) still refused with 503 (docs/testbed-node.md); the first budget (0.75 s) was shorter
+/// than the slowest resync seen. A grpc-client pod restarting closes its port for a moment too.
+/// Past the last try the sale is a 503, not stored, as before.
+const CONNECT_RETRY_DELAYS: [Duration; 6] = [
     Duration::from_millis(50),
     Duration::from_millis(100),
     Duration::from_millis(200),
     Duration::from_millis(400),
+    Duration::from_millis(800),
+    Duration::from_millis(1600),
 ];
 
 #[derive(Debug, Clone)]
@@ -73,6 +76,7 @@ impl RestForwarder {
         let body = bytes::Bytes::from(body);
         let sale_id = HeaderValue::from_str(sale_id).expect("a UUID is a valid header value");
         let mut retries = CONNECT_RETRY_DELAYS.iter();
+        let deadline = tokio::time::Instant::now() + self.settings.timeout;
         let resp = loop {
             let sent = client
                 .post(self.url.clone())
@@ -85,8 +89,10 @@ impl RestForwarder {
                 Ok(resp) => break resp,
                 // A failed connect sent nothing, so trying again cannot store the sale twice.
                 Err(e) if e.is_connect() => match retries.next() {
-                    Some(delay) => tokio::time::sleep(*delay).await,
-                    None => return Err(map_transport_error(&e)),
+                    Some(delay) if tokio::time::Instant::now() + *delay < deadline => {
+                        tokio::time::sleep(*delay).await
+                    }
+                    _ => return Err(map_transport_error(&e)),
                 },
                 Err(e) => return Err(map_transport_error(&e)),
             }

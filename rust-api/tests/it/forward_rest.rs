@@ -73,6 +73,38 @@ async fn a_refused_connect_is_tried_again_until_the_downstream_listens() {
 }
 
 #[tokio::test]
+async fn a_connect_refused_for_over_a_second_is_still_tried_again() {
+    // kube-router was seen resyncing a new pod's policy in up to 800 ms, past the first retry
+    // budget (0.75 s): a port that opens after 1.2 s still gets the sale, once.
+    let port = closed_port().await;
+    let api = start_rest(port, &[]).await;
+    let late = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        fake_http_at(port).await
+    });
+    let (status, _, body) = api.post(GOOD).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(late.await.unwrap().seen.sale_ids.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn connect_retries_stop_at_the_calls_budget() {
+    // The same late port, but a 400 ms budget for the whole call: the tries stop within it, so the
+    // sale is a 503 (not stored) although the port opens later; without the bound it would be 200.
+    let port = closed_port().await;
+    let api = start_rest(port, &["--downstream-timeout-ms", "400"]).await;
+    let late = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        fake_http_at(port).await
+    });
+    let (status, _, body) = api.post(GOOD).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(error_body(&body).error, "downstream_unavailable");
+    let down = late.await.unwrap();
+    assert!(down.seen.sale_ids.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn downstream_slow_is_504() {
     let down = fake_http().await;
     down.set(Behavior::Slow(Duration::from_secs(3)));
