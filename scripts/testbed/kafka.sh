@@ -12,6 +12,9 @@
 # Broker: PLAINTEXT 127.0.0.1:19092, controller 127.0.0.1:19093, auto.create.topics.enable=false
 # (set KAFKA_AUTO_CREATE=true before a fresh start to turn it on). State under .testbed/kafka/.
 # Tunables: KAFKA_HEAP (default -Xms256m -Xmx512m), KAFKA_JVM_OPTS, KAFKA_START_TIMEOUT (s, 120),
+# KAFKA_EXTRA_PROPS (whitespace-separated key=value server properties appended after the defaults;
+# a key given twice takes the later value, as java.util.Properties reads it: e.g.
+# KAFKA_EXTRA_PROPS='num.network.threads=1 num.io.threads=1' for an A/B, docs/capacity.md),
 # JAVA_HOME, KAFKA_HOST (default 127.0.0.1: the address it listens on and advertises; the bench
 # node runs a broker of its own on the node IP, which pods reach). A fresh start wipes the data
 # dir; a running healthy broker is reused as it is.
@@ -191,6 +194,12 @@ log.flush.interval.messages=9223372036854775807
 auto.create.topics.enable=${KAFKA_AUTO_CREATE:-false}
 delete.topic.enable=true
 EOF
+  local kv kvs
+  read -ra kvs <<< "${KAFKA_EXTRA_PROPS:-}"   # words, never globbed
+  for kv in "${kvs[@]}"; do
+    [[ "$kv" == *=* ]] || bench_die "KAFKA_EXTRA_PROPS: key=value words, not '$kv'"
+    printf '%s\n' "$kv" >> "$KAFKA_PROPS"
+  done
 }
 
 # Stop a broker of this bench (this checkout or another) that holds our ports but that our pid
