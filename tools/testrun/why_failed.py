@@ -17,10 +17,11 @@ lines. At most MAX_LINES lines, each cut to MAX_CHARS characters.
 import re
 import sys
 
+from counts import ANSI  # the colour codes a runner may print, as counts.py strips them
+
 MAX_LINES = 24
 MAX_CHARS = 400
 TAIL = 6
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PYTEST_SUMMARY = re.compile(r"^(FAILED|ERROR) \S+")
 PYTEST_E = re.compile(r"^E\s{2,}\S")
 PYTEST_SECTION = re.compile(r"^_{3,} .* _{3,}$")
