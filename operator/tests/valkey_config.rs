@@ -75,35 +75,65 @@ fn free_port() -> u16 {
 
 /// Start valkey-server from the rendered config; only the address, port and data dir are
 /// overridden (command-line options win over the file), plus where a replica finds the primary.
+/// Ready means the process is alive and answers a PING on its port (any reply: NOAUTH is one).
+/// A port from `free_port` is free only when it is picked: if the server exits (another
+/// program took the port first), it is started again on a new port, and its log says why.
 fn start(binary: &str, index: i32, primary_port: Option<u16>) -> Server {
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!("bf-valkey-{}-{index}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let conf = dir.join("valkey.conf");
-    std::fs::write(&conf, rendered_config(index, &dir)).unwrap();
-    let mut cmd = Command::new(binary);
-    cmd.arg(&conf)
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if let Some(primary) = primary_port {
-        cmd.args(["--replicaof", "127.0.0.1", &primary.to_string()]);
+    let mut exits = Vec::new();
+    for _ in 0..3 {
+        let port = free_port();
+        let dir =
+            std::env::temp_dir().join(format!("bf-valkey-{}-{index}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("valkey.conf");
+        std::fs::write(&conf, rendered_config(index, &dir)).unwrap();
+        let log = std::fs::File::create(dir.join("valkey.log")).unwrap();
+        let mut cmd = Command::new(binary);
+        cmd.arg(&conf)
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        if let Some(primary) = primary_port {
+            cmd.args(["--replicaof", "127.0.0.1", &primary.to_string()]);
+        }
+        let child = cmd.spawn().expect("valkey-server starts");
+        let mut server = Server {
+            child,
+            port,
+            _dir: TempDir(dir.clone()),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let text = std::fs::read_to_string(dir.join("valkey.log")).unwrap_or_default();
+                exits.push(format!("port {port}: exited {status}:\n{text}"));
+                break;
+            }
+            if answers_ping(port) {
+                return server;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "valkey-server did not answer on {port}: {}",
+                std::fs::read_to_string(dir.join("valkey.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
-    let child = cmd.spawn().expect("valkey-server starts");
-    let server = Server {
-        child,
-        port,
-        _dir: TempDir(dir),
+    panic!("valkey-server exited three times:\n{}", exits.join("\n"));
+}
+
+/// Does something on `port` answer a RESP PING with a reply line?
+fn answers_ping(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "valkey-server did not listen on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream.write_all(b"*1\r\n$4\r\nPING\r\n").is_err() {
+        return false;
     }
-    server
+    let mut line = String::new();
+    matches!(BufReader::new(stream).read_line(&mut line), Ok(n) if n > 0)
 }
 
 /// One RESP command, its reply as text (bulk strings and arrays flattened, one item per line).
