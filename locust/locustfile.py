@@ -11,7 +11,8 @@ Options (flag / environment variable / default):
   --featured-category BF_FEATURED_CATEGORY  Belleza  the carnet's category
   --featured-weight   BF_FEATURED_WEIGHT    2.0   its weight (others keep the catalogue's, 1.0)
   --max-fail-ratio    BF_MAX_FAIL_RATIO     0.01  exit 3 when more sales than this ended without a 2xx
-                                                  (after their retries)
+                                                  (refused, or in doubt after their retries); a sale the
+                                                  end of the run cut short is not judged (see below)
   --max-attempts      BF_MAX_ATTEMPTS       10    tries per sale: an in-doubt answer (5xx, connection error)
                                                   is retried with the same Idempotency-Key, backing off
                                                   0.25 s doubling to 5 s (~30 s of retrying in all)
@@ -27,7 +28,10 @@ Options (flag / environment variable / default):
 Every sale carries an Idempotency-Key (a UUID made here). The tally counts distinct keys answered
 2xx at least once, per category: the number the pipeline must have counted (docs/contracts.md §1).
 A sale whose every try ended in doubt is listed in `in_doubt_keys` of the results; the main job
-resolves each against Valkey. Latency is reported, never judged (no timed limit).
+resolves each against Valkey. So is a sale the end of the run cut short (its request or its retries
+still going when locust stopped, counted in `cut_short`): it may be stored, so it is resolved like
+any in-doubt sale, but it says nothing about the system and stays out of the failure ratio — with
+few users and a short run, up to one such sale per user would otherwise decide the verdict. Latency is reported, never judged (no timed limit).
 Exit codes: 0 ok, 1 locust's own (e.g. import error, catalogue error), 2 no request sent or no 2xx,
 3 failure ratio above the limit, 5 an error answer broke the contract (not the JSON error body).
 """
@@ -61,7 +65,7 @@ class Tally:
         self.lock = threading.Lock()
         self.ok, self.refused, self.in_doubt, self.pending = {}, {}, {}, {}
         self.status, self.violations = {}, []
-        self.sales = self.retries = 0
+        self.sales = self.retries = self.cut_short = 0
         self.first = self.last = None
         self.answers = None  # file of answer lines, when --answers-file is set
 
@@ -214,17 +218,20 @@ def _(environment, **_kw):
     s = environment.stats.total
     t = STATE["tally"]
     with t.lock:
-        # a sale still being retried when the run stopped is in doubt too
+        # a sale still being tried when the run stopped is in doubt too (it may be stored), but the
+        # stop, not the system, left it undecided: it is not judged in the failure ratio
         for key, cat in t.pending.items():
             t.in_doubt.setdefault(cat, set()).add(key)
+        t.cut_short = len(t.pending)
         t.pending.clear()
         if t.answers:
             t.answers.close()
     p = {q: s.get_response_time_percentile(q) if s.num_requests else None for q in (0.5, 0.95, 0.99)}
     elapsed = (t.last - t.first) if t.first and t.last and t.last > t.first else 0.0
     n_ok = sum(len(v) for v in t.ok.values())
-    not_ok = t.sales - n_ok
-    fail_ratio = not_ok / t.sales if t.sales else 0.0
+    decided = t.sales - t.cut_short
+    not_ok = decided - n_ok
+    fail_ratio = not_ok / decided if decided else 0.0
     code, reason = 0, "ok"
     if s.num_requests == 0:
         code, reason = 2, "no request was sent"
@@ -233,7 +240,7 @@ def _(environment, **_kw):
     elif t.violations:
         code, reason = 5, f"{len(t.violations)} error answer(s) without the contract's JSON body, e.g. {t.violations[0]}"
     elif fail_ratio > opts.max_fail_ratio:
-        code, reason = 3, f"failure ratio {fail_ratio:.4f} > {opts.max_fail_ratio} ({not_ok} of {t.sales} sales not accepted)"
+        code, reason = 3, f"failure ratio {fail_ratio:.4f} > {opts.max_fail_ratio} ({not_ok} of {decided} decided sales not accepted)"
     counts = lambda d: {k: len(v) for k, v in sorted(d.items())}  # noqa: E731
     result = {
         "ok_by_category": counts(t.ok),
@@ -241,7 +248,7 @@ def _(environment, **_kw):
         "in_doubt_by_category": counts(t.in_doubt),
         "in_doubt_keys": {k: sorted(v) for k, v in sorted(t.in_doubt.items())},
         "status_counts": dict(sorted(t.status.items())),
-        "sales": t.sales, "requests": s.num_requests, "failures": s.num_failures, "retries": t.retries,
+        "sales": t.sales, "cut_short": t.cut_short, "requests": s.num_requests, "failures": s.num_failures, "retries": t.retries,
         "ok_total": n_ok,
         "fail_ratio": fail_ratio,
         "contract_violations": t.violations,
@@ -265,6 +272,6 @@ def _(environment, **_kw):
         keys = {name: {k: sorted(v) for k, v in sorted(getattr(t, name).items())} for name in ("ok", "in_doubt")}
         path.write_text(json.dumps(keys) + "\n")
     print(f"locust verdict: {reason} (sales={t.sales}, requests={s.num_requests}, retries={t.retries}, "
-          f"in doubt={sum(result['in_doubt_by_category'].values())}, p95={p[0.95]} ms); "
+          f"in doubt={sum(result['in_doubt_by_category'].values())} (cut short by the stop {t.cut_short}), p95={p[0.95]} ms); "
           f"accepted per category {result['ok_by_category']}", flush=True)
     environment.process_exit_code = code

@@ -1,7 +1,9 @@
 """A loopback HTTP server that takes sales like the API does (200 or a configured failure) and counts
 what it stored per category, once per Idempotency-Key like the consumer: the reference the
 locustfile's own tally is checked against. With store_before_fail the failing answers come after
-the sale was stored (the in-doubt case a timeout or a lost connection leaves)."""
+the sale was stored (the in-doubt case a timeout or a lost connection leaves). With stall_after=N
+every request after the N-th is held unanswered until the sink closes: a run that ends with every
+user waiting on its sale."""
 import http.server
 import json
 import pathlib
@@ -11,8 +13,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 class Sink:
-    def __init__(self, fail_every=0, fail_status=503, store_before_fail=False, body=None):
+    def __init__(self, fail_every=0, fail_status=503, store_before_fail=False, body=None, stall_after=0):
         self.ok, self.bad, self.lock = {}, 0, threading.Lock()
+        self.stall_after, self.closing = stall_after, threading.Event()
         self.n, self.fail_every, self.fail_status = 0, fail_every, fail_status
         self.store_before_fail, self.body = store_before_fail, body
         self.keys, self.no_key = set(), 0
@@ -33,6 +36,11 @@ class Sink:
                 key = self.headers.get("Idempotency-Key")
                 with sink.lock:
                     sink.n += 1
+                    stall = sink.stall_after and sink.n > sink.stall_after
+                if stall:
+                    sink.closing.wait()
+                    return
+                with sink.lock:
                     fail = sink.fail_every and sink.n % sink.fail_every == 0
                     sink.no_key += key is None
                     if valid and (not fail or sink.store_before_fail) and key not in sink.keys:
@@ -61,5 +69,6 @@ class Sink:
         return self
 
     def __exit__(self, *a):
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()

@@ -65,6 +65,18 @@ def test_tally_matches_server_and_catalogue_from_registry(registry, tmp_path):
     assert r["latency_ms"]["p95"] is not None
 
 
+def test_sales_cut_short_by_the_stop_are_in_doubt_but_not_failures(tmp_path):
+    # after 40 answers the server holds every request: the run ends with each of the 4 users waiting
+    # on a sale. Those sales may be stored (in doubt, for reconciliation) but the stop, not the
+    # system, left them undecided: 4 of 44 would be a 9 % failure ratio against the 1 % limit
+    with Sink(stall_after=40) as sink:
+        p, r = run_locust(sink.port, tmp_path, users=4, seconds=3)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    assert r["ok_total"] == sum(sink.ok.values()) == 40 and r["sales"] == 44
+    assert r["cut_short"] == sum(r["in_doubt_by_category"].values()) == 4
+    assert r["fail_ratio"] == 0.0 and r["verdict"] == "ok"
+
+
 def test_refused_sales_count_against_the_failure_ratio(tmp_path):
     with Sink(fail_every=5, fail_status=422) as sink:
         p, r = run_locust(sink.port, tmp_path, "--max-fail-ratio", "0.05")

@@ -38,8 +38,8 @@ def summary_lines(out):
     d = c.get("drain_seconds")
     lines = [
         f"    sales {r['sales']}  accepted {r['ok_total']}  requests {r['requests']} (retries {r['retries']})  "
-        f"failed answers {r['failures']}  sales not accepted {100 * r['fail_ratio']:.2f} %  status {r['status_counts']}",
-        f"    in doubt after every retry: {sum(r['in_doubt_by_category'].values())} (counted: {sum(c.get('in_doubt_counted', {}).values())})"
+        f"failed answers {r['failures']}  decided sales not accepted {100 * r['fail_ratio']:.2f} %  status {r['status_counts']}",
+        f"    in doubt: {sum(r['in_doubt_by_category'].values())} (cut short by the stop: {r.get('cut_short', 0)}; counted: {sum(c.get('in_doubt_counted', {}).values())})"
         f"  refused (4xx): {sum(r['refused_by_category'].values())}  answers without the JSON error body: {len(r['contract_violations'])}",
         f"    throughput {r['throughput_rps']} req/s over {r['elapsed_s']} s ({r['ok_throughput_rps']} accepted sales/s)",
         f"    latency ms  p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}  avg {lat['avg']:.1f}  max {lat['max']:.0f}",
