@@ -168,6 +168,11 @@ stop() {
     stop_instance "$port"
     unmount_data "$port"
   done
+  # a tmpfs whose instance left no pid file (killed by a fault test, or its pid file removed) is
+  # unmounted too: else the data dir can neither be reused nor deleted ("Device or resource busy")
+  for d in "$VK_DIR"/*/; do
+    [ -d "$d" ] && unmount_data "$(basename "$d")"
+  done
   bench_env_unset VALKEY_ADDR VALKEY_REPLICA_ADDR
 }
 

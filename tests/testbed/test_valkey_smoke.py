@@ -115,3 +115,26 @@ def test_extra_instance_survives_restart_from_aof(tmp_path):
         c.close()
     finally:
         run(["bash", script, "stop-instance", str(port)], timeout=60, check=False)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="VALKEY_PRIMARY_TMPFS mounts a tmpfs (root)")
+def test_stop_unmounts_the_primary_tmpfs_even_without_its_pid_file(tmp_path):
+    # the disk-full fault's volume: when its instance died and left no pid file, stop must still
+    # unmount it, else the next run can neither reuse nor delete the data dir
+    p, r = free_port(), free_port()
+    env = dict(os.environ, TESTBED_DIR=str(tmp_path / "bench"), VALKEY_PRIMARY_PORT=str(p),
+               VALKEY_REPLICA_PORT=str(r), VALKEY_PRIMARY_TMPFS="16m")
+    script = bench_script("valkey.sh")
+    data = tmp_path / "bench" / "valkey" / str(p)
+    run(["bash", script, "start"], timeout=90, env=env)
+    try:
+        assert os.path.ismount(data)
+        pidfile = tmp_path / "bench" / "valkey" / "run" / f"{p}.pid"
+        os.kill(int(pidfile.read_text()), 9)
+        pidfile.unlink()
+    finally:
+        run(["bash", script, "stop"], timeout=90, env=env)
+    left_mounted = os.path.ismount(data)
+    if left_mounted:
+        run(["umount", str(data)], check=False)  # do not leak the mount when the test fails
+    assert not left_mounted
