@@ -37,6 +37,13 @@ def test_dry_run_prints_the_plan_without_grpc_client_sink():
     assert "nothing started" in r.stdout
 
 
+def test_program_cpus_gives_every_program_a_pods_threads():
+    r = bp("--dry-run", "--program-cpus", "1", "--api-args", "--pool-max-idle-per-host 64")
+    assert r.returncode == 0, r.stderr
+    assert "GOMAXPROCS=1, rust-api --workers 1" in r.stdout
+    assert "rust-api '--workers 1 --pool-max-idle-per-host 64'" in r.stdout
+
+
 @pytest.mark.parametrize("args,message", [
     (["--modes", "http"], "--modes: rest and/or grpc"),
     (["--configs", "null,fast"], "--configs: null, client-sink, kafka-sink, full"),
@@ -44,6 +51,7 @@ def test_dry_run_prints_the_plan_without_grpc_client_sink():
     (["--repeats", "0"], "--repeats: a positive integer"),
     (["--driver", "wrk"], "--driver: loadgen or locust"),
     (["--port-base", "65530"], "--port-base: at most 65525"),
+    (["--program-cpus", "0"], "--program-cpus: a positive integer"),
     (["--bogus"], "unknown option --bogus"),
 ])
 def test_bad_arguments_name_the_option(args, message):
