@@ -37,6 +37,13 @@ def test_dry_run_prints_the_plan_without_grpc_client_sink():
     assert "nothing started" in r.stdout
 
 
+def test_warm_up_runs_the_first_modes_full_pipeline_before_the_plan():
+    r = bp("--dry-run", "--modes", "grpc,rest", "--configs", "null", "--warmup-seconds", "60", "--warmup-rate", "2500")
+    assert r.returncode == 0, r.stderr
+    assert "warm-up: grpc/full at 2500 sales/s for 60 s, unmeasured" in r.stdout
+    assert "warm-up" not in bp("--dry-run").stdout
+
+
 def test_program_cpus_gives_every_program_a_pods_threads():
     r = bp("--dry-run", "--program-cpus", "1", "--api-args", "--pool-max-idle-per-host 64")
     assert r.returncode == 0, r.stderr
@@ -52,6 +59,8 @@ def test_program_cpus_gives_every_program_a_pods_threads():
     (["--driver", "wrk"], "--driver: loadgen or locust"),
     (["--port-base", "65530"], "--port-base: at most 65525"),
     (["--program-cpus", "0"], "--program-cpus: a positive integer"),
+    (["--warmup-seconds", "1m"], "--warmup-seconds: a whole number of seconds"),
+    (["--warmup-rate", "0"], "--warmup-rate: a positive integer"),
     (["--bogus"], "unknown option --bogus"),
 ])
 def test_bad_arguments_name_the_option(args, message):
