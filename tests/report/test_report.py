@@ -370,6 +370,14 @@ def test_capacity_ab_file_shows_its_variant_and_records_per_produce_request(tmp_
     assert "| 455 (440–473) | 46 (45–47) | 6.5 (5.7–7.3) | 3/3 |" in en
 
 
+def test_capacity_series_shows_the_options_it_ran_with(tmp_path):
+    r = bare_report(tmp_path, {"capacity/bench-pipeline-bf-loadgen-20261201T0607Z.json": {
+        "date": "D", "commit": "abcdef", "cpus": 2, "summary": [cap_row("rest", "full", [5000], [339], [28])],
+        "extra_flags": {"warmup_seconds": "90 s at 3000/s", "rust-api": "--workers 1"}}})
+    assert "Options of this series: rust-api `--workers 1`; warmup_seconds `90 s at 3000/s`" in r.capacity("en")
+    assert "Opciones de esta serie (texto original): rust-api `--workers 1`" in r.capacity("es")
+
+
 def test_missing_lists_the_absent_results_and_always_the_cloud(tmp_path):
     r = bare_report(tmp_path, {"experiments/kafka/users-5.run1.json": {"run": 1}})
     es = r.missing("es")

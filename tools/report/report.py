@@ -413,6 +413,8 @@ class Report:
                                             if limits.get("p99_ms") is not None and limits.get("error_ratio") is not None else ""))
             if d.get("ab_what"):
                 out += ["", t["cap_ab"].format(what=d["ab_what"])]
+            if d.get("extra_flags"):  # e.g. a warm-up or extra program flags: what the figures were taken with
+                out += ["", t["cap_flags"].format(flags="; ".join(f"{k} `{v}`" for k, v in sorted(d["extra_flags"].items())))]
             out += ["", t["cap_cols"], "|---|---|---|---|---|---|---|---|---|"]
             rows = {}
             for r in d.get("summary", []):
