@@ -36,12 +36,12 @@ class Sink:
                 key = self.headers.get("Idempotency-Key")
                 with sink.lock:
                     sink.n += 1
-                    stall = sink.stall_after and sink.n > sink.stall_after
-                if stall:
+                    n = sink.n  # this request's number: another may count itself before the next lock
+                if sink.stall_after and n > sink.stall_after:
                     sink.closing.wait()
                     return
                 with sink.lock:
-                    fail = sink.fail_every and sink.n % sink.fail_every == 0
+                    fail = sink.fail_every and n % sink.fail_every == 0
                     sink.no_key += key is None
                     if valid and (not fail or sink.store_before_fail) and key not in sink.keys:
                         sink.keys.add(key)
