@@ -31,7 +31,8 @@ A sale whose every try ended in doubt is listed in `in_doubt_keys` of the result
 resolves each against Valkey. So is a sale the end of the run cut short (its request or its retries
 still going when locust stopped, counted in `cut_short`): it may be stored, so it is resolved like
 any in-doubt sale, but it says nothing about the system and stays out of the failure ratio — with
-few users and a short run, up to one such sale per user would otherwise decide the verdict. Latency is reported, never judged (no timed limit).
+few users and a short run, up to one such sale per user would otherwise decide the verdict.
+Latency is reported, never judged (no timed limit).
 Exit codes: 0 ok, 1 locust's own (e.g. import error, catalogue error), 2 no request sent or no 2xx,
 3 failure ratio above the limit, 5 an error answer broke the contract (not the JSON error body).
 """

@@ -166,10 +166,9 @@ stop() {
     port="$(basename "$pf" .pid)"
     [ "$port" = stale ] && continue
     stop_instance "$port"
-    unmount_data "$port"
   done
-  # a tmpfs whose instance left no pid file (killed by a fault test, or its pid file removed) is
-  # unmounted too: else the data dir can neither be reused nor deleted ("Device or resource busy")
+  # every data dir's tmpfs, once its instance is stopped; also one whose instance left no pid file
+  # (killed by a fault test): else the dir can neither be reused nor deleted ("Device or resource busy")
   for d in "$VK_DIR"/*/; do
     [ -d "$d" ] && unmount_data "$(basename "$d")"
   done
