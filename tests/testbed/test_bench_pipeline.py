@@ -61,6 +61,7 @@ def test_program_cpus_gives_every_program_a_pods_threads():
     (["--program-cpus", "0"], "--program-cpus: a positive integer"),
     (["--warmup-seconds", "1m"], "--warmup-seconds: a whole number of seconds"),
     (["--warmup-rate", "0"], "--warmup-rate: a positive integer"),
+    (["--cpu-split", "5s"], "--cpu-split: whole seconds"),
     (["--bogus"], "unknown option --bogus"),
 ])
 def test_bad_arguments_name_the_option(args, message):

@@ -19,10 +19,7 @@ if [ ! -x "$dir/bin/inferno-flamegraph" ]; then
   echo "flamegraph: building inferno $INFERNO_VERSION into $dir (once per machine)" >&2
   nice cargo install inferno --version "$INFERNO_VERSION" --locked --root "$dir" >&2
 fi
-if ! command -v perf >/dev/null; then
-  apt-get install -y --no-install-recommends linux-perf >/dev/null 2>&1 \
-    || { apt-get update -qq && apt-get install -y --no-install-recommends linux-perf >/dev/null; }
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/need-perf.sh"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 perf record -q -F 499 -g -p "$pid" -o "$tmp/perf.data" -- sleep "$secs" >/dev/null 2>&1
 perf script -i "$tmp/perf.data" 2>/dev/null | "$dir/bin/inferno-collapse-perf" > "$tmp/folded"
