@@ -29,24 +29,67 @@ var (
 )
 
 // startValkey runs a private valkey-server with the given persistence settings and returns a
-// client and a stop func that also removes its files.
-func startValkey(bin string, persistence []string) (valkey.Client, func(), error) {
-	dir, err := os.MkdirTemp("", "bench-valkey")
+// client and a stop func that also removes its files. withReplica adds a second server, with
+// the same persistence, replicating from the first (the pipeline's default topology: a primary
+// VM and a replica VM, both append-only), and returns once the replica is in sync: a primary
+// with a replica propagates every write to it whether or not it keeps an AOF.
+func startValkey(bin string, persistence []string, withReplica bool) (valkey.Client, func(), error) {
+	var stops []func()
+	stop := func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+	}
+	start := func(extra ...string) (*valkeyproc.Server, error) {
+		dir, err := os.MkdirTemp("", "bench-valkey")
+		if err != nil {
+			return nil, err
+		}
+		srv, err := valkeyproc.Start(bin, dir, append(append([]string{}, persistence...), extra...)...)
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		stops = append(stops, func() { srv.Stop(); os.RemoveAll(dir) })
+		return srv, nil
+	}
+	primary, err := start()
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := valkeyproc.Start(bin, dir, persistence...)
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	stop := func() { srv.Stop(); os.RemoveAll(dir) }
-	c, err := valkeyproc.Connect(srv.Addr, 0, 5*time.Second)
+	c, err := valkeyproc.Connect(primary.Addr, 0, 5*time.Second)
 	if err != nil {
 		stop()
 		return nil, nil, err
 	}
+	stops = append(stops, c.Close)
+	if withReplica {
+		host, port, _ := strings.Cut(primary.Addr, ":")
+		if _, err := start("--replicaof", host, port); err != nil {
+			stop()
+			return nil, nil, err
+		}
+		if err := waitReplicaOnline(c, 10*time.Second); err != nil {
+			stop()
+			return nil, nil, err
+		}
+	}
 	return c, stop, nil
+}
+
+// waitReplicaOnline waits until the primary lists a replica in state online (full sync done).
+func waitReplicaOnline(c valkey.Client, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		info, _ := c.Do(context.Background(), c.B().Info().Section("replication").Build()).ToString()
+		if strings.Contains(info, "state=online") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the replica did not come online in %v: %s", timeout, info)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // serverCommands sums the calls of every command Valkey has executed (INFO commandstats),
@@ -116,18 +159,17 @@ func benchConsumers(brokers []string, valkeyServer string, partitions int32, n i
 		n, partitions, series, time.Since(t0).Round(time.Millisecond))
 
 	// the real consumer
-	fast, diffs, err := runConsumer(brokers, topic, valkeyServer, aofEverysec, sales, featured, true)
+	fast, diffs, err := runConsumer(brokers, topic, valkeyServer, aofEverysec, false, sales, featured, true)
 	if err != nil {
 		return err
 	}
 
 	// the naive consumer
-	vk, stopVK, err := startValkey(valkeyServer, aofEverysec)
+	vk, stopVK, err := startValkey(valkeyServer, aofEverysec, false)
 	if err != nil {
 		return err
 	}
 	defer stopVK()
-	defer vk.Close()
 	before := serverCommands(vk)
 	naive, err := runNaive(brokers, topic, vk, n, naiveLimit, featured)
 	if err != nil {
@@ -173,8 +215,9 @@ func prefill(brokers []string, topic string, sales []*pb.ProductSaleRequest) err
 
 // benchAOF is P4: the real consumer draining the same pre-filled topic into a Valkey with AOF
 // everysec (as deployed) and into one without persistence, alternating which goes first each
-// round; prints each round and the median (min–max) of the ratio within a round.
-func benchAOF(brokers []string, valkeyServer string, partitions int32, n, rounds int, featured string) error {
+// round; prints each round and the median (min–max) of the ratio within a round. withReplica:
+// each Valkey has a replica with the same persistence (the default deployment: two VMs).
+func benchAOF(brokers []string, valkeyServer string, partitions int32, n, rounds int, featured string, withReplica bool) error {
 	if valkeyServer == "" {
 		return fmt.Errorf("no valkey-server binary (-valkey-server or VALKEY_SERVER)")
 	}
@@ -187,7 +230,11 @@ func benchAOF(brokers []string, valkeyServer string, partitions int32, n, rounds
 	if err := prefill(brokers, topic, sales); err != nil {
 		return err
 	}
-	fmt.Printf("== P4 consumer with Valkey AOF everysec vs AOF off: drain %d pre-filled sales, %d rounds, order alternating\n", n, rounds)
+	topology := "a primary alone"
+	if withReplica {
+		topology = "a primary and its replica, both with the setting (the default deployment)"
+	}
+	fmt.Printf("== P4 consumer with Valkey AOF everysec vs AOF off (%s): drain %d pre-filled sales, %d rounds, order alternating\n", topology, n, rounds)
 	settings := []struct {
 		name string
 		args []string
@@ -196,7 +243,7 @@ func benchAOF(brokers []string, valkeyServer string, partitions int32, n, rounds
 	for round := range rounds {
 		for k := range settings {
 			i := (k + round) % len(settings)
-			r, diffs, err := runConsumer(brokers, topic, valkeyServer, settings[i].args, sales, featured, false)
+			r, diffs, err := runConsumer(brokers, topic, valkeyServer, settings[i].args, withReplica, sales, featured, false)
 			if err != nil {
 				return err
 			}
@@ -221,14 +268,13 @@ func benchAOF(brokers []string, valkeyServer string, partitions int32, n, rounds
 // runConsumer drains the whole topic with the real consumer (a fresh group) into a fresh private
 // Valkey with the given persistence, and returns the result and how the Valkey content differs
 // from the model of the sales.
-func runConsumer(brokers []string, topic, valkeyServer string, persistence []string, sales []*pb.ProductSaleRequest, featured string, verbose bool) (consumerResult, []string, error) {
+func runConsumer(brokers []string, topic, valkeyServer string, persistence []string, withReplica bool, sales []*pb.ProductSaleRequest, featured string, verbose bool) (consumerResult, []string, error) {
 	n := len(sales)
-	vk, stopVK, err := startValkey(valkeyServer, persistence)
+	vk, stopVK, err := startValkey(valkeyServer, persistence, withReplica)
 	if err != nil {
 		return consumerResult{}, nil, err
 	}
 	defer stopVK()
-	defer vk.Close()
 	opts := aggregates.Options{Topic: topic, SeriesCategory: featured}
 	store := &countingStore{Store: aggregates.NewStore(vk, opts)}
 	if err := store.Load(context.Background()); err != nil {

@@ -66,12 +66,13 @@ func main() {
 		sales := fs.Int("sales", 200000, "sales pre-filled into the topic")
 		rounds := fs.Int("rounds", 5, "rounds; each drains the topic once per setting")
 		featured := fs.String("featured-category", "Belleza", "keep price streams only for this category, as the pipeline runs (empty: every product)")
+		replica := fs.Bool("replica", false, "give each Valkey a replica with the same persistence (the default deployment: primary and replica VMs)")
 		fs.Parse(os.Args[2:])
 		if *rounds < 1 {
 			fmt.Fprintln(os.Stderr, "bench: -rounds must be at least 1")
 			os.Exit(2)
 		}
-		err = benchAOF(strings.Split(*brokers, ","), *valkeyServer, int32(*partitions), *sales, *rounds, *featured)
+		err = benchAOF(strings.Split(*brokers, ","), *valkeyServer, int32(*partitions), *sales, *rounds, *featured, *replica)
 	default:
 		err = fmt.Errorf("unknown benchmark %q", os.Args[1])
 	}
