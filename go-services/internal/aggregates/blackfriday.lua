@@ -74,6 +74,9 @@ local function apply_batch(keys, args)
   -- Locals for the hot loop: a global lookup costs a table access each time in Lua 5.1. (Globals
   -- can only be read when the function runs, not while the library loads.)
   local call, tonumber, unpack = redis.call, tonumber, unpack
+  -- The per-record lists keep their length in a counter: `t[#t + 1] = v` costs a binary search
+  -- for the border in Lua 5.1 (luaH_getn), ≈ 7 % of Valkey's CPU in the consumer benchmark's
+  -- profile (docs/capacity.md, P4).
   local offsets_key = keys[1]
   local ttl = tonumber(args[1])
   local maxlen = args[2]
@@ -96,8 +99,8 @@ local function apply_batch(keys, args)
   -- Pass 1, offsets: which records are new (in batch order, so a record twice in the batch is
   -- new once), and the distinct sale ids among the new decodable ones.
   local dirty = {}         -- partitions whose next offset changed
-  local fresh = {}         -- ARGV index of every new decodable record, in batch order
-  local ids, listed = {}, {}
+  local fresh, nfresh = {}, 0  -- ARGV index of every new decodable record, in batch order
+  local ids, nids, listed = {}, 0, {}
   local skipped = 0
   for i = 5, #args, 7 do
     local part = args[i]
@@ -109,8 +112,8 @@ local function apply_batch(keys, args)
       dirty[part] = true
       local sale_id = args[i + 2]
       if args[i + 3] ~= '' then
-        fresh[#fresh + 1] = i
-        if sale_id ~= '' and not listed[sale_id] then listed[sale_id] = true; ids[#ids + 1] = sale_id end
+        nfresh = nfresh + 1; fresh[nfresh] = i
+        if sale_id ~= '' and not listed[sale_id] then listed[sale_id] = true; nids = nids + 1; ids[nids] = sale_id end
       end
     end
   end
@@ -121,11 +124,11 @@ local function apply_batch(keys, args)
   local pending = ids
   for b = bucket, bucket - BUCKETS_BACK, -1 do
     if #pending == 0 then break end
-    local key, left = K_SALES .. b, {}
+    local key, left, nleft = K_SALES .. b, {}, 0
     slices(pending, CHUNK, function(first, last)
       local found = call('HMGET', key, unpack(pending, first, last))
       for j = first, last do
-        if found[j - first + 1] then counted[pending[j]] = true else left[#left + 1] = pending[j] end
+        if found[j - first + 1] then counted[pending[j]] = true else nleft = nleft + 1; left[nleft] = pending[j] end
       end
     end)
     pending = left
@@ -136,20 +139,22 @@ local function apply_batch(keys, args)
   local product_units = {} -- producto_id -> units
   local category_units = {} -- categoria -> {producto_id -> units}
   local series = {}        -- series keys touched
-  local new_ids = {}       -- sale_id, categoria, ... for the current bucket's HSET
+  local new_ids, nnew = {}, 0 -- sale_id, categoria, ... for the current bucket's HSET
   local max_p, max_id, max_cat, max_raw
   local min_p, min_id, min_cat, min_raw
   local applied, duplicates = 0, 0
 
-  for _, i in ipairs(fresh) do
+  for k = 1, nfresh do
+    local i = fresh[k]
     local sale_id, cat = args[i + 2], args[i + 3]
     if sale_id ~= '' and counted[sale_id] then
       duplicates = duplicates + 1
     else
       if sale_id ~= '' then
         counted[sale_id] = true
-        new_ids[#new_ids + 1] = sale_id
-        new_ids[#new_ids + 1] = cat
+        new_ids[nnew + 1] = sale_id
+        new_ids[nnew + 2] = cat
+        nnew = nnew + 2
       end
       applied = applied + 1
       local id, raw = args[i + 4], args[i + 5]
@@ -213,7 +218,7 @@ local function apply_batch(keys, args)
     call('EXPIRE', sk, ttl)
   end
 
-  if #new_ids > 0 then
+  if nnew > 0 then
     slices(new_ids, 2 * CHUNK, function(first, last) call('HSET', bucket_key, unpack(new_ids, first, last)) end)
     call('EXPIRE', bucket_key, (BUCKETS_BACK + 1) * bucket_len)
   end
