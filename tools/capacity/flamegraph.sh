@@ -5,11 +5,15 @@
 #
 #   tools/capacity/flamegraph.sh PID SECONDS OUT.svg [TITLE]
 #
-# Go binaries keep frame pointers, so their stacks are whole; the release Rust binaries are built
-# without them, so their graphs are mostly flat (the leaf functions), still enough to see where
-# the time goes. A JVM (Kafka) shows as unsymbolised JIT frames: not useful without a JVM agent.
+# Go binaries keep frame pointers, so their stacks are whole. The release Rust binaries are built
+# without them: for an executable built by cargo (rust-api, bf-loadgen) the stacks are unwound
+# from DWARF call-frame information instead (perf --call-graph dwarf; .eh_frame is kept in
+# release builds), at a lower rate because each sample copies 8 KiB of stack. perf cannot name a
+# JVM's JIT-compiled frames, so a Java process (the Kafka broker) is sampled from inside instead,
+# by async-profiler (tools.profiler:async-profiler from Maven Central, loaded into the running JVM
+# with jcmd JVMTI.agent_load): its Java, JVM and kernel frames, folded the same way.
 set -euo pipefail
-[ $# -ge 3 ] || { sed -n '2,11p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,14p' "$0" >&2; exit 2; }
 pid="$1" secs="$2" out="$3" title="${4:-pid $1}"
 [ -d "/proc/$pid" ] || { echo "flamegraph: no process $pid" >&2; exit 2; }
 INFERNO_VERSION=0.12.8
@@ -21,7 +25,28 @@ if [ ! -x "$dir/bin/inferno-flamegraph" ]; then
 fi
 bash "$(dirname "${BASH_SOURCE[0]}")/need-perf.sh"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-perf record -q -F 499 -g -p "$pid" -o "$tmp/perf.data" -- sleep "$secs" >/dev/null 2>&1
+ASYNC_PROFILER_VERSION=4.1
+if [[ "$(readlink "/proc/$pid/exe")" == */java ]]; then
+  lib="$BF_CACHE/bench/async-profiler-$ASYNC_PROFILER_VERSION/libasyncProfiler.so"
+  if [ ! -f "$lib" ]; then
+    jar="$HOME/.m2/repository/tools/profiler/async-profiler/$ASYNC_PROFILER_VERSION/async-profiler-$ASYNC_PROFILER_VERSION.jar"
+    [ -f "$jar" ] || mvn -B -q dependency:get -Dartifact="tools.profiler:async-profiler:$ASYNC_PROFILER_VERSION" -Dtransitive=false >&2
+    mkdir -p "$(dirname "$lib")"
+    unzip -p "$jar" linux-x64/libasyncProfiler.so > "$lib.tmp" && mv "$lib.tmp" "$lib"
+  fi
+  # the option string is quoted once more: jcmd would otherwise read its '=' as named arguments
+  jcmd "$pid" JVMTI.agent_load "$lib" "\"start,event=cpu,interval=2ms\"" | grep -q "return code: 0" \
+    || { echo "flamegraph: async-profiler did not start in pid $pid" >&2; exit 1; }
+  sleep "$secs"
+  jcmd "$pid" JVMTI.agent_load "$lib" "\"stop,collapsed,file=$tmp/folded\"" >/dev/null
+  chmod a+r "$tmp/folded" 2>/dev/null || true
+  "$dir/bin/inferno-flamegraph" --title "$title" < "$tmp/folded" > "$out"
+  echo "flamegraph: $out ($(wc -l < "$tmp/folded") distinct stacks, $secs s, async-profiler $ASYNC_PROFILER_VERSION cpu every 2 ms)"
+  exit 0
+fi
+callgraph=(-F 499 -g) rate=499
+case "$(readlink "/proc/$pid/exe")" in *target/release/*|*target/debug/*) callgraph=(-F 99 --call-graph dwarf,8192) rate=99 ;; esac
+perf record -q "${callgraph[@]}" -p "$pid" -o "$tmp/perf.data" -- sleep "$secs" >/dev/null 2>&1
 perf script -i "$tmp/perf.data" 2>/dev/null | "$dir/bin/inferno-collapse-perf" > "$tmp/folded"
 "$dir/bin/inferno-flamegraph" --title "$title" < "$tmp/folded" > "$out"
-echo "flamegraph: $out ($(wc -l < "$tmp/folded") distinct stacks, $secs s at 499 Hz)"
+echo "flamegraph: $out ($(wc -l < "$tmp/folded") distinct stacks, $secs s at $rate Hz, ${callgraph[*]:2})"
