@@ -65,7 +65,19 @@ func main() {
 	}
 	ctx, stop := shutdown.OnSignal(context.Background())
 	defer stop()
-	ready.SetReady(true)
+	// Ready only once every tier the policy uses has a writer connection: until then every sale
+	// would fail at once with 503 (forward.Tiers.WaitReady says when that happened).
+	go func() {
+		if !*sink {
+			if err := tiers.WaitReady(ctx); err != nil {
+				return // shutting down before any writer was reached
+			}
+		}
+		if ctx.Err() == nil { // not after SIGTERM turned readiness off
+			ready.SetReady(true)
+			log.Info("ready: a writer of every tier is connected")
+		}
+	}()
 	log.Info("grpc-client serving", "http", ln.Addr().String(), "policy", policy.String(),
 		"grpc-server-1", *target1, "grpc-server-2", *target2, "timeout", timeout.String())
 	// On SIGTERM readiness turns false first; in-flight requests finish within the grace.

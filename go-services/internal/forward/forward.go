@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/resolver/manual"
@@ -109,6 +110,28 @@ func (t *Tiers) Forward(ctx context.Context, id string, req *pb.ProductSaleReque
 	resp, err := t.clients[tier-1].ProcesarVenta(saleid.ToOutgoingGRPC(ctx, id), req)
 	calls.WithLabelValues(routingName(tier), status.Code(err).String()).Inc()
 	return resp, err
+}
+
+// WaitReady returns once every tier the policy uses has a connection in state READY (round_robin
+// reports READY as soon as one of the tier's writers is connected), or ctx's error. grpc-client
+// reports ready only after this: a pod that took sales before it could reach a writer failed
+// them at once (gRPC fails a call fast while no connection of its tier is up) — on the bench
+// node a grpc-client pod added during a rollout was Ready 0.9 s before the 503s of eight sales,
+// while the NetworkPolicy engine may still refuse a new pod's connections for up to 0.8 s
+// (docs/testbed-node.md).
+func (t *Tiers) WaitReady(ctx context.Context) error {
+	for _, c := range t.conns {
+		if c == nil {
+			continue
+		}
+		for s := c.GetState(); s != connectivity.Ready; s = c.GetState() {
+			c.Connect() // an IDLE connection (e.g. after a writer closed it) starts connecting again
+			if !c.WaitForStateChange(ctx, s) {
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes every connection.

@@ -134,3 +134,42 @@ func TestSinkAnswersWithoutAWriter(t *testing.T) {
 		t.Fatalf("%v %v", resp, err)
 	}
 }
+
+// WaitReady waits for a tier whose writer is not listening yet and returns once it is; with no
+// writer at all it returns the context's error (grpc-client stays not ready).
+func TestWaitReadyWaitsForEveryUsedTier(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := ln.Addr().String()
+	ln.Close() // nothing listens there until the writer starts below
+	_, early := startWriter(t, "127.0.0.1")
+	policy, _ := routing.ParsePolicy("both", 1, 1)
+	tiers, err := forward.New(policy, [2]string{early, late})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tiers.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := tiers.WaitReady(ctx); err == nil {
+		t.Fatal("WaitReady returned while tier 2's writer was not listening")
+	}
+
+	ln2, err := net.Listen("tcp", late)
+	if err != nil {
+		t.Skipf("the port was taken meanwhile: %v", err)
+	}
+	s := grpc.NewServer()
+	pb.RegisterProductSaleServiceServer(s, &countingWriter{})
+	go s.Serve(ln2)
+	defer s.Stop()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel2()
+	if err := tiers.WaitReady(ctx2); err != nil {
+		t.Fatalf("WaitReady after the writer started: %v", err)
+	}
+	forwardN(t, tiers, 4) // and both tiers take calls
+}
