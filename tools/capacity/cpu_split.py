@@ -65,8 +65,10 @@ def kernel_group(sym):
 def split(data, names, sales=None, freq=499):
     """Per named process: samples, kernel samples, kernel groups; plus every other process summed."""
     by_pid = {pid: name for name, pid in names.items()}
+    by_pid.setdefault(0, "idle (no process)")   # pid 0: the CPU's idle loop
     rows = {name: {"samples": 0, "kernel": 0, "groups": {}} for name in names}
     rows["everything else"] = {"samples": 0, "kernel": 0, "groups": {}}
+    rows.setdefault("idle (no process)", {"samples": 0, "kernel": 0, "groups": {}})
     total = 0
     for pid, sym, dso in samples(data):
         total += 1
