@@ -40,6 +40,7 @@ func main() {
 	maxConnAge := cfg.Duration("max-connection-age", "GRPC_MAX_CONNECTION_AGE", 30*time.Second, "clients are asked to reconnect after this age, so they re-resolve DNS and spread over new pods")
 	grace := cfg.Duration("shutdown-grace", "SHUTDOWN_GRACE", 20*time.Second, "time to finish in-flight calls and flush Kafka on SIGTERM")
 	logLevel := cfg.String("log-level", "LOG_LEVEL", "info", "debug, info, warn or error")
+	streamWorkers := cfg.Int("stream-workers", "GRPC_STREAM_WORKERS", 0, "goroutines reused for incoming calls (grpc-go's NumStreamWorkers, experimental); 0: a new goroutine per call, grpc-go's default")
 	sink := cfg.Bool("sink", "BENCH_SINK", false, "benchmark only (scripts/benchmarks/pipeline): acknowledge every record without Kafka; nothing is stored")
 	login := kafkaauth.Register(cfg)
 	cfg.MustParseOS()
@@ -83,10 +84,14 @@ func main() {
 		os.Exit(1)
 	}
 
-	srv := grpc.NewServer(
+	srvOpts := []grpc.ServerOption{
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: *maxConnAge, MaxConnectionAgeGrace: 10 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-	)
+	}
+	if *streamWorkers > 0 {
+		srvOpts = append(srvOpts, grpc.NumStreamWorkers(uint32(*streamWorkers)))
+	}
+	srv := grpc.NewServer(srvOpts...)
 	// safety net: a record may wait for the batch ahead of it in its lane, then for its own delivery
 	var prod writer.Producer = kafka
 	if *sink {
