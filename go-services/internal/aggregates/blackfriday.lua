@@ -24,7 +24,9 @@
 --
 -- The batch is aggregated in Lua tables first, so each key is written once per batch instead
 -- of once per sale; only the price streams get one XADD per sale (one entry per sale is the
--- point of a time series). The lookups are per batch too: one HMGET of the offsets for every
+-- point of a time series), and each stream is trimmed once per batch (XTRIM MAXLEN ~), not by
+-- every XADD: an XADD that trims has its trim arguments rewritten for the AOF and the replica
+-- (to "=" and the exact threshold), two more objects per sale (docs/capacity.md, P4). The lookups are per batch too: one HMGET of the offsets for every
 -- partition in the batch, and one HMGET per dedup bucket for all the batch's sale ids (not one
 -- HEXISTS per sale and bucket); a sale id twice in the same batch is caught by a Lua table of the
 -- ids counted so far, and the new ids go into the current bucket in one multi-field HSET. In
@@ -170,7 +172,7 @@ local function apply_batch(keys, args)
       if better(p, id, min_p, min_id, false) then min_p, min_id, min_cat, min_raw = p, id, cat, raw end
       if series_category == '' or series_category == cat then
         local sk = 'bf:series:' .. id
-        call('XADD', sk, 'MAXLEN', '~', maxlen, '*', 'precio', raw, 'cantidad_vendida', args[i + 6])
+        call('XADD', sk, '*', 'precio', raw, 'cantidad_vendida', args[i + 6])
         series[sk] = true
       end
     end
@@ -215,6 +217,7 @@ local function apply_batch(keys, args)
     call('EXPIRE', key, ttl)
   end
   for sk in pairs(series) do
+    call('XTRIM', sk, 'MAXLEN', '~', maxlen)
     call('EXPIRE', sk, ttl)
   end
 

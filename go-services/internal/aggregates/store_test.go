@@ -334,3 +334,36 @@ func TestFunctionCallWithoutRecords(t *testing.T) {
 	}
 	check(t, v, aggregates.Expect(nil, opts))
 }
+
+// Each price stream is trimmed once per batch (XTRIM MAXLEN ~) and stays bounded: approximately,
+// so between the bound and the bound plus one stream node (100 entries), with the newest sale last.
+func TestPriceStreamsStayBoundedAcrossBatches(t *testing.T) {
+	const maxLen = 50
+	opts := aggregates.Options{Topic: "t", SeriesMaxLen: maxLen, SeriesCategory: "Belleza"}
+	st, v := store(t, opts)
+	ctx := context.Background()
+	var off int64
+	for b := range 3 {
+		batch := make([]aggregates.Sale, 300)
+		for i := range batch {
+			batch[i] = aggregates.Sale{Partition: 0, Offset: off, SaleID: fmt.Sprintf("s-%d", off), Categoria: "Belleza",
+				ProductoID: "BEL-1", Precio: float64(off%97) + 0.5, Cantidad: 1}
+			off++
+		}
+		if res, err := st.Apply(ctx, batch); err != nil || res.Applied != 300 {
+			t.Fatalf("batch %d: %+v %v", b, res, err)
+		}
+		n, err := v.Client.Do(ctx, v.Client.B().Xlen().Key(aggregates.SeriesKey("BEL-1")).Build()).AsInt64()
+		if err != nil || n < maxLen || n >= maxLen+100 {
+			t.Fatalf("after batch %d: XLEN %d (%v), want %d..%d", b, n, err, maxLen, maxLen+99)
+		}
+	}
+	last, err := v.Client.Do(ctx, v.Client.B().Xrevrange().Key(aggregates.SeriesKey("BEL-1")).End("+").Start("-").Count(1).Build()).ToArray()
+	if err != nil || len(last) != 1 {
+		t.Fatalf("XREVRANGE: %v %v", last, err)
+	}
+	fields, _ := last[0].AsXRangeEntry()
+	if fields.FieldValues["precio"] != strconv.FormatFloat(float64((off-1)%97)+0.5, 'f', -1, 64) {
+		t.Fatalf("newest entry %+v, want the last sale's price", fields)
+	}
+}
