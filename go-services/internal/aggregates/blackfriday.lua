@@ -26,7 +26,8 @@
 -- of once per sale; only the price streams get one XADD per sale (one entry per sale is the
 -- point of a time series), and each stream is trimmed once per batch (XTRIM MAXLEN ~), not by
 -- every XADD: an XADD that trims has its trim arguments rewritten for the AOF and the replica
--- (to "=" and the exact threshold), two more objects per sale (docs/capacity.md, P4). The lookups are per batch too: one HMGET of the offsets for every
+-- (to "=" and the exact threshold), two more objects per sale (docs/capacity.md, P4).
+-- The lookups are per batch too: one HMGET of the offsets for every
 -- partition in the batch, and one HMGET per dedup bucket for all the batch's sale ids (not one
 -- HEXISTS per sale and bucket); a sale id twice in the same batch is caught by a Lua table of the
 -- ids counted so far, and the new ids go into the current bucket in one multi-field HSET. In
