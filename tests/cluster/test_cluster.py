@@ -136,9 +136,10 @@ def test_pods_run_as_65532_read_only():
 
 # ------------------------------------------------------------------------------------ 5. load
 def test_load_through_ingress_with_replica_edits_and_hpa():
-    timeline, watch = bf.Timeline(OUT), bf.PodWatch()
+    timeline, watch, logs = bf.Timeline(OUT), bf.PodWatch(), bf.LogFollower(OUT)
     timeline.start()
     watch.start()
+    logs.start()
     locust = subprocess.Popen(bf.locust_command(OUT, USERS, LOAD_SECONDS), stdout=open(OUT / "locust.log", "w"),
                               stderr=subprocess.STDOUT, env=bf.locust_env(), cwd=ROOT)
     t0 = time.monotonic()
@@ -167,7 +168,7 @@ def test_load_through_ingress_with_replica_edits_and_hpa():
         # rust-api answered 503 `downstream_unavailable` while grpc-client rolled over
         unavailable = bf.answers_with_status(OUT, 503)
         assert not unavailable, f"{len(unavailable)} answer(s) 503 at t = {sorted(set(unavailable))} s " \
-                                f"(timeline.txt, pod-logs-after-load/)"
+                                f"(timeline.txt, pod-logs-after-load/, pod-logs-followed/)"
 
         # every accepted sale counted once, per category, after the consumers drained
         counts = bf.reconcile(OUT)
@@ -187,6 +188,7 @@ def test_load_through_ingress_with_replica_edits_and_hpa():
         if locust.poll() is None:
             locust.terminate()
         watch.close()
+        logs.close()
         time.sleep(4)
         timeline.finish()
         if edit:

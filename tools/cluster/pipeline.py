@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.request
 
-from kube import condition, deployment_available, get, items, kubectl, pod_ready, wait_for
+from kube import KUBECONFIG, KUBECTL, condition, deployment_available, get, items, kubectl, pod_ready, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REGISTRY = os.environ.get("OCI_REGISTRY", "")
@@ -275,6 +275,50 @@ class PodWatch(threading.Thread):
 
     def close(self):
         self.proc.terminate()
+
+
+class LogFollower(threading.Thread):
+    """`kubectl logs -f` of every ingest pod that runs while it watches, each into
+    out/pod-logs-followed/<pod>.log. A pod replaced during the load (a rollout, a scale-in) takes
+    its log with it; session 7's eight 503s came from such a pod, and only an inference was left
+    to explain them. Polls the pod list once a second; close() ends every kubectl it started."""
+
+    def __init__(self, out: pathlib.Path):
+        super().__init__(daemon=True)
+        self.dir = out / "pod-logs-followed"
+        self.dir.mkdir(exist_ok=True)
+        self.followed: dict[str, tuple[subprocess.Popen, object]] = {}
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            try:
+                pods = items("pods", NS)
+            except Exception:  # noqa: BLE001 - an API hiccup must not end the watch
+                pods = []
+            for p in pods:
+                name = p["metadata"]["name"]
+                statuses = p.get("status", {}).get("containerStatuses") or []
+                if name in self.followed or not any("running" in (c.get("state") or {}) for c in statuses):
+                    continue
+                f = open(self.dir / f"{name}.log", "w")
+                proc = subprocess.Popen([KUBECTL, "--kubeconfig", KUBECONFIG, "logs", "-f", "-n", NS, name,
+                                         "--all-containers"], stdout=f, stderr=subprocess.STDOUT)
+                self.followed[name] = (proc, f)
+            self.stopping.wait(1.0)
+
+    def close(self):
+        self.stopping.set()
+        self.join(timeout=10)
+        for proc, f in self.followed.values():
+            if proc.poll() is None:
+                proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            f.close()
 
 
 def writer_ok_calls(pod: dict) -> int:
