@@ -2,6 +2,8 @@
 # A real single-node Kubernetes for the tests: pods run, Services route, HPAs scale.
 #
 #   node.sh start     build what is missing, start everything (idempotent), write NODE_* to .testbed/env
+#   node.sh build     only build what is missing (scripts/test runs it in the background on a cold
+#                     cache, so the compilation overlaps the suites before 80-cluster)
 #   node.sh stop      stop everything, wipe the state, restore the host exactly (see below); logs stay
 #   node.sh status    exit 0 when every part runs and the node is Ready, 3 otherwise
 #   node.sh env       print the NODE_* lines
@@ -644,11 +646,12 @@ status() {
 
 case "${1:-}" in
   start) bench_lock node 900; start ;;
+  build) build ;;
   stop) bench_lock node 900; stop ;;
   status) status ;;
   env) env_lines ;;
   kubectl) shift; kc "$@" ;;
   kafka) shift; kafka_sh "$@" ;;
   valkey) shift; valkey_sh "$@" ;;
-  *) echo "usage: $0 start|stop|status|env|kubectl ARGS...|kafka ARGS...|valkey ARGS..." >&2; exit 2 ;;
+  *) echo "usage: $0 start|build|stop|status|env|kubectl ARGS...|kafka ARGS...|valkey ARGS..." >&2; exit 2 ;;
 esac
