@@ -2,8 +2,8 @@
 # A real single-node Kubernetes for the tests: pods run, Services route, HPAs scale.
 #
 #   node.sh start     build what is missing, start everything (idempotent), write NODE_* to .testbed/env
-#   node.sh build     only build what is missing (scripts/test runs it in the background on a cold
-#                     cache, so the compilation overlaps the suites before 80-cluster)
+#   node.sh build     only build what is missing (≈ 20 min of compilation on a new 2-core machine;
+#                     run it ahead of a first scripts/test on a busy machine)
 #   node.sh stop      stop everything, wipe the state, restore the host exactly (see below); logs stay
 #   node.sh status    exit 0 when every part runs and the node is Ready, 3 otherwise
 #   node.sh env       print the NODE_* lines
