@@ -50,6 +50,17 @@ func startWriter(t *testing.T, ip string) (*countingWriter, string) {
 
 var sale = &pb.ProductSaleRequest{Categoria: 1, ProductoId: "E-1", Precio: 1, CantidadVendida: 1}
 
+// newTiers is forward.New for a test: the tiers are closed when the test ends.
+func newTiers(t *testing.T, policy routing.Policy, targets [2]string) *forward.Tiers {
+	t.Helper()
+	tiers, err := forward.New(policy, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(tiers.Close)
+	return tiers
+}
+
 func forwardN(t *testing.T, tiers *forward.Tiers, n int) {
 	t.Helper()
 	for i := range n {
@@ -68,11 +79,7 @@ func TestBothPodsOfATierGetCalls(t *testing.T) {
 	a, addrA := startWriter(t, "127.0.0.1")
 	b, addrB := startWriter(t, "127.0.0.2")
 	policy, _ := routing.ParsePolicy("grpc-server-2", 0, 0)
-	tiers, err := forward.New(policy, [2]string{"", addrA + "," + addrB})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tiers.Close()
+	tiers := newTiers(t, policy, [2]string{"", addrA + "," + addrB})
 	// round_robin starts picking as soon as one subchannel is READY; wait for both so the
 	// split below is exact.
 	deadline := time.Now().Add(5 * time.Second)
@@ -96,11 +103,7 @@ func TestRoutingPolicyBetweenTiers(t *testing.T) {
 	w1, addr1 := startWriter(t, "127.0.0.1")
 	w2, addr2 := startWriter(t, "127.0.0.1")
 	policy, _ := routing.ParsePolicy("both", 1, 3)
-	tiers, err := forward.New(policy, [2]string{addr1, addr2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tiers.Close()
+	tiers := newTiers(t, policy, [2]string{addr1, addr2})
 	forwardN(t, tiers, 400)
 	if w1.count() != 100 || w2.count() != 300 {
 		t.Fatalf("tier1=%d tier2=%d, want 100/300", w1.count(), w2.count())
@@ -146,11 +149,7 @@ func TestWaitReadyWaitsForEveryUsedTier(t *testing.T) {
 	ln.Close() // nothing listens there until the writer starts below
 	_, early := startWriter(t, "127.0.0.1")
 	policy, _ := routing.ParsePolicy("both", 1, 1)
-	tiers, err := forward.New(policy, [2]string{early, late})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tiers.Close()
+	tiers := newTiers(t, policy, [2]string{early, late})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
