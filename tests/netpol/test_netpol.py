@@ -32,7 +32,7 @@ import yaml
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools/cluster"))
 import pipeline as bf  # noqa: E402
-from kube import items, kubectl, wait_for  # noqa: E402
+from kube import items, kubectl, kubectl_cmd, wait_for  # noqa: E402
 
 OUT = pathlib.Path(os.environ.get("NETPOL_OUT", ROOT / "out/test/netpol"))
 OPERATOR = os.environ.get("OPERATOR", "")
@@ -94,9 +94,8 @@ class Probes:
 
     def run(self, role: str, *args: str) -> bool:
         ns, name = self.pods[role]
-        r = subprocess.run([os.environ["NODE_KUBECTL"],
-                            "--kubeconfig", os.environ["NODE_KUBECONFIG"], "exec", "-n", ns, name, "--",
-                            "/probe", *args], capture_output=True, text=True, timeout=60)
+        r = subprocess.run(kubectl_cmd("exec", "-n", ns, name, "--", "/probe", *args),
+                           capture_output=True, text=True, timeout=60)
         self.log.write(f"{role} → {' '.join(args)}: {'open' if r.returncode == 0 else 'closed'} "
                        f"{(r.stdout + r.stderr).strip()}\n")
         self.log.flush()

@@ -14,8 +14,13 @@ KUBECTL = os.environ.get("NODE_KUBECTL", "kubectl")
 KUBECONFIG = os.environ.get("NODE_KUBECONFIG", "")
 
 
+def kubectl_cmd(*args: str) -> list[str]:
+    """The command line of a kubectl call against the node (also for the long-running watches)."""
+    return [KUBECTL, "--kubeconfig", KUBECONFIG, *args]
+
+
 def kubectl(*args: str, stdin: str | None = None, check: bool = True, timeout: float = 120) -> str:
-    cmd = [KUBECTL, "--kubeconfig", KUBECONFIG, *args]
+    cmd = kubectl_cmd(*args)
     r = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout)
     if check and r.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)} failed ({r.returncode}): {r.stderr.strip()}")

@@ -23,7 +23,7 @@ import threading
 import time
 import urllib.request
 
-from kube import KUBECONFIG, KUBECTL, condition, deployment_available, get, items, kubectl, pod_ready, wait_for
+from kube import condition, deployment_available, get, items, kubectl, kubectl_cmd, pod_ready, wait_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 REGISTRY = os.environ.get("OCI_REGISTRY", "")
@@ -251,8 +251,8 @@ class PodWatch(threading.Thread):
         self.last: dict[str, dict] = {}
         self.deleted: set[str] = set()
         self.proc = subprocess.Popen(
-            [os.environ["NODE_KUBECTL"], "--kubeconfig", os.environ["NODE_KUBECONFIG"], "get", "pods", "-n", NS,
-             "-l", "app.kubernetes.io/name=grpc-server-2", "-w", "--output-watch-events", "-o", "json"],
+            kubectl_cmd("get", "pods", "-n", NS, "-l", "app.kubernetes.io/name=grpc-server-2", "-w",
+                        "--output-watch-events", "-o", "json"),
             stdout=subprocess.PIPE, text=True)
 
     def run(self):
@@ -302,8 +302,8 @@ class LogFollower(threading.Thread):
                 if name in self.followed or not any("running" in (c.get("state") or {}) for c in statuses):
                     continue
                 f = open(self.dir / f"{name}.log", "w")
-                proc = subprocess.Popen([KUBECTL, "--kubeconfig", KUBECONFIG, "logs", "-f", "-n", NS, name,
-                                         "--all-containers"], stdout=f, stderr=subprocess.STDOUT)
+                proc = subprocess.Popen(kubectl_cmd("logs", "-f", "-n", NS, name, "--all-containers"),
+                                        stdout=f, stderr=subprocess.STDOUT)
                 self.followed[name] = (proc, f)
             self.stopping.wait(1.0)
 
